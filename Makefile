@@ -1,0 +1,43 @@
+# stackwatch: build the module against a cached test kernel, and the entry
+# points for everything else. `make help` lists the targets.
+KERNEL ?= x86_64-16k
+LLVM ?= -19
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+ARCH_OF = $(if $(filter riscv64-%,$(1)),riscv,x86_64)
+KDIR ?= $(shell qemu/build-kernel.sh --print-dir $(KERNEL) 2>/dev/null)
+
+.PHONY: all module kernel setup test demo torture clean help host-test
+
+all: module
+
+module:
+	@test -f "$(KDIR)/.stackwatch-built" || test -f "$(KDIR)/Module.symvers" || \
+	  { echo "stackwatch: no built kernel at KDIR='$(KDIR)': run 'make kernel' (or set KDIR)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(call ARCH_OF,$(KERNEL)) LLVM=$(LLVM) modules
+
+setup:
+	scripts/setup.sh
+
+kernel: setup
+	qemu/build-kernel.sh $(KERNEL)
+
+host-test:
+	cd rust/core && cargo test
+
+test:
+	tests/run.sh
+
+demo:
+	scripts/demo.sh
+
+clean:
+	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf rust/core/target
+
+help:
+	@echo "make            build stackwatch.ko against KDIR (default: cached $(KERNEL) test kernel)"
+	@echo "make kernel     install prerequisites and build the test kernel (cached)"
+	@echo "make demo       set up, build, boot QEMU, run a workload, print the report"
+	@echo "make test       set up and run the whole test suite"
+	@echo "make clean      remove build products from the checkout"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds one stackwatch test kernel (qemu/configs/<name>.config over base.config,
+# applied to allnoconfig) into a cache directory outside the checkout, keyed by
+# the source version, the merged fragment and the toolchain versions. Prints the
+# build directory (usable as KDIR) on stdout. A built key is never rebuilt.
+#   qemu/build-kernel.sh [--print-dir] NAME      (NAME: x86_64-16k, ...)
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+print_only=0
+[ "${1:-}" = --print-dir ] && { print_only=1; shift; }
+name=${1:?usage: build-kernel.sh [--print-dir] NAME}
+cfgdir="$SW_ROOT/qemu/configs"
+[ -f "$cfgdir/$name.config" ] || die "no kernel definition qemu/configs/$name.config"
+
+case "$name" in
+  x86_64-*)  arch=x86_64; image=arch/x86/boot/bzImage ;;
+  riscv64-*) arch=riscv;  image=arch/riscv/boot/Image ;;
+  *) die "cannot tell the architecture of kernel '$name'" ;;
+esac
+
+src=$(kernel_src)
+srcver=$(basename "$src")
+toolchain="$(clang-19 --version | head -n1)|$(rustc --version)|$(bindgen --version 2>/dev/null | head -n1)"
+fragment=$(cat "$cfgdir/base.config" "$cfgdir/$name.config")
+key=$(printf '%s\n%s\n%s\n%s\n' "$srcver" "$arch" "$toolchain" "$fragment" | sha256sum | cut -c1-16)
+out="$SW_CACHE/kernels/$name-$key"
+
+if [ $print_only = 1 ]; then echo "$out"; exit 0; fi
+if [ -f "$out/.stackwatch-built" ]; then
+  say "kernel $name is cached: $out"
+  echo "$out"; exit 0
+fi
+
+mkdir -p "$out"
+printf '%s\n' "$fragment" > "$out/stackwatch-fragment.config"
+export CCACHE_BASEDIR="$SW_CACHE" CCACHE_NOHASHDIR=1
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+mk=(make -C "$src" O="$out" ARCH="$arch" LLVM=-19 CC="ccache clang-19")
+
+say "configuring kernel $name (key $key)"
+run_logged "kernel-$name-config" "${mk[@]}" allnoconfig KCONFIG_ALLCONFIG="$out/stackwatch-fragment.config"
+for opt in $(grep -v '^#' "$cfgdir/required.txt"); do
+  grep -q "^$opt=y" "$out/.config" || die "kernel $name: $opt is not =y after configuring (unmet dependency?); see $out/.config"
+done
+while read -r line; do
+  case "$line" in CONFIG_*=*) grep -qxF "$line" "$out/.config" || \
+    say "  note: $line did not stick ($(grep "^${line%%=*}[= ]" "$out/.config" || echo "${line%%=*} unset"))";; esac
+done < "$out/stackwatch-fragment.config"
+
+say "building kernel $name with $(nproc) cores (from scratch about 20 minutes; log: $SW_LOGS/kernel-$name-build.log)"
+start=$SECONDS
+run_logged "kernel-$name-build" "${mk[@]}" -j"$(( $(nproc) + 1 ))"
+[ -f "$out/$image" ] || die "kernel $name: $image was not produced (log: $SW_LOGS/kernel-$name-build.log)"
+ln -sfn "$image" "$out/stackwatch-image"
+touch "$out/.stackwatch-built"
+say "kernel $name built in $((SECONDS - start))s: $out"
+echo "$out"

@@ -1,0 +1,57 @@
+//! What-if budgets: smaller stack sizes against which every hit is checked
+//! ("this path would have blown an 8K stack N times").
+
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+/// Most budgets that can be configured at once.
+pub const MAX_BUDGETS: usize = 4;
+
+/// The configured budget sizes in bytes; 0 marks an unused entry.
+pub struct Budgets {
+    sizes: [AtomicUsize; MAX_BUDGETS],
+}
+
+impl Budgets {
+    /// Budgets of 4096 and 8192 bytes, the default.
+    pub const fn new() -> Self {
+        Budgets {
+            sizes: [
+                AtomicUsize::new(4096),
+                AtomicUsize::new(8192),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            ],
+        }
+    }
+
+    /// Size of budget `i` (0: unused).
+    pub fn get(&self, i: usize) -> usize {
+        self.sizes.get(i).map_or(0, |s| s.load(Relaxed))
+    }
+
+    /// Replaces all budgets; unused entries are 0.
+    pub fn set(&self, new: &[usize; MAX_BUDGETS]) {
+        for (s, v) in self.sizes.iter().zip(new.iter()) {
+            s.store(*v, Relaxed);
+        }
+    }
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_and_set() {
+        let b = Budgets::new();
+        assert_eq!((b.get(0), b.get(1), b.get(2), b.get(9)), (4096, 8192, 0, 0));
+        b.set(&[2048, 0, 0, 0]);
+        assert_eq!((b.get(0), b.get(1)), (2048, 0));
+    }
+}

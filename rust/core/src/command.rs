@@ -1,0 +1,278 @@
+//! Parsing of everything users write: the `probes` control lines (`+name`,
+//! `-name`, `+glob*`, `clear`), name lists given at load time, numbers,
+//! booleans and budget lists. Errors name the bad value.
+
+use super::budgets::MAX_BUDGETS;
+use core::fmt;
+
+/// Longest symbol name or glob accepted (the kernel's KSYM_NAME_LEN is 512).
+pub const MAX_NAME: usize = 256;
+/// Longest single write to a control file, in bytes.
+pub const MAX_WRITE: usize = 4096;
+
+/// What a parse error was about; the kernel maps it to an errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Malformed input (EINVAL).
+    Invalid,
+    /// Input too long (E2BIG).
+    TooLong,
+    /// Number out of range (ERANGE).
+    Range,
+}
+
+/// A parse error with the offending text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseError<'a> {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// The offending token (possibly truncated by the caller for printing).
+    pub token: &'a str,
+    /// Why, in a few words.
+    pub why: &'static str,
+}
+
+impl<'a> ParseError<'a> {
+    /// The offending token, cut to 64 bytes for messages.
+    pub fn token_short(&self) -> &'a str {
+        let mut end = self.token.len().min(64);
+        while !self.token.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.token.get(..end).unwrap_or("")
+    }
+}
+
+impl fmt::Display for ParseError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: '{}'", self.why, self.token_short())
+    }
+}
+
+fn err<'a>(kind: ErrorKind, token: &'a str, why: &'static str) -> ParseError<'a> {
+    ParseError { kind, token, why }
+}
+
+/// One line written to `probes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeCmd<'a> {
+    /// Attach to a symbol or every symbol matching a glob.
+    Add(&'a str),
+    /// Detach what an earlier `Add` with the same text attached.
+    Remove(&'a str),
+    /// Detach everything.
+    Clear,
+}
+
+/// True if `name` is a glob (fprobe filter) rather than one symbol.
+pub fn is_glob(name: &str) -> bool {
+    name.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
+}
+
+/// Checks a symbol name or glob: 1..=MAX_NAME characters of `[A-Za-z0-9_.$*?[]]`.
+pub fn check_name(name: &str) -> Result<&str, ParseError<'_>> {
+    if name.is_empty() {
+        return Err(err(ErrorKind::Invalid, name, "empty symbol name"));
+    }
+    if name.len() > MAX_NAME {
+        return Err(err(ErrorKind::TooLong, name, "symbol name too long"));
+    }
+    let ok = name.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b'*' | b'?' | b'[' | b']')
+    });
+    if !ok {
+        return Err(err(
+            ErrorKind::Invalid,
+            name,
+            "bad character in symbol name",
+        ));
+    }
+    if name.bytes().all(|b| matches!(b, b'*' | b'?')) {
+        return Err(err(ErrorKind::Invalid, name, "glob matches every function"));
+    }
+    Ok(name)
+}
+
+/// Parses one control line; blank lines and `#` comments are `None`.
+pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, ParseError<'_>> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    if line == "clear" {
+        return Ok(Some(ProbeCmd::Clear));
+    }
+    let (op, rest) = line.split_at(1);
+    let name = check_name(rest.trim())?;
+    match op {
+        "+" => Ok(Some(ProbeCmd::Add(name))),
+        "-" => Ok(Some(ProbeCmd::Remove(name))),
+        _ => Err(err(
+            ErrorKind::Invalid,
+            line,
+            "expected +name, -name or clear",
+        )),
+    }
+}
+
+/// Checks a whole write to `probes` before anything is applied; returns the
+/// number of commands in it.
+pub fn check_probe_write(text: &str) -> Result<usize, ParseError<'_>> {
+    if text.len() > MAX_WRITE {
+        return Err(err(ErrorKind::TooLong, "", "write larger than 4096 bytes"));
+    }
+    let mut n = 0;
+    for line in text.lines() {
+        if parse_probe_line(line)?.is_some() {
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return Err(err(ErrorKind::Invalid, text.trim(), "no command"));
+    }
+    Ok(n)
+}
+
+/// Splits a load-time list (`probes=a,b,xfs_*`) into names; commas or spaces.
+pub fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
+}
+
+/// Parses a decimal number no larger than `max`.
+pub fn parse_number(s: &str, max: u64) -> Result<u64, ParseError<'_>> {
+    let t = s.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(ErrorKind::Invalid, t, "not a decimal number"));
+    }
+    let mut v: u64 = 0;
+    for b in t.bytes() {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or(err(ErrorKind::Range, t, "number too large"))?;
+    }
+    if v > max {
+        return Err(err(ErrorKind::Range, t, "number out of range"));
+    }
+    Ok(v)
+}
+
+/// Parses `0` or `1`.
+pub fn parse_bool(s: &str) -> Result<bool, ParseError<'_>> {
+    match s.trim() {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        t => Err(err(ErrorKind::Invalid, t, "expected 0 or 1")),
+    }
+}
+
+/// Parses up to MAX_BUDGETS budget sizes in bytes (each 1..=`max`), or
+/// `none`; unused entries are 0.
+pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseError<'_>> {
+    let mut out = [0usize; MAX_BUDGETS];
+    if s.trim() == "none" {
+        return Ok(out);
+    }
+    let mut n = 0;
+    for tok in split_list(s) {
+        let slot = out
+            .get_mut(n)
+            .ok_or(err(ErrorKind::TooLong, tok, "more than 4 budgets"))?;
+        let v = parse_number(tok, max as u64)?;
+        if v == 0 {
+            return Err(err(ErrorKind::Range, tok, "budget must be above 0"));
+        }
+        *slot = v as usize;
+        n += 1;
+    }
+    if n == 0 {
+        return Err(err(
+            ErrorKind::Invalid,
+            s.trim(),
+            "expected budget sizes or 'none'",
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_lines() {
+        assert_eq!(
+            parse_probe_line("+xfs_*\n"),
+            Ok(Some(ProbeCmd::Add("xfs_*")))
+        );
+        assert_eq!(
+            parse_probe_line(" -submit_bio "),
+            Ok(Some(ProbeCmd::Remove("submit_bio")))
+        );
+        assert_eq!(parse_probe_line("clear"), Ok(Some(ProbeCmd::Clear)));
+        assert_eq!(parse_probe_line("# c"), Ok(None));
+        assert_eq!(
+            parse_probe_line("xfs_foo").unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+        assert_eq!(parse_probe_line("+").unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(parse_probe_line("+a b").unwrap_err().token, "a b");
+        assert_eq!(
+            parse_probe_line("+*").unwrap_err().why,
+            "glob matches every function"
+        );
+        let long = "+".to_owned() + &"a".repeat(MAX_NAME + 1);
+        assert_eq!(
+            parse_probe_line(&long).unwrap_err().kind,
+            ErrorKind::TooLong
+        );
+        assert!(is_glob("xfs_*") && !is_glob("xfs_buf_lock"));
+    }
+
+    extern crate alloc;
+    use alloc::borrow::ToOwned;
+
+    #[test]
+    fn whole_writes() {
+        assert_eq!(check_probe_write("+a\n-b\n\n"), Ok(2));
+        assert!(check_probe_write("+a\nbogus\n").is_err());
+        assert!(check_probe_write("\n").is_err());
+        assert_eq!(
+            check_probe_write(&"+a\n".repeat(2000)).unwrap_err().kind,
+            ErrorKind::TooLong
+        );
+    }
+
+    #[test]
+    fn numbers_and_lists() {
+        assert_eq!(parse_number(" 1024\n", 16384), Ok(1024));
+        assert_eq!(
+            parse_number("99999", 16384).unwrap_err().kind,
+            ErrorKind::Range
+        );
+        assert_eq!(
+            parse_number("99999999999999999999999", u64::MAX)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Range
+        );
+        assert_eq!(parse_number("-1", 10).unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(parse_bool("1\n"), Ok(true));
+        assert!(parse_bool("yes").is_err());
+        assert_eq!(parse_budgets("4096 8192", 16384), Ok([4096, 8192, 0, 0]));
+        assert_eq!(parse_budgets("2048,4096\n", 16384), Ok([2048, 4096, 0, 0]));
+        assert_eq!(parse_budgets("none", 16384), Ok([0; 4]));
+        assert!(parse_budgets("1 2 3 4 5", 16384).is_err());
+        assert!(parse_budgets("0", 16384).is_err());
+        assert!(parse_budgets("", 16384).is_err());
+        let v: std::vec::Vec<&str> = split_list("a, b,,c d").collect();
+        assert_eq!(v, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn error_message_names_value() {
+        let e = parse_number("12x", 5).unwrap_err();
+        assert_eq!(std::format!("{e}"), "not a decimal number: '12x'");
+    }
+}

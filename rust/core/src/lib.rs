@@ -1,0 +1,20 @@
+//! Kernel-independent logic of stackwatch, `core` only.
+//!
+//! Every file under `src/` except this one is also compiled into the kernel
+//! module (see `rust/kmod/swcore.rs`), so nothing here may allocate, panic, or
+//! depend on `std`. On the host these modules are unit-tested with `cargo test`.
+#![no_std]
+
+pub mod budgets;
+pub mod command;
+pub mod defaults;
+pub mod hist;
+pub mod ratelimit;
+pub mod report;
+pub mod sample;
+pub mod stats;
+pub mod table;
+pub mod trace;
+
+#[cfg(test)]
+extern crate std;

@@ -1,0 +1,190 @@
+//! Per-function (and global) stack-depth statistics, updated lock-free from
+//! probe handlers: hits, maximum used bytes, histogram, budget overflows,
+//! threshold crossings.
+
+use super::budgets::{Budgets, MAX_BUDGETS};
+use super::hist::{bucket, BUCKETS};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+/// What one recorded sample changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The sample set a new maximum of used bytes.
+    pub new_max: bool,
+    /// The sample left fewer bytes than the threshold.
+    pub below_threshold: bool,
+}
+
+/// Statistics of one probed function, or of all of them.
+pub struct DepthStats {
+    hits: AtomicU64,
+    max_used: AtomicUsize,
+    below_threshold: AtomicU64,
+    hist: [AtomicU32; BUCKETS],
+    over_budget: [AtomicU64; MAX_BUDGETS],
+}
+
+/// A plain copy of [`DepthStats`], for reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// On-task-stack hits.
+    pub hits: u64,
+    /// Deepest use seen, in bytes.
+    pub max_used: usize,
+    /// Hits that left fewer bytes than the threshold.
+    pub below_threshold: u64,
+    /// Histogram of used bytes.
+    pub hist: [u32; BUCKETS],
+    /// Hits that would have overflowed each budget.
+    pub over_budget: [u64; MAX_BUDGETS],
+}
+
+impl DepthStats {
+    /// Empty statistics.
+    pub const fn new() -> Self {
+        DepthStats {
+            hits: AtomicU64::new(0),
+            max_used: AtomicUsize::new(0),
+            below_threshold: AtomicU64::new(0),
+            hist: [const { AtomicU32::new(0) }; BUCKETS],
+            over_budget: [const { AtomicU64::new(0) }; MAX_BUDGETS],
+        }
+    }
+
+    /// Records one on-task sample of `used` bytes out of `thread_size`.
+    /// `threshold` is in remaining bytes (0: off). Lock-free, never panics.
+    pub fn record(
+        &self,
+        used: usize,
+        thread_size: usize,
+        threshold: usize,
+        budgets: &Budgets,
+    ) -> Outcome {
+        self.hits.fetch_add(1, Relaxed);
+        if let Some(h) = self.hist.get(bucket(used, thread_size)) {
+            h.fetch_add(1, Relaxed);
+        }
+        for (i, counter) in self.over_budget.iter().enumerate() {
+            let b = budgets.get(i);
+            if b != 0 && used > b {
+                counter.fetch_add(1, Relaxed);
+            }
+        }
+        let remaining = thread_size.saturating_sub(used);
+        let below_threshold = threshold != 0 && remaining < threshold;
+        if below_threshold {
+            self.below_threshold.fetch_add(1, Relaxed);
+        }
+        let new_max = self.max_used.fetch_max(used, Relaxed) < used;
+        Outcome {
+            new_max,
+            below_threshold,
+        }
+    }
+
+    /// Deepest use seen so far.
+    pub fn max_used(&self) -> usize {
+        self.max_used.load(Relaxed)
+    }
+
+    /// On-task hits so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Relaxed)
+    }
+
+    /// Zeroes everything. Samples racing with a reset may land on either side.
+    pub fn reset(&self) {
+        self.hits.store(0, Relaxed);
+        self.max_used.store(0, Relaxed);
+        self.below_threshold.store(0, Relaxed);
+        for h in &self.hist {
+            h.store(0, Relaxed);
+        }
+        for c in &self.over_budget {
+            c.store(0, Relaxed);
+        }
+    }
+
+    /// A copy for reporting.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut s = Snapshot {
+            hits: self.hits.load(Relaxed),
+            max_used: self.max_used.load(Relaxed),
+            below_threshold: self.below_threshold.load(Relaxed),
+            ..Snapshot::default()
+        };
+        for (d, h) in s.hist.iter_mut().zip(self.hist.iter()) {
+            *d = h.load(Relaxed);
+        }
+        for (d, c) in s.over_budget.iter_mut().zip(self.over_budget.iter()) {
+            *d = c.load(Relaxed);
+        }
+        s
+    }
+}
+
+impl Default for DepthStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_max_histogram_budgets_threshold() {
+        let s = DepthStats::new();
+        let b = Budgets::new(); // 4096, 8192
+        let o = s.record(5000, 16384, 12000, &b);
+        assert_eq!(
+            o,
+            Outcome {
+                new_max: true,
+                below_threshold: true
+            }
+        );
+        let o = s.record(3000, 16384, 1024, &b);
+        assert_eq!(
+            o,
+            Outcome {
+                new_max: false,
+                below_threshold: false
+            }
+        );
+        let o = s.record(9000, 16384, 0, &b);
+        assert!(o.new_max && !o.below_threshold);
+        let snap = s.snapshot();
+        assert_eq!(snap.hits, 3);
+        assert_eq!(snap.max_used, 9000);
+        assert_eq!(snap.over_budget[0], 2); // 5000 and 9000 > 4096
+        assert_eq!(snap.over_budget[1], 1); // 9000 > 8192
+        assert_eq!(snap.below_threshold, 1);
+        assert_eq!(snap.hist.iter().map(|&x| u64::from(x)).sum::<u64>(), 3);
+        assert_eq!(snap.hist[9000 / 512], 1);
+        s.reset();
+        assert_eq!(s.snapshot(), Snapshot::default());
+    }
+
+    #[test]
+    fn concurrent_max_is_exact() {
+        let s = std::sync::Arc::new(DepthStats::new());
+        let b = std::sync::Arc::new(Budgets::new());
+        let handles: std::vec::Vec<_> = (0..4)
+            .map(|t| {
+                let (s, b) = (s.clone(), b.clone());
+                std::thread::spawn(move || {
+                    for i in 0..10_000usize {
+                        s.record((i * 7 + t) % 16000, 16384, 0, &b);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(s.hits(), 40_000);
+        assert_eq!(s.max_used(), 15_999);
+    }
+}

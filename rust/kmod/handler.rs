@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The probe handler: runs on every probe hit, possibly in NMI-like context
+//! on a nearly exhausted stack. Atomics only: no locks, no allocation, no
+//! panicking arithmetic or indexing, and its chain buffers live in per-CPU
+//! scratch space rather than on the stack.
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicPtr, Ordering::{Acquire, Relaxed}};
+
+use crate::shim;
+use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
+use crate::swcore::{
+    sample::{classify, Sample},
+    trace::{frame_sizes, trim_start, MAX_FRAMES},
+};
+
+/// The state the handler reports into; null while no probe may fire.
+pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
+
+/// How far past a function's address the unwinder may report it (the
+/// `endbr64; call __fentry__` or breakpoint at its entry).
+const ENTRY_WINDOW: usize = 32;
+
+/// Called by the C shim from kprobe and fprobe handlers.
+#[no_mangle]
+pub(crate) extern "C" fn stackwatch_hit(cookie: *mut c_void, ip: core::ffi::c_ulong, sp: core::ffi::c_ulong) {
+    let st = STATE.load(Acquire);
+    if st.is_null() || cookie.is_null() {
+        return;
+    }
+    // SAFETY: `STATE` is set to the pinned state before the first probe is
+    // attached and cleared only after every probe is detached (which waits
+    // for running handlers), so the state outlives this call.
+    let st = unsafe { &*st };
+    // SAFETY: the cookie of every attachment is its boxed `ProbeCounters`,
+    // freed only after that probe is detached.
+    let pc = unsafe { &*cookie.cast_const().cast::<ProbeCounters>() };
+    hit(st, pc, ip as usize, sp as usize);
+}
+
+fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
+    if !st.enabled.load(Relaxed) {
+        return;
+    }
+    pc.hits.fetch_add(1, Relaxed);
+    let ts = st.thread_size;
+    let used = match classify(sp, shim::stack_base(), ts) {
+        Sample::OnTask { used, .. } => used,
+        Sample::OffStack => {
+            pc.off_stack.fetch_add(1, Relaxed);
+            st.events.off_stack.fetch_add(1, Relaxed);
+            return;
+        }
+    };
+    let threshold = st.threshold.load(Relaxed);
+    let slot = st.table().get_or_insert(ip).and_then(|i| st.slots.get(i));
+    let local = slot.map(|s| s.stats.record(used, ts, threshold, &st.budgets));
+    if slot.is_none() {
+        st.events.dropped.fetch_add(1, Relaxed);
+    }
+    let global = st.global.stats.record(used, ts, threshold, &st.budgets);
+
+    let local_max = local.is_some_and(|o| o.new_max);
+    let gen = st.threshold_gen.load(Relaxed);
+    let warn = global.below_threshold
+        && slot.is_some_and(|s| local_max || s.warned_gen.swap(gen, Relaxed) != gen);
+    if !(local_max || global.new_max || warn) {
+        return;
+    }
+    let Some(scratch) = st.scratch.get(shim::cpu()) else {
+        return;
+    };
+    let captured = scratch.try_with(|sp_space| {
+        capture(sp_space, ip, sp, used);
+        if local_max {
+            store(st, slot, sp_space);
+        }
+        if global.new_max {
+            store(st, Some(&st.global), sp_space);
+        }
+        if warn {
+            if st.warn_limit.allow(shim::jiffies(), st.warn_interval) {
+                st.events.warnings.fetch_add(1, Relaxed);
+                crate::warn::threshold_crossed(ip, used, ts, threshold, &sp_space.trace);
+            } else {
+                st.events.warnings_suppressed.fetch_add(1, Relaxed);
+            }
+        }
+    });
+    if captured.is_none() {
+        st.events.trace_busy.fetch_add(1, Relaxed);
+    }
+}
+
+fn store(st: &State, slot: Option<&Slot>, space: &ScratchSpace) {
+    if let Some(s) = slot {
+        if !s.trace.try_store(&space.trace) && s.trace.load().map_or(true, |t| t.used < space.trace.used) {
+            st.events.trace_busy.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// Fills `space.trace` with the chain from the probed function outwards, the
+/// size of each frame, and the current task.
+fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
+    let n = shim::save_trace(&mut space.raw);
+    let raw = space.raw.get(..n).unwrap_or(&[]);
+    let t = &mut space.trace;
+    t.used = used;
+    // Drop the handler's own frames: the chain starts in the probed function.
+    // If the unwinder did not report it, the chain is just the function.
+    let chain = match trim_start(raw, ip, ENTRY_WINDOW) {
+        Some(start) => raw.get(start..).unwrap_or(&[]),
+        None => &[],
+    };
+    t.frames[0] = chain.first().copied().unwrap_or(ip);
+    let mut len = 1;
+    for (d, f) in t.frames.iter_mut().zip(chain.iter()).skip(1) {
+        *d = *f;
+        len += 1;
+    }
+    t.len = len.min(MAX_FRAMES);
+    let word_size = core::mem::size_of::<usize>();
+    let nwords = used / word_size;
+    let word = |i: usize| -> Option<usize> {
+        if i >= nwords {
+            return None;
+        }
+        let addr = sp.checked_add(i.checked_mul(word_size)?)?;
+        // SAFETY: `addr` is word-aligned (sp is, on every kernel entry path
+        // we probe) and lies in `[sp, sp + used)`, which `classify` found to
+        // be inside the current task's stack, between the probed context's
+        // stack pointer and the top: mapped memory of the running task that
+        // cannot go away while it runs. A volatile read because other code
+        // (not this one) owns those words.
+        Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
+    };
+    if sp % word_size == 0 {
+        let frames = t.frames;
+        frame_sizes(frames.get(..t.len).unwrap_or(&[]), &word, nwords, word_size, used, &mut t.sizes);
+    } else {
+        t.sizes = [0; MAX_FRAMES];
+        t.sizes[0] = u32::try_from(used).unwrap_or(u32::MAX);
+    }
+    t.pid = shim::current_pid();
+    shim::current_comm(&mut t.comm);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The interface between stackwatch's Rust code and its C shim: only what
+ * bindgen cannot express from an out-of-tree build (struct kprobe/fprobe
+ * layouts, macros such as THREAD_SIZE and current, inline register accessors,
+ * string module parameters). Plain C types only: bindgen reads this header
+ * with no kernel flags at build time (see Kbuild).
+ */
+#ifndef STACKWATCH_SHIM_H
+#define STACKWATCH_SHIM_H
+
+/** An attached kprobe or fprobe; owned by the Rust side, opaque to it. */
+struct sw_probe;
+
+/*
+ * Implemented in Rust: called from probe context (possibly NMI-like) with the
+ * attachment's cookie, the probed function's address and the probed context's
+ * stack pointer.
+ */
+void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp);
+
+/* Attach a kprobe on one symbol / an fprobe on a glob; 0 or -errno. */
+int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out);
+int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out);
+/* Detach and free n probes with one RCU grace period for all kprobes. */
+void sw_probes_detach(struct sw_probe **probes, unsigned int n);
+/* Times the probe could not run (recursion, busy). */
+unsigned long sw_probe_missed(const struct sw_probe *p);
+/* Functions an fprobe attached to (1 for a kprobe). */
+unsigned long sw_probe_functions(const struct sw_probe *p);
+
+/* The running kernel's THREAD_SIZE and the current task's stack base. */
+unsigned long sw_thread_size(void);
+unsigned long sw_stack_base(void);
+/* Current CPU (preemption is off in probe context) and the CPU count. */
+unsigned int sw_cpu(void);
+unsigned int sw_nr_cpu_ids(void);
+/* Current task's pid and comm (16 bytes, NUL-padded). */
+int sw_current_pid(void);
+void sw_current_comm(char *buf16);
+/* stack_trace_save() of the current context. */
+unsigned int sw_save_trace(unsigned long *store, unsigned int size);
+/* "%pS" (name_only: first token of "%ps") of addr into buf; returns length. */
+int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only);
+/* jiffies and HZ, for the warning's rate limit. */
+unsigned long sw_jiffies(void);
+unsigned long sw_hz(void);
+/* String module parameters (Rust module! has none in 7.3). */
+const char *sw_param_probes(void);
+const char *sw_param_budgets(void);
+
+#endif /* STACKWATCH_SHIM_H */

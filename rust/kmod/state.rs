@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Everything the probe handler and the debugfs files share: settings,
+//! per-function slots (statistics + deepest chain), the global slot, the
+//! per-CPU scratch space for capturing chains, and module-wide counters.
+//! All of it is preallocated at load; the handler only uses atomics.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use kernel::{new_mutex, prelude::*, sync::Mutex};
+
+use crate::probes::ProbeSet;
+use crate::swcore::{
+    budgets::Budgets,
+    ratelimit::RateLimit,
+    report::{Counters, Header},
+    stats::DepthStats,
+    table::KeyTable,
+    trace::{Trace, TraceSlot},
+};
+
+/// Raw stack-trace entries captured before trimming the handler's frames.
+pub(crate) const RAW_FRAMES: usize = 64;
+
+/// Statistics and deepest chain of one function (or of all of them).
+pub(crate) struct Slot {
+    pub(crate) stats: DepthStats,
+    pub(crate) trace: TraceSlot,
+    /// Threshold generation this slot last warned in.
+    pub(crate) warned_gen: AtomicU32,
+}
+
+impl Slot {
+    pub(crate) const fn new() -> Self {
+        Slot { stats: DepthStats::new(), trace: TraceSlot::new(), warned_gen: AtomicU32::new(0) }
+    }
+
+    fn reset(&self) {
+        self.stats.reset();
+        self.trace.reset();
+    }
+}
+
+/// Per-CPU space for building a chain, so the handler does not put ~1 KiB
+/// on a stack that may be nearly exhausted.
+pub(crate) struct Scratch {
+    busy: AtomicBool,
+    space: UnsafeCell<ScratchSpace>,
+}
+
+/// The contents of a [`Scratch`].
+pub(crate) struct ScratchSpace {
+    pub(crate) raw: [usize; RAW_FRAMES],
+    pub(crate) trace: Trace,
+}
+
+// SAFETY: `space` is only accessed through `Scratch::try_with`, which hands
+// out the `&mut` to one holder at a time (the `busy` flag, taken with an
+// atomic swap); everything else in `Scratch` is atomic.
+unsafe impl Sync for Scratch {}
+
+impl Scratch {
+    pub(crate) const fn new() -> Self {
+        Scratch {
+            busy: AtomicBool::new(false),
+            space: UnsafeCell::new(ScratchSpace { raw: [0; RAW_FRAMES], trace: Trace::empty() }),
+        }
+    }
+
+    /// Runs `f` with exclusive use of the space, or returns `None` if it is
+    /// in use (a nested probe hit on the same CPU, e.g. from an NMI).
+    pub(crate) fn try_with<R>(&self, f: impl FnOnce(&mut ScratchSpace) -> R) -> Option<R> {
+        if self.busy.swap(true, core::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: the swap above returned false, so this caller is the only
+        // holder of the flag until it is cleared below: no other reference to
+        // the space exists while `f` runs.
+        let r = f(unsafe { &mut *self.space.get() });
+        self.busy.store(false, core::sync::atomic::Ordering::Release);
+        Some(r)
+    }
+}
+
+/// Module-wide event counters.
+pub(crate) struct EventCounters {
+    pub(crate) off_stack: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) trace_busy: AtomicU64,
+    pub(crate) warnings: AtomicU64,
+    pub(crate) warnings_suppressed: AtomicU64,
+}
+
+/// Per-attachment counters; the attachment's cookie points here.
+pub(crate) struct ProbeCounters {
+    pub(crate) hits: AtomicU64,
+    pub(crate) off_stack: AtomicU64,
+}
+
+/// The shared state. Pinned inside the debugfs scope for the module's life.
+#[pin_data]
+pub(crate) struct State {
+    pub(crate) thread_size: usize,
+    pub(crate) enabled: AtomicBool,
+    /// Warn when fewer bytes than this remain (0: off).
+    pub(crate) threshold: AtomicUsize,
+    /// Bumped when the threshold changes or on reset: every slot may warn again.
+    pub(crate) threshold_gen: AtomicU32,
+    pub(crate) warn_limit: RateLimit,
+    pub(crate) warn_interval: u64,
+    pub(crate) budgets: Budgets,
+    pub(crate) keys: KVVec<AtomicUsize>,
+    pub(crate) slots: KVVec<Slot>,
+    pub(crate) global: Slot,
+    pub(crate) scratch: KVVec<Scratch>,
+    pub(crate) events: EventCounters,
+    #[pin]
+    pub(crate) probes: Mutex<ProbeSet>,
+}
+
+impl State {
+    /// Allocates the state with `nslots` function slots.
+    pub(crate) fn new(nslots: usize, threshold: usize, enabled: bool) -> Result<impl PinInit<Self, Error>> {
+        let mut keys = KVVec::with_capacity(nslots, GFP_KERNEL)?;
+        let mut slots = KVVec::with_capacity(nslots, GFP_KERNEL)?;
+        for _ in 0..nslots {
+            keys.push(AtomicUsize::new(0), GFP_KERNEL)?;
+            slots.push(Slot::new(), GFP_KERNEL)?;
+        }
+        let ncpu = crate::shim::nr_cpu_ids();
+        let mut scratch = KVVec::with_capacity(ncpu, GFP_KERNEL)?;
+        for _ in 0..ncpu {
+            scratch.push(Scratch::new(), GFP_KERNEL)?;
+        }
+        let hz = crate::shim::hz();
+        Ok(try_pin_init!(State {
+            thread_size: crate::shim::thread_size(),
+            enabled: AtomicBool::new(enabled),
+            threshold: AtomicUsize::new(threshold),
+            threshold_gen: AtomicU32::new(1),
+            warn_limit: RateLimit::new(),
+            warn_interval: hz / 4,
+            budgets: Budgets::new(),
+            keys,
+            slots,
+            global: Slot::new(),
+            scratch,
+            events: EventCounters {
+                off_stack: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                trace_busy: AtomicU64::new(0),
+                warnings: AtomicU64::new(0),
+                warnings_suppressed: AtomicU64::new(0),
+            },
+            probes <- new_mutex!(ProbeSet::new()),
+        }? Error))
+    }
+
+    /// The function-address table over `keys`.
+    pub(crate) fn table(&self) -> KeyTable<'_> {
+        KeyTable::new(&self.keys)
+    }
+
+    /// Settings for report headers.
+    pub(crate) fn header(&self) -> Header {
+        let mut budgets = [0usize; crate::swcore::budgets::MAX_BUDGETS];
+        for (i, b) in budgets.iter_mut().enumerate() {
+            *b = self.budgets.get(i);
+        }
+        Header {
+            thread_size: self.thread_size,
+            threshold: self.threshold.load(Relaxed),
+            budgets,
+            enabled: self.enabled.load(Relaxed),
+        }
+    }
+
+    /// Module-wide counters for reports.
+    pub(crate) fn counters(&self) -> Counters {
+        let e = &self.events;
+        Counters {
+            off_stack: e.off_stack.load(Relaxed),
+            dropped: e.dropped.load(Relaxed),
+            trace_busy: e.trace_busy.load(Relaxed),
+            warnings: e.warnings.load(Relaxed),
+            warnings_suppressed: e.warnings_suppressed.load(Relaxed),
+        }
+    }
+
+    /// Zeroes every statistic and chain; counting goes on.
+    pub(crate) fn reset(&self) {
+        for s in self.slots.iter() {
+            s.reset();
+        }
+        self.global.reset();
+        let e = &self.events;
+        for c in [&e.off_stack, &e.dropped, &e.trace_busy, &e.warnings, &e.warnings_suppressed] {
+            c.store(0, Relaxed);
+        }
+        self.warn_limit.reset();
+        self.threshold_gen.fetch_add(1, Relaxed);
+    }
+}

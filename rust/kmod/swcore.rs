@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel-independent logic of `rust/core/src`, compiled into the module
+//! from the same files that `cargo test` checks on the host.
+
+#[path = "../core/src/budgets.rs"]
+pub(crate) mod budgets;
+#[path = "../core/src/command.rs"]
+pub(crate) mod command;
+#[path = "../core/src/defaults.rs"]
+pub(crate) mod defaults;
+#[path = "../core/src/hist.rs"]
+pub(crate) mod hist;
+#[path = "../core/src/ratelimit.rs"]
+pub(crate) mod ratelimit;
+#[path = "../core/src/report.rs"]
+pub(crate) mod report;
+#[path = "../core/src/sample.rs"]
+pub(crate) mod sample;
+#[path = "../core/src/stats.rs"]
+pub(crate) mod stats;
+#[path = "../core/src/table.rs"]
+pub(crate) mod table;
+#[path = "../core/src/trace.rs"]
+pub(crate) mod trace;
