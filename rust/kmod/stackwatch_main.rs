@@ -99,13 +99,16 @@ impl kernel::Module for StackWatch {
                 swcore::defaults::all().for_each(|n| set.add_or_skip(n));
             }
             let (specs, funcs) = set.totals();
+            let slot_bytes = core::mem::size_of::<state::Slot>() + core::mem::size_of::<usize>();
             pr_info!(
-                "stackwatch: watching {} functions ({} probes), THREAD_SIZE {}, threshold {}, {} slots\n",
+                "stackwatch: watching {} functions ({} probes), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated)\n",
                 funcs,
                 specs,
                 ts,
                 threshold,
-                nslots
+                nslots,
+                slot_bytes,
+                (slot_bytes * nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids()) / 1024
             );
         }
         Ok(StackWatch { scope })

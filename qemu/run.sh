@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Boots a stackwatch test kernel under QEMU (TCG) on a read-only 9p view of
+# this machine's root file system, with N blank virtio disks, runs a guest
+# script in it and collects the console. Fails (exit 1, naming the cause) on
+# a kernel Oops/BUG/WARNING/panic/guard-page hit, a hang (timeout), a guest
+# that dies before finishing, or a non-zero exit of the guest script.
+#   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
+#               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
+#               [--quiet] SCRIPT [ARGS...]
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+kernel=x86_64-16k disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) kernel=$2; shift 2 ;;
+    --disks) disks=$2; shift 2 ;;
+    --disk-size) disk_size=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --allow) allow=$2; shift 2 ;;
+    --quiet) quiet=1; shift ;;
+    --) shift; break ;;
+    -*) die "run.sh: unknown option $1" ;;
+    *) break ;;
+  esac
+done
+script=${1:?usage: qemu/run.sh [options] SCRIPT [ARGS...]}; shift
+script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
+[ -f "$script" ] || die "no guest script $script"
+
+kdir=$(qemu/build-kernel.sh --print-dir "$kernel" 2>/dev/null || "$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
+[ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
+image="$kdir/$(readlink "$kdir/stackwatch-image")"
+case "$kernel" in
+  x86_64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max); console=ttyS0 ;;
+  *) die "no QEMU machine for kernel $kernel yet" ;;
+esac
+
+[ -n "$out" ] || out="$SW_CACHE/results/$(date +%Y%m%d-%H%M%S)-$(basename "$script" .sh)-$$"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out/guest-exit" "$out/console.log"
+cat > "$out/guest.env" <<ENV
+SW_ROOT='$SW_ROOT'
+SW_KERNEL='$kernel'
+SW_KO='$SW_ROOT/stackwatch.ko'
+SW_SCRIPT='$script'
+SW_ARGS='$*'
+ENV
+
+diskdir="$SW_CACHE/disks/$$"
+drives=()
+if [ "$disks" -gt 0 ]; then
+  mkdir -p "$diskdir"
+  for i in $(seq 1 "$disks"); do
+    truncate -s "$disk_size" "$diskdir/disk$i.img"
+    drives+=(-drive "file=$diskdir/disk$i.img,if=virtio,format=raw,cache=unsafe,discard=unmap")
+  done
+fi
+cleanup() { rm -rf "$diskdir"; }
+trap cleanup EXIT
+
+append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$SW_ROOT/qemu/guest/init.sh panic=-1 sw.out=$out"
+say "booting $kernel (TCG, $smp CPUs, $mem) for $(basename "$script") $*; console: $out/console.log"
+start=$SECONDS
+set +e
+timeout -k 10 "$timeout" "${qemu[@]}" -accel tcg -smp "$smp" -m "$mem" \
+  -display none -vga none -no-reboot -serial "file:$out/console.log" -monitor none \
+  -kernel "$image" -append "$append" \
+  -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+  -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+  -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap" \
+  -device virtio-9p-pci,fsdev=swout,mount_tag=swout \
+  -device virtio-rng-pci "${drives[@]}" >"$out/qemu.log" 2>&1 &
+qpid=$!
+# Show the guest script's own lines while it runs.
+( tail -n +1 -F "$out/console.log" 2>/dev/null | grep --line-buffered '^\[guest\]' | \
+    { if [ $quiet = 1 ]; then cat >/dev/null; else sed -u 's/^\[guest\] /  | /' >&2; fi; } ) &
+tpid=$!
+wait $qpid; qrc=$?
+set -e
+sleep 0.5; kill $tpid 2>/dev/null; pkill -P $tpid 2>/dev/null || true
+took=$((SECONDS - start))
+
+bad='Oops|BUG:|WARNING:|stack guard page was hit|Kernel panic|kernel BUG at|general protection fault|Unable to handle kernel|Insufficient stack space|possible circular locking|INFO: task .* blocked|detected stalls|UBSAN:|KASAN:|Kernel stack overflow|refcount_t:'
+hit=$(grep -v '^\[guest\]' "$out/console.log" | grep -E "$bad" | grep -Ev "$allow" | head -n 1 || true)
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+  tail -n 15 "$out/console.log" >&2
+  say "FAILED: guest hung: killed after ${timeout}s with no exit ($(basename "$script")); console: $out/console.log"
+  exit 1
+fi
+if [ -n "$hit" ]; then
+  grep -v '^\[guest\]' "$out/console.log" | grep -E -B2 -A12 -m1 -F "$hit" >&2 || true
+  say "FAILED: the kernel reported: $hit  ($(basename "$script"); console: $out/console.log)"
+  exit 1
+fi
+if [ ! -f "$out/guest-exit" ]; then
+  tail -n 20 "$out/console.log" >&2
+  say "FAILED: the guest died before $(basename "$script") finished (qemu exit $qrc); console: $out/console.log, qemu: $out/qemu.log"
+  exit 1
+fi
+grc=$(cat "$out/guest-exit")
+if [ "$grc" != 0 ]; then
+  say "FAILED: guest script $(basename "$script") exited $grc after ${took}s; console: $out/console.log"
+  exit 1
+fi
+say "guest run finished cleanly in ${took}s; results: $out"

@@ -1,0 +1,22 @@
+# The main job's guest side: XFS on LVM exported over NFS and mounted back,
+# stackwatch loaded with its default set, a workload through NFS, then the
+# report. Files are also copied to the results folder for the host.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storage.sh"
+. "$(dirname "$0")/workload.sh"
+storage_up linear || exit 1
+target=$XFS_MNT
+if nfs_up 4.2; then target=$NFS_MNT; else echo "demo: NFS set-up failed; running on XFS directly"; fi
+sw_load || exit 1
+dmesg | grep 'stackwatch: watching' | tail -n1
+wl_fio "$target" 20
+wl_smallfiles "$target" 300
+mkdir -p "$SW_OUT/snapshot"
+for f in summary traces max_trace histogram probes budgets thread_size threshold; do cat $SWD/$f > "$SW_OUT/snapshot/$f"; done
+echo; echo "===== $SWD/summary"; cat $SWD/summary
+echo; echo "===== $SWD/max_trace"; cat $SWD/max_trace
+echo; echo "===== $SWD/budgets"; cat $SWD/budgets
+sw_unload
+nfs_down
+storage_down
+exit 0

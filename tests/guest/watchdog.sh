@@ -1,0 +1,118 @@
+# Issue 3 acceptance: stackwatch's default probes over an XFS-on-LVM
+# workload, side by side with the ftrace stack tracer, then every control
+# path: reset, threshold warning, run-time globs, bad writes, rmmod under load.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storage.sh"
+. "$(dirname "$0")/workload.sh"
+T=/sys/kernel/tracing
+
+check "storage stack up (LVM linear + XFS)" storage_up linear
+
+# The stack tracer and stackwatch at the same time, over the same workload.
+echo 0 > $T/stack_max_size
+echo 1 > /proc/sys/kernel/stack_tracer_enabled
+check "insmod stackwatch (default set)" sw_load
+TS=$(cat $SWD/thread_size)
+dmesg | grep 'stackwatch: watching' | tail -n1
+wl_fio $XFS_MNT 20
+wl_smallfiles $XFS_MNT 400
+echo 0 > /proc/sys/kernel/stack_tracer_enabled
+tracer_max=$(cat $T/stack_max_size)
+cp $SWD/summary $SWD/traces $SWD/max_trace $SWD/histogram $SWD/probes "$SW_OUT/" 2>/dev/null
+cp $T/stack_trace "$SW_OUT/ftrace_stack_trace"
+head -n 12 $SWD/summary
+
+xfs_hits=$(sw_sum_hits '^xfs_'); dm_hits=$(sw_sum_hits '^dm_'); blk_hits=$(sw_sum_hits '^(submit_bio|submit_bio_noacct|blk_mq_submit_bio|virtio_queue_rq)$')
+expect_cmp "XFS probes were hit" "$xfs_hits" -gt 0
+expect_cmp "device-mapper probes were hit" "$dm_hits" -gt 0
+expect_cmp "block-layer probes were hit" "$blk_hits" -gt 0
+bad=$(awk -v ts="$TS" '!/^#/ { if ($3 <= 0 || $3 > ts || $4 != ts - $3) print $1 }' $SWD/summary)
+expect_eq "every max_used in (0, THREAD_SIZE] and min_remaining = THREAD_SIZE - max_used" "${bad:-none}" none
+# Each per-function chain starts in its own function.
+bad=$(awk '/^#/ { next } /^[^ ]/ { name = $1; want = 1; next } want { want = 0; split($2, s, "+"); if (s[1] != name) print name "->" $2 }' $SWD/traces)
+expect_eq "each trace starts in its own probed function" "${bad:-none}" none
+ntraces=$(grep -c '^[^ #]' $SWD/traces)
+expect_cmp "traces recorded" "$ntraces" -gt 3
+read -r depth sum rows < <(awk '/^# stackwatch max_trace/ { for (i = 1; i <= NF; i++) if ($i == "used") d = $(i + 1) }
+  /^ *[0-9]+\)/ { s += $3; n++ } END { print d + 0, s + 0, n + 0 }' $SWD/max_trace)
+expect_cmp "max_trace has frames" "$rows" -gt 3
+expect_eq "max_trace frame sizes sum to its depth" "$sum" "$depth"
+global=$(sw_field $SWD/summary '(all)' 3)
+expect_cmp "global max is not above the stack tracer's" "$global" -le "$tracer_max"
+expect_cmp "global max is within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
+echo "measure: stackwatch global max $global bytes, ftrace stack tracer $tracer_max bytes (THREAD_SIZE $TS)"
+
+# Reset zeroes, counting resumes.
+echo 0 > $SWD/enabled
+check "reset" test "$(sw_write $SWD/reset 1)" = OK
+expect_eq "after reset: global hits" "$(sw_field $SWD/summary '(all)' 2)" 0
+expect_eq "after reset: no function rows" "$(grep -vc '^#\|^(all)' $SWD/summary)" 0
+check "after reset: max_trace empty" grep -q 'nothing recorded' $SWD/max_trace
+echo 1 > $SWD/enabled
+wl_smallfiles $XFS_MNT/again 100
+expect_cmp "after reset: counting resumed" "$(sw_field $SWD/summary '(all)' 2)" -gt 0
+
+# Threshold warning with the chain, through printk.
+dmesg -C
+echo $((TS - 256)) > $SWD/threshold
+wl_smallfiles $XFS_MNT/warn 50
+warn_lines=$(dmesg | grep -c 'stackwatch: .*: only [0-9]* bytes of stack left')
+chain_lines=$(dmesg | grep -cE 'stackwatch:  +[0-9]+ [a-z_]')
+expect_cmp "threshold crossing printed a warning" "$warn_lines" -gt 0
+expect_cmp "the warning carries a call chain" "$chain_lines" -gt 2
+dmesg | grep -A6 -m1 'bytes of stack left'
+echo 0 > $SWD/threshold
+expect_cmp "warnings counted" "$(sed -n 's/.* warnings \([0-9]*\) .*/\1/p' $SWD/summary)" -gt 0
+
+# Run-time probes: a glob over every xfs_* function while the workload runs.
+in_background wl_fio $XFS_MNT 25
+sleep 3
+t0=$(date +%s%N); r=$(sw_write $SWD/probes '+xfs_*'); t1=$(date +%s%N)
+expect_eq "attach xfs_* while the workload runs" "$r" OK
+nf=$(awk '$1 == "attached" && $2 == "xfs_*" { print $4 }' $SWD/probes)
+expect_cmp "xfs_* covers many functions" "${nf:-0}" -gt 200
+echo "measure: attach xfs_* ($nf functions) took $(( (t1 - t0) / 1000000 )) ms"
+sleep 8
+nx=$(awk '!/^#/ && $1 ~ /^xfs_/ && $2 > 0' $SWD/summary | wc -l)
+expect_cmp "xfs_* glob reports many distinct XFS functions" "$nx" -gt 30
+t0=$(date +%s%N); r=$(sw_write $SWD/probes '-xfs_*'); t1=$(date +%s%N)
+expect_eq "detach xfs_* while the workload runs" "$r" OK
+echo "measure: detach xfs_* ($nf functions) took $(( (t1 - t0) / 1000000 )) ms"
+check "xfs_* no longer attached" sh -c "! grep -q '^attached xfs_\*' $SWD/probes"
+expect_eq "attach one symbol" "$(sw_write $SWD/probes '+submit_bio_wait')" OK
+expect_eq "detach one symbol" "$(sw_write $SWD/probes '-submit_bio_wait')" OK
+wait_background
+
+# Bad writes: each rejected with its errno, nothing changed, still counting.
+before=$(grep '^attached' $SWD/probes | awk '{ print $2 }' | sort | tr '\n' ' ')
+expect_eq "unknown symbol -> ENOENT" "$(sw_write $SWD/probes '+no_such_function_xyz')" ENOENT
+expect_eq "blacklisted function -> EINVAL" "$(sw_write $SWD/probes '+get_kprobe')" EINVAL
+expect_eq "malformed line -> EINVAL" "$(sw_write $SWD/probes 'submit_bio')" EINVAL
+expect_eq "bad character -> EINVAL" "$(sw_write $SWD/probes '+bad name!')" EINVAL
+expect_eq "oversized write -> E2BIG" "$(sw_write $SWD/probes "$(printf '+a%.0s\n' $(seq 1 2000))")" E2BIG
+expect_eq "remove unattached -> ENOENT" "$(sw_write $SWD/probes '-vfs_read')" ENOENT
+expect_eq "already attached -> EEXIST" "$(sw_write $SWD/probes '+submit_bio')" EEXIST
+expect_eq "bad line in a batch -> ENOENT" "$(sw_write $SWD/probes $'+submit_bio_wait\n+no_such_function_xyz')" ENOENT
+after=$(grep '^attached' $SWD/probes | awk '{ print $2 }' | sort | tr '\n' ' ')
+expect_eq "rejected writes changed no probe" "$after" "$before"
+expect_eq "threshold not a number -> EINVAL" "$(sw_write $SWD/threshold abc)" EINVAL
+expect_eq "threshold above THREAD_SIZE -> ERANGE" "$(sw_write $SWD/threshold 99999999)" ERANGE
+expect_eq "enabled 2 -> EINVAL" "$(sw_write $SWD/enabled 2)" EINVAL
+expect_eq "five budgets -> E2BIG" "$(sw_write $SWD/budgets '1 2 3 4 5')" E2BIG
+expect_eq "zero budget -> ERANGE" "$(sw_write $SWD/budgets 0)" ERANGE
+expect_eq "budgets still 4096 8192" "$(awk '!/^#/ { printf "%s ", $1 }' $SWD/budgets)" "4096 8192 "
+h0=$(sw_field $SWD/summary '(all)' 2); wl_smallfiles $XFS_MNT/after 50; h1=$(sw_field $SWD/summary '(all)' 2)
+expect_cmp "still counting after bad writes" "$h1" -gt "$h0"
+expect_eq "budgets can be changed" "$(sw_write $SWD/budgets '2048 4096 8192')" OK
+expect_eq "three budgets reported" "$(grep -vc '^#' $SWD/budgets)" 3
+
+# Unload in the middle of the workload.
+in_background wl_fio $XFS_MNT 15
+sleep 5
+check "rmmod during the workload" sw_unload
+check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'
+wait_background
+check "reload after unload" sw_load probes=default,xfs_buf_*
+check "final unload" sw_unload
+check "storage stack torn down" storage_down
+finish

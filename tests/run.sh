@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The whole stackwatch test suite: sets everything up (packages, toolchain,
+# kernel source, test kernel, module), runs the host unit tests, boots QEMU
+# guests that check values read back from the running kernel, and checks the
+# harness itself (a WARNing module and a hung guest must fail the runner).
+# Ends with "N passed, N failed"; exits non-zero on any failure.
+#   tests/run.sh [SUITE...]     (default: all suites)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+passed=0 failed=0 failures=()
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); failures+=("$1"); echo "not ok - $1"; }
+total_start=$SECONDS
+results="$SW_CACHE/results/test-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$results"
+
+# --- set-up -----------------------------------------------------------------
+step() { say "== $*"; }
+step "set-up (scripts/setup.sh)"
+scripts/setup.sh || { echo "0 passed, 1 failed"; say "set-up failed"; exit 1; }
+step "test kernel x86_64-16k"
+qemu/build-kernel.sh x86_64-16k >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+KDIR=$(qemu/build-kernel.sh --print-dir x86_64-16k)
+step "stackwatch.ko and test modules"
+if run_logged module-build make -s module KDIR="$KDIR"; then pass "build stackwatch.ko"; else fail "build stackwatch.ko (log: $SW_LOGS/module-build.log)"; fi
+if run_logged test-modules-build make -s -C "$KDIR" M="$PWD/tests/modules" LLVM=-19 modules; then
+  pass "build test modules"; else fail "build test modules (log: $SW_LOGS/test-modules-build.log)"; fi
+
+# --- host unit tests ----------------------------------------------------------
+step "host unit tests (cargo test in rust/core)"
+if (cd rust/core && cargo test --quiet) > "$results/cargo-test.log" 2>&1; then st=ok; else st=fail; fi
+read -r hp hf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$results/cargo-test.log")
+passed=$((passed + hp)); failed=$((failed + hf))
+echo "host: $hp passed, $hf failed (log: $results/cargo-test.log)"
+[ "$st" = ok ] || [ "$hf" -gt 0 ] || fail "cargo test did not run (log: $results/cargo-test.log)"
+
+# --- guest suites -------------------------------------------------------------
+# guest_suite NAME RUNNER-OPTIONS... -- SCRIPT ARGS...
+guest_suite() {
+  local name=$1; shift
+  local opts=() out="$results/$name"
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+  step "guest suite $name"
+  qemu/run.sh --out "$out" "${opts[@]}" "$@" 2> >(tee "$results/$name.runner.log" >&2)
+  local rc=$?
+  local p f
+  p=$(grep -c '^\[guest\] ok - ' "$out/console.log" 2>/dev/null); f=$(grep -c '^\[guest\] not ok - ' "$out/console.log" 2>/dev/null)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  local l
+  while read -r l; do failures+=("$name: $l"); echo "  failed: $l"; done < <(grep '^\[guest\] not ok - ' "$out/console.log" 2>/dev/null | sed 's/^\[guest\] not ok - //')
+  if [ $rc = 0 ]; then pass "suite $name ran cleanly"; else
+    fail "suite $name: $(grep 'FAILED' "$results/$name.runner.log" | tail -n1 | sed 's/.*FAILED: //')"; fi
+}
+
+want_suite() { [ $# -eq 0 ] && return 0; local s; for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+SUITES=("$@")
+sel() { [ ${#SUITES[@]} -eq 0 ] || want_suite "$1"; }
+
+sel basic && guest_suite basic --timeout 300 -- tests/guest/basic.sh 16384
+sel watchdog && guest_suite watchdog --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
+
+# --- the harness checks itself --------------------------------------------------
+if sel harness; then
+  step "harness self-test: a module that WARNs must fail the run"
+  out="$results/harness-warn"
+  if qemu/run.sh --quiet --out "$out" --timeout 300 tests/guest/warn_module.sh 2>"$out.log"; then
+    fail "runner passed a guest whose module WARNed"
+  elif grep -q 'FAILED: the kernel reported: .*WARNING' "$out.log"; then
+    pass "runner fails a WARNing module and names it ($(grep -o 'WARNING:.*' "$out.log" | head -n1 | cut -c1-80))"
+  else
+    fail "runner failed the WARN run without naming the WARNING: $(tail -n1 "$out.log")"
+  fi
+  step "harness self-test: a hung guest must be killed and reported"
+  out="$results/harness-hang"
+  hs=$SECONDS
+  if qemu/run.sh --quiet --out "$out" --timeout 45 tests/guest/hang.sh 2>"$out.log"; then
+    fail "runner passed a hung guest"
+  elif grep -q 'FAILED: guest hung' "$out.log" && [ $((SECONDS - hs)) -lt 120 ]; then
+    pass "runner kills a hung guest after its timeout ($((SECONDS - hs))s) and reports it"
+  else
+    fail "hung guest not reported as such: $(tail -n1 "$out.log")"
+  fi
+fi
+
+# --- summary --------------------------------------------------------------------
+echo
+echo "results: $results (wall time $((SECONDS - total_start))s)"
+if [ $failed -gt 0 ]; then printf 'failure: %s\n' "${failures[@]}"; fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
