@@ -123,7 +123,7 @@ fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
     let text = read_text(r, &mut buf, "probes")?;
     check_probe_write(text).map_err(|e| reject("probes", e))?;
     let cmds = text.lines().filter_map(|l| parse_probe_line(l).ok().flatten());
-    st.probes.lock().apply(cmds)
+    st.probes.lock().apply(st, cmds)
 }
 
 fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {

@@ -43,6 +43,10 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
     if !st.enabled.load(Relaxed) {
         return;
     }
+    let slot = st.table().get_or_insert(ip).and_then(|i| st.slots.get(i));
+    if pc.glob && slot.is_some_and(|s| s.kprobes.load(Relaxed) != 0) {
+        return; // the kprobe on this function counts it
+    }
     pc.hits.fetch_add(1, Relaxed);
     let ts = st.thread_size;
     let used = match classify(sp, shim::stack_base(), ts) {
@@ -54,7 +58,6 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
         }
     };
     let threshold = st.threshold.load(Relaxed);
-    let slot = st.table().get_or_insert(ip).and_then(|i| st.slots.get(i));
     let local = slot.map(|s| s.stats.record(used, ts, threshold, &st.budgets));
     if slot.is_none() {
         st.events.dropped.fetch_add(1, Relaxed);

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{prelude::*, str::CString};
 
 use crate::shim::{detach_all, Probe};
-use crate::state::ProbeCounters;
+use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
 
 /// Names kept for the `skipped` list, at most.
@@ -19,6 +19,8 @@ const MAX_SKIPPED: usize = 64;
 pub(crate) struct Attachment {
     spec: CString,
     glob: bool,
+    /// Address of the kprobe (0 for an fprobe), marked in the state's slots.
+    kaddr: usize,
     // Dropped (detached) before `counters`, which the probe's cookie points to.
     probe: Option<Probe>,
     counters: KBox<ProbeCounters>,
@@ -65,34 +67,42 @@ impl ProbeSet {
     }
 
     /// Attaches `spec` (a symbol, or a glob through fprobe).
-    pub(crate) fn add(&mut self, spec: &str) -> Result {
+    pub(crate) fn add(&mut self, st: &State, spec: &str) -> Result {
         if self.position(spec).is_some() {
             return Err(EEXIST);
         }
         let cs = CString::try_from_fmt(fmt!("{}", spec))?;
         let counters = KBox::new(
-            ProbeCounters { hits: AtomicU64::new(0), off_stack: AtomicU64::new(0) },
+            ProbeCounters { glob: is_glob(spec), hits: AtomicU64::new(0), off_stack: AtomicU64::new(0) },
             GFP_KERNEL,
         )?;
         self.attached.reserve(1, GFP_KERNEL)?;
         let glob = is_glob(spec);
         let cookie: *const ProbeCounters = &*counters;
         let probe = Probe::attach(&cs, glob, cookie.cast())?;
+        let kaddr = probe.addr();
+        if kaddr != 0 {
+            st.mark_kprobe(kaddr, true);
+        }
         self.attached
-            .push(Attachment { spec: cs, glob, probe: Some(probe), counters }, GFP_KERNEL)?;
+            .push(Attachment { spec: cs, glob, kaddr, probe: Some(probe), counters }, GFP_KERNEL)?;
         Ok(())
     }
 
     /// Detaches `spec`; ENOENT if it is not attached.
-    pub(crate) fn remove(&mut self, spec: &str) -> Result {
+    pub(crate) fn remove(&mut self, st: &State, spec: &str) -> Result {
         let i = self.position(spec).ok_or(ENOENT)?;
-        drop(self.attached.remove(i).map_err(|_| EINVAL)?);
+        let a = self.attached.remove(i).map_err(|_| EINVAL)?;
+        if a.kaddr != 0 {
+            st.mark_kprobe(a.kaddr, false);
+        }
+        drop(a);
         Ok(())
     }
 
     /// Attaches `spec` or records it as skipped (load time: never fatal).
-    pub(crate) fn add_or_skip(&mut self, spec: &str) {
-        if let Err(e) = self.add(spec) {
+    pub(crate) fn add_or_skip(&mut self, st: &State, spec: &str) {
+        if let Err(e) = self.add(st, spec) {
             if self.skipped.len() < MAX_SKIPPED {
                 if let Ok(name) = CString::try_from_fmt(fmt!("{}", spec)) {
                     let _ = self.skipped.push(Skipped { name, errno: e.to_errno() }, GFP_KERNEL);
@@ -102,9 +112,13 @@ impl ProbeSet {
     }
 
     /// Detaches everything, with one grace period for all kprobes.
-    pub(crate) fn clear(&mut self) -> Result {
+    pub(crate) fn clear(&mut self, st: &State) -> Result {
         let mut probes = KVec::with_capacity(self.attached.len(), GFP_KERNEL)?;
         for a in self.attached.iter_mut() {
+            if a.kaddr != 0 {
+                st.mark_kprobe(a.kaddr, false);
+                a.kaddr = 0;
+            }
             if let Some(p) = a.probe.take() {
                 probes.push(p, GFP_KERNEL)?;
             }
@@ -117,7 +131,7 @@ impl ProbeSet {
     /// Applies checked commands in order; on a failure, undoes the adds this
     /// write made so a bad write changes nothing, and names the bad value.
     /// Removals are checked before anything is added.
-    pub(crate) fn apply<'a>(&mut self, cmds: impl Iterator<Item = ProbeCmd<'a>> + Clone) -> Result {
+    pub(crate) fn apply<'a>(&mut self, st: &State, cmds: impl Iterator<Item = ProbeCmd<'a>> + Clone) -> Result {
         for c in cmds.clone() {
             if let ProbeCmd::Remove(spec) = c {
                 if self.position(spec).is_none() {
@@ -129,7 +143,7 @@ impl ProbeSet {
         let mut added: KVec<&str> = KVec::new();
         for c in cmds.clone() {
             if let ProbeCmd::Add(spec) = c {
-                if let Err(e) = self.add(spec).and_then(|()| added.push(spec, GFP_KERNEL).map_err(Into::into)) {
+                if let Err(e) = self.add(st, spec).and_then(|()| added.push(spec, GFP_KERNEL).map_err(Into::into)) {
                     pr_warn!(
                         "stackwatch: probes: cannot attach '{}' ({} {})\n",
                         spec,
@@ -137,7 +151,7 @@ impl ProbeSet {
                         e.to_errno()
                     );
                     for s in added.iter() {
-                        let _ = self.remove(s);
+                        let _ = self.remove(st, s);
                     }
                     return Err(e);
                 }
@@ -145,8 +159,8 @@ impl ProbeSet {
         }
         for c in cmds {
             match c {
-                ProbeCmd::Remove(spec) => self.remove(spec)?,
-                ProbeCmd::Clear => self.clear()?,
+                ProbeCmd::Remove(spec) => self.remove(st, spec)?,
+                ProbeCmd::Clear => self.clear(st)?,
                 ProbeCmd::Add(_) => {}
             }
         }

@@ -134,6 +134,11 @@ unsigned long sw_probe_missed(const struct sw_probe *p)
 	return p->is_fprobe ? READ_ONCE(p->fp.nmissed) : READ_ONCE(p->kp.nmissed);
 }
 
+unsigned long sw_probe_addr(const struct sw_probe *p)
+{
+	return p->is_fprobe ? 0 : (unsigned long)p->kp.addr;
+}
+
 unsigned long sw_probe_functions(const struct sw_probe *p)
 {
 	return p->functions;

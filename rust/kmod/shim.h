@@ -26,6 +26,8 @@ int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out);
 void sw_probes_detach(struct sw_probe **probes, unsigned int n);
 /* Times the probe could not run (recursion, busy). */
 unsigned long sw_probe_missed(const struct sw_probe *p);
+/* Address a kprobe sits at (0 for an fprobe). */
+unsigned long sw_probe_addr(const struct sw_probe *p);
 /* Functions an fprobe attached to (1 for a kprobe). */
 unsigned long sw_probe_functions(const struct sw_probe *p);
 

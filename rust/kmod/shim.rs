@@ -65,6 +65,12 @@ impl Probe {
         unsafe { ffi::sw_probe_missed(self.0.as_ptr()) as u64 }
     }
 
+    /// Address of a kprobe (0 for an fprobe).
+    pub(crate) fn addr(&self) -> usize {
+        // SAFETY: `self.0` is an attached probe owned by this handle.
+        unsafe { ffi::sw_probe_addr(self.0.as_ptr()) as usize }
+    }
+
     /// Functions this probe covers.
     pub(crate) fn functions(&self) -> u64 {
         // SAFETY: `self.0` is an attached probe owned by this handle.

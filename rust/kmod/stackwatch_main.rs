@@ -90,13 +90,13 @@ impl kernel::Module for StackWatch {
             for name in split_list(probes_param) {
                 any = true;
                 if name == "default" {
-                    swcore::defaults::all().for_each(|n| set.add_or_skip(n));
+                    swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
                 } else {
-                    set.add_or_skip(name);
+                    set.add_or_skip(st, name);
                 }
             }
             if !any {
-                swcore::defaults::all().for_each(|n| set.add_or_skip(n));
+                swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
             }
             let (specs, funcs) = set.totals();
             let slot_bytes = core::mem::size_of::<state::Slot>() + core::mem::size_of::<usize>();
@@ -119,7 +119,7 @@ impl Drop for StackWatch {
     fn drop(&mut self) {
         // Detach every probe (waiting for running handlers) before the state
         // the handlers use goes away with the scope.
-        if self.scope.probes.lock().clear().is_err() {
+        if self.scope.probes.lock().clear(&self.scope).is_err() {
             pr_err!("stackwatch: detaching probes in a batch failed; detaching one by one\n");
         }
         handler::STATE.store(core::ptr::null_mut(), Release);

@@ -28,11 +28,19 @@ pub(crate) struct Slot {
     pub(crate) trace: TraceSlot,
     /// Threshold generation this slot last warned in.
     pub(crate) warned_gen: AtomicU32,
+    /// kprobes attached at this function: an fprobe (glob) hit on it is
+    /// skipped, so a function in both the default set and a glob counts once.
+    pub(crate) kprobes: AtomicU32,
 }
 
 impl Slot {
     pub(crate) const fn new() -> Self {
-        Slot { stats: DepthStats::new(), trace: TraceSlot::new(), warned_gen: AtomicU32::new(0) }
+        Slot {
+            stats: DepthStats::new(),
+            trace: TraceSlot::new(),
+            warned_gen: AtomicU32::new(0),
+            kprobes: AtomicU32::new(0),
+        }
     }
 
     fn reset(&self) {
@@ -93,6 +101,8 @@ pub(crate) struct EventCounters {
 
 /// Per-attachment counters; the attachment's cookie points here.
 pub(crate) struct ProbeCounters {
+    /// The attachment is an fprobe (glob).
+    pub(crate) glob: bool,
     pub(crate) hits: AtomicU64,
     pub(crate) off_stack: AtomicU64,
 }
@@ -154,6 +164,17 @@ impl State {
             },
             probes <- new_mutex!(ProbeSet::new()),
         }? Error))
+    }
+
+    /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`.
+    pub(crate) fn mark_kprobe(&self, addr: usize, up: bool) {
+        if let Some(s) = self.table().get_or_insert(addr).and_then(|i| self.slots.get(i)) {
+            if up {
+                s.kprobes.fetch_add(1, Relaxed);
+            } else {
+                let _ = s.kprobes.fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1));
+            }
+        }
     }
 
     /// The function-address table over `keys`.

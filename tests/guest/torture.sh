@@ -1,0 +1,130 @@
+# Issue 4: XFS on LVM (linear, and thin over linear), exported by the
+# in-kernel NFS server and mounted back over loopback (v4.2 and v3), driven
+# by bounded workloads with stackwatch (default set + xfs_*/nfsd*/dm_* globs)
+# and the ftrace stack tracer running at the same time; debugfs snapshots
+# after each workload; then the tracer once alone. Usage: torture.sh short|long
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storage.sh"
+. "$(dirname "$0")/workload.sh"
+mode=${1:-short}
+if [ "$mode" = long ]; then SECS=120 NFILES=3000 FILL=85; else SECS=12 NFILES=300 FILL=70; fi
+T=/sys/kernel/tracing
+SNAPS=()
+
+# --- storage: linear LV + thin LV, both XFS, both exported -------------------
+lvm_config
+disks=$(ls /dev/vd?)
+# shellcheck disable=SC2086
+pvcreate -q -y -ff $disks >/dev/null && vgcreate -q $VG $disks >/dev/null
+lvcreate -q -y -L 1200M -n lin $VG >/dev/null
+lvcreate -q -y -L 1200M -T $VG/pool >/dev/null && lvcreate -q -y -V 1500M -T $VG/pool -n thin >/dev/null
+check "LVM: linear LV and thin LV on a thin pool" test -b /dev/$VG/lin -a -b /dev/$VG/thin
+mkdir -p /mnt/lin /mnt/thin /mnt/nfs4 /mnt/nfs3
+check "mkfs.xfs + mount (linear)" sh -c "mkfs.xfs -q -f /dev/$VG/lin && mount /dev/$VG/lin /mnt/lin"
+check "mkfs.xfs + mount (thin)" sh -c "mkfs.xfs -q -f /dev/$VG/thin && mount /dev/$VG/thin /mnt/thin"
+echo "dm devices: $(dmsetup ls | awk '{ printf "%s ", $1 }')"
+XFS_MNT=/mnt/lin NFS_MNT=/mnt/nfs4 check "NFS v4.2 export of the linear XFS, mounted back" nfs_up 4.2
+exportfs -o rw,no_root_squash,no_subtree_check,fsid=2,sync 127.0.0.1:/mnt/thin
+check "NFS v3 export of the thin XFS, mounted back" mount -t nfs -o vers=3,nolock,proto=tcp,hard 127.0.0.1:/mnt/thin /mnt/nfs3
+grep ' nfs' /proc/mounts | awk '{ print "mounted:", $1, $2, $3 }'
+
+# --- stackwatch + the stack tracer, at the same time ------------------------
+echo 0 > $T/stack_max_size
+echo 1 > /proc/sys/kernel/stack_tracer_enabled
+t0=$(date +%s%N)
+check "insmod stackwatch probes=default,xfs_*,nfsd*,dm_*" sw_load 'probes=default,xfs_*,nfsd*,dm_*' threshold=0
+echo "measure: load with globs took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+dmesg | grep 'stackwatch: watching' | tail -n1
+awk '$1 == "attached" && $3 == "fprobe"' $SWD/probes
+
+layer_line() {  # layer_line NAME REGEX -> "NAME hits deepest"
+  awk -v n="$1" -v p="$2" '!/^#/ && $1 != "(all)" && $1 ~ p { h += $2; if ($3 > m) m = $3 } END { printf "%s %d %d\n", n, h, m }' $SWD/summary
+}
+snapshot() {  # snapshot NAME: copies the debugfs files and prints per-layer numbers
+  local d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1"
+  mkdir -p "$d"
+  for f in summary traces max_trace histogram probes budgets thread_size; do cat $SWD/$f > "$d/$f"; done
+  cat $T/stack_max_size > "$d/ftrace_stack_max_size"; cat $T/stack_trace > "$d/ftrace_stack_trace"
+  { layer_line nfsd '^nfsd'; layer_line xfs '^xfs_'; layer_line dm '^dm_'
+    layer_line block '^(submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$'
+    layer_line reclaim '^(try_to_free_pages|shrink_folio_list|shrink_lruvec)$'; } > "$d/layers"
+  SNAPS+=("$d")
+  echo "== after $1: stackwatch max $(sw_field $SWD/summary '(all)' 3), stack tracer max $(cat $T/stack_max_size)"
+  sed 's/^/   layer /' "$d/layers"
+}
+
+# --- workloads ---------------------------------------------------------------
+echo "workload 1/7: buffered random writes + fsync over NFS v4.2"
+wl_fio /mnt/nfs4 $SECS; snapshot buffered
+echo "workload 2/7: direct writes over NFS v3 (thin LV)"
+fio --directory=/mnt/nfs3 --name=direct --rw=write --bs=256k --direct=1 --size=128M --time_based --runtime=$SECS --ioengine=psync --numjobs=2 >/dev/null 2>&1 & p=$!
+t=0; while kill -0 $p 2>/dev/null; do sleep 1; t=$((t+1)); [ $((t % 10)) = 0 ] && echo "  workload: direct $t/${SECS}s"; done; wait $p
+snapshot direct
+echo "workload 3/7: fsync-heavy small-file creation over NFS v4.2"
+wl_smallfiles /mnt/nfs4 $NFILES; snapshot smallfiles
+echo "workload 4/7: large sparse-file random writes (extent allocation, bmap btree splits) over NFS v3"
+fio --directory=/mnt/nfs3 --name=extents --rw=randwrite --bs=4k --size=600M --io_size=$((SECS * 2))M --ioengine=psync --fsync=64 >/dev/null 2>&1 & p=$!
+t=0; while kill -0 $p 2>/dev/null; do sleep 1; t=$((t+1)); [ $((t % 10)) = 0 ] && echo "  workload: extents $t s"; done; wait $p
+echo "  extents of the file: $(xfs_bmap /mnt/thin/extents.0.0 2>/dev/null | wc -l)"
+snapshot extents
+echo "workload 5/7: many-directory metadata churn (stress-ng dir/dentry) over NFS v4.2"
+timeout $((SECS + 30)) stress-ng --dir 2 --dentry 2 --temp-path /mnt/nfs4 --timeout ${SECS}s --quiet 2>&1 | tail -n 2
+snapshot metadata
+echo "workload 6/7: fragmented free space: fill the linear XFS to ${FILL}%, punch every other file, then write"
+mkdir -p /mnt/lin/frag; i=0
+while [ "$(df --output=pcent /mnt/lin | tail -n1 | tr -dc 0-9)" -lt "$FILL" ]; do
+  head -c 65536 /dev/zero > /mnt/lin/frag/f$i 2>/dev/null || break; i=$((i + 1))
+  [ $((i % 2000)) = 0 ] && echo "  workload: fill $i files, $(df --output=pcent /mnt/lin | tail -n1)"
+done
+find /mnt/lin/frag -name 'f*[02468]' -delete; sync
+echo "  free-space extents: $(xfs_db -r -c 'freesp -s' /dev/$VG/lin 2>/dev/null | tail -n1)"
+fio --directory=/mnt/nfs4 --name=fragwrite --rw=write --bs=1M --size=$((FILL * 2))M --ioengine=psync --fsync=4 >/dev/null 2>&1
+snapshot fragmented
+echo "workload 7/7: writeback under memory pressure (direct reclaim)"
+free -m | sed -n 2p
+timeout $((SECS + 30)) stress-ng --vm 1 --vm-bytes 75% --vm-keep --timeout ${SECS}s --quiet & vp=$!
+wl_fio /mnt/nfs4 $SECS; wait $vp
+grep -E '^(allocstall|pgscan_direct) ' /proc/vmstat | tr '\n' ' '; echo
+snapshot reclaim
+
+# --- assertions --------------------------------------------------------------
+echo 0 > /proc/sys/kernel/stack_tracer_enabled
+tracer_max=$(cat $T/stack_max_size)
+global=$(sw_field $SWD/summary '(all)' 3)
+expect_cmp "stackwatch max is not above the stack tracer's (same run)" "$global" -le "$tracer_max"
+expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
+# Chain nfsd -> XFS -> dm/block, innermost first in a trace record.
+chain=$(awk '/^#/ { next } /^[^ ]/ { if (b >= 0 && x > b && n > x) { print name; exit } name = $1; i = 0; b = x = n = -1; next }
+  { split($2, s, "+"); f = s[1]; i++
+    if (b < 0 && f ~ /^(dm_|submit_bio|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)/) b = i
+    if (b >= 0 && x < 0 && f ~ /^xfs_/) x = i
+    if (x >= 0 && n < 0 && f ~ /^nfsd/) n = i }
+  END { if (b >= 0 && x > b && n > x) print name }' $SWD/traces | head -n1)
+expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
+[ -n "$chain" ] && awk -v n="$chain" '/^[^ #]/ { on = ($1 == n) } on' $SWD/traces | head -n 45 > "$SW_OUT/nfsd-xfs-dm-chain"
+[ -n "$chain" ] && echo "chain found in the trace of $chain" && awk '{ print "   ", $0 }' "$SW_OUT/nfsd-xfs-dm-chain" | head -n 40
+mono=yes
+for layer in nfsd xfs dm block; do
+  prev=0
+  for d in "${SNAPS[@]}"; do
+    v=$(awk -v l=$layer '$1 == l { print $3 }' "$d/layers")
+    [ "$v" -ge "$prev" ] || { mono="no ($layer: $prev then $v in $(basename "$d"))"; }
+    prev=$v
+  done
+  expect_cmp "deepest $layer stack reported" "$prev" -gt 0
+done
+expect_eq "deepest bytes per layer monotonic across snapshots" "$mono" yes
+
+# --- tear down, then the stack tracer alone over one workload ----------------
+check "rmmod stackwatch after the run" sw_unload
+echo 0 > $T/stack_max_size; echo 1 > /proc/sys/kernel/stack_tracer_enabled
+wl_smallfiles /mnt/nfs4/alone $NFILES
+echo 0 > /proc/sys/kernel/stack_tracer_enabled
+echo "measure: stack tracer alone over smallfiles: $(cat $T/stack_max_size) bytes (with stackwatch loaded over all workloads: $tracer_max)"
+cat $T/stack_max_size > "$SW_OUT/ftrace_alone_stack_max_size"
+check "NFS unmounted" sh -c "umount /mnt/nfs4 && umount /mnt/nfs3"
+check "NFS exports withdrawn and nfsd stopped" sh -c "exportfs -ua && rpc.nfsd 0 && ! grep -q . /proc/fs/nfsd/exports 2>/dev/null; true"
+nfs_down
+check "XFS unmounted" sh -c "umount /mnt/lin && umount /mnt/thin"
+check "LVM torn down (no dm devices left)" sh -c "vgchange -q -an $VG >/dev/null && vgremove -q -f $VG >/dev/null && [ \$(dmsetup ls 2>/dev/null | grep -c $VG) = 0 ]"
+finish
