@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ARCH_OF = $(if $(filter riscv64-%,$(1)),riscv,x86_64)
 KDIR ?= $(shell qemu/build-kernel.sh --print-dir $(KERNEL) 2>/dev/null)
 
-.PHONY: all module kernel setup test demo torture clean help host-test
+.PHONY: all module kernel setup test demo torture bench clean help host-test
 
 all: module
 
@@ -31,6 +31,12 @@ test:
 demo:
 	scripts/demo.sh
 
+torture:
+	tests/torture.sh long
+
+bench:
+	scripts/bench.sh
+
 clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf rust/core/target
@@ -40,4 +46,6 @@ help:
 	@echo "make kernel     install prerequisites and build the test kernel (cached)"
 	@echo "make demo       set up, build, boot QEMU, run a workload, print the report"
 	@echo "make test       set up and run the whole test suite"
+	@echo "make torture    the long XFS-on-LVM-over-NFS torture run (results outside the checkout)"
+	@echo "make bench      benchmarks: per-hit cost, workload slowdown, attach/detach, memory"
 	@echo "make clean      remove build products from the checkout"

@@ -24,8 +24,10 @@ ip link set lo up 2>/dev/null || busybox ip link set lo up
 out=$(sed -n 's/.*sw\.out=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 swout "$out" || {
   echo "stackwatch-guest: cannot mount the results share at $out"; echo b > /proc/sysrq-trigger; }
-. "$out/guest.env"
-export SW_OUT="$out" SW_ROOT SW_KO SW_KERNEL
+set -a
+for env in "$out"/*.env; do . "$env"; done
+set +a
+export SW_OUT="$out"
 echo "stackwatch-guest: running $SW_SCRIPT $SW_ARGS on $(uname -r), THREAD_SIZE probe pending"
 cd /tmp
 # shellcheck disable=SC2086

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: stackwatch's cost side by side with an empty probe of the same
+# kind, the ftrace stack tracer and no probe at all, in one guest boot (the
+# machines are noisy: only ratios from one run are meaningful). Prints the
+# table and keeps it under $STACKWATCH_CACHE/results/bench-*/.
+#   scripts/bench.sh [REPS] [LOOP] [FIO_SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+scripts/setup.sh
+qemu/build-kernel.sh x86_64-16k >/dev/null
+KDIR=$(qemu/build-kernel.sh --print-dir x86_64-16k)
+run_logged module-build make -s module KDIR="$KDIR"
+out="$SW_CACHE/results/bench-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+gcc -O2 -o "$out/syscall_loop" tests/bench/syscall_loop.c
+echo "SW_QEMU_VERSION='$(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }')'" > "$out/bench.env"
+qemu/run.sh --out "$out" --disks 2 --disk-size 3G --timeout 3000 tests/guest/bench.sh "$@"
+echo; cat "$out/bench-table.txt"

@@ -1,0 +1,116 @@
+# Issue 7: what stackwatch costs, measured side by side in one guest boot.
+# Every condition is repeated REPS times, interleaved, and the median kept.
+# Prints a table; raw numbers go to $SW_OUT/bench-raw.txt.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storage.sh"
+. "$(dirname "$0")/workload.sh"
+REPS=${1:-5} LOOP=${2:-200000} FIOSECS=${3:-8}
+T=/sys/kernel/tracing
+RAW="$SW_OUT/bench-raw.txt"; : > "$RAW"
+BIN="$SW_OUT/syscall_loop"
+FN=__x64_sys_getppid
+grep -qw $FN /proc/kallsyms || FN=__do_sys_getppid
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+tracer_off() { echo 0 > /proc/sys/kernel/stack_tracer_enabled; echo > $T/stack_trace_filter; }
+
+# --- 1. per-hit cost ------------------------------------------------------------
+cond_setup() {
+  case $1 in
+    none) ;;
+    empty_kprobe) sw_load probes=$FN enabled=0 ;;
+    stackwatch_kprobe) sw_load probes=$FN ;;
+    empty_fprobe) sw_load "probes=${FN%ppid}ppi[d]" enabled=0 ;;
+    stackwatch_fprobe) sw_load "probes=${FN%ppid}ppi[d]" ;;
+    stack_tracer) echo $FN > $T/stack_trace_filter; echo 1 > /proc/sys/kernel/stack_tracer_enabled ;;
+  esac
+}
+cond_teardown() { case $1 in none) ;; stack_tracer) tracer_off ;; *) sw_unload ;; esac; }
+CONDS="none empty_kprobe stackwatch_kprobe empty_fprobe stackwatch_fprobe stack_tracer"
+for r in $(seq 1 "$REPS"); do
+  for c in $CONDS; do
+    cond_setup $c
+    v=$("$BIN" "$LOOP"); echo "hit $c $v" >> "$RAW"
+    [ "$c" = stackwatch_kprobe ] && [ "$r" = 1 ] && hits=$(awk '$1 == "attached" { print $5 }' $SWD/probes)
+    cond_teardown $c
+  done
+  echo "  per-hit: round $r/$REPS done"
+done
+echo "  (stackwatch kprobe counted $hits hits for $LOOP calls in round 1)"
+declare -A H
+for c in $CONDS; do H[$c]=$(awk -v c=$c '$1 == "hit" && $2 == c { print $3 }' "$RAW" | median); done
+
+# --- 2. workload slowdown --------------------------------------------------------
+storage_up linear >/dev/null || exit 1
+fio_once() {
+  fio --output-format=terse --terse-version=3 --directory=$XFS_MNT --time_based --runtime="$FIOSECS" \
+      --ioengine=psync --size=48M --group_reporting --name=w --rw=randwrite --bs=4k --fsync=16 --numjobs=2 \
+    | awk -F';' '{ print $48; exit }'
+  rm -f $XFS_MNT/w.*
+}
+wl_setup() {
+  case $1 in
+    nothing) ;;
+    stackwatch_default) sw_load ;;
+    stackwatch_xfs) sw_load 'probes=xfs_*' ;;
+    tracer_xfs) echo 'xfs_*' > $T/stack_trace_filter; echo 1 > /proc/sys/kernel/stack_tracer_enabled ;;
+    tracer_all) echo 1 > /proc/sys/kernel/stack_tracer_enabled ;;
+  esac
+}
+wl_teardown() { case $1 in nothing) ;; tracer_*) tracer_off ;; *) sw_unload ;; esac; }
+WCONDS="nothing stackwatch_default stackwatch_xfs tracer_xfs tracer_all"
+for r in $(seq 1 "$REPS"); do
+  for c in $WCONDS; do wl_setup $c; v=$(fio_once); echo "fio $c $v" >> "$RAW"; wl_teardown $c; done
+  echo "  workload: round $r/$REPS done"
+done
+declare -A W
+for c in $WCONDS; do W[$c]=$(awk -v c=$c '$1 == "fio" && $2 == c { print $3 }' "$RAW" | median); done
+
+# --- 3. attach/detach at scale, while a workload runs --------------------------------
+sw_load probes=submit_bio
+in_background wl_fio $XFS_MNT $((REPS * 12 + 20))
+GLOBS="xfs_trans_* xfs_bmap* xfs_* *_alloc*"
+for r in $(seq 1 "$REPS"); do
+  for g in $GLOBS; do
+    t0=$(date +%s%N); a=$(sw_write $SWD/probes "+$g"); t1=$(date +%s%N)
+    n=$(awk -v g="$g" '$1 == "attached" && $2 == g { print $4 }' $SWD/probes)
+    sleep 1
+    t2=$(date +%s%N); d=$(sw_write $SWD/probes "-$g"); t3=$(date +%s%N)
+    echo "attach $g ${n:-0} $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $a $d" >> "$RAW"
+  done
+done
+wait_background
+
+# --- 4. memory ---------------------------------------------------------------------
+modsize=$(awk '$1 == "stackwatch" { print $2 }' /proc/modules)
+prealloc=$(dmesg | sed -n 's/.*slots of \([0-9]*\) bytes (\([0-9]*\) KiB preallocated).*/\1 \2/p' | tail -n1)
+sw_unload
+storage_down
+
+# --- the table ----------------------------------------------------------------------
+r() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+{
+echo "stackwatch benchmark — kernel $(uname -r), THREAD_SIZE 16384, accelerator TCG (QEMU $SW_QEMU_VERSION), $(nproc) vCPUs, $REPS repetitions, medians"
+echo
+echo "1. per-hit cost: getppid() loop x $LOOP, probed function $FN"
+printf '   %-20s %10s %12s\n' condition ns/call vs_none
+for c in $CONDS; do printf '   %-20s %10s %12s\n' $c "${H[$c]}" "$(r "${H[$c]}" "${H[none]}")"; done
+kp=$(awk -v a="${H[stackwatch_kprobe]}" -v e="${H[empty_kprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
+fp=$(awk -v a="${H[stackwatch_fprobe]}" -v e="${H[empty_fprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
+echo "   stackwatch probe cost / empty probe cost (same kind, goal <= 1.20): kprobe $kp, fprobe $fp"
+echo
+echo "2. workload: fio randwrite 4k + fsync on XFS/LVM, ${FIOSECS}s per run, KiB/s"
+printf '   %-20s %10s %12s\n' condition KiB/s vs_nothing
+for c in $WCONDS; do printf '   %-20s %10s %12s\n' $c "${W[$c]}" "$(r "${W[$c]}" "${W[nothing]}")"; done
+echo
+echo "3. attach/detach while fio runs (median us; functions from fprobe)"
+printf '   %-14s %9s %12s %12s\n' glob functions attach_us detach_us
+for g in $GLOBS; do
+  awk -v g="$g" '$1 == "attach" && $2 == g { print $3 }' "$RAW" | head -n1 | { read -r n
+    at=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $4 }' "$RAW" | median)
+    dt=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $5 }' "$RAW" | median)
+    printf '   %-14s %9s %12s %12s\n' "$g" "$n" "$at" "$dt"; }
+done
+echo
+echo "4. memory: module image $modsize bytes; per function slot and total preallocated: ${prealloc:-?} (bytes, KiB)"
+} | tee "$SW_OUT/bench-table.txt"
+finish
