@@ -60,6 +60,7 @@ sel() { [ ${#SUITES[@]} -eq 0 ] || want_suite "$1"; }
 
 sel basic && guest_suite basic --timeout 300 -- tests/guest/basic.sh 16384
 sel watchdog && guest_suite watchdog --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
+sel torture && guest_suite torture --disks 3 --disk-size 2G --mem 1536M --timeout 1500 -- tests/guest/torture.sh short
 
 # --- the harness checks itself --------------------------------------------------
 if sel harness; then
