@@ -16,7 +16,7 @@ PKGS=(
   make flex bison bc libelf-dev libssl-dev cpio ccache kmod xz-utils
   qemu-system-x86
   xfsprogs lvm2 thin-provisioning-tools nfs-kernel-server nfs-common rpcbind
-  fio stress-ng busybox-static util-linux procps psmisc gzip
+  fio stress-ng busybox-static util-linux procps psmisc gzip python3 iproute2 gcc libc6-dev
 )
 
 SRC_LIST=/etc/apt/sources.list.d/stackwatch-trixie.sources

@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod command;
 pub mod defaults;
 pub mod hist;
+pub mod parse;
 pub mod ratelimit;
 pub mod report;
 pub mod sample;
