@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 need_root
+did=0
 
 # Debian packages the host needs: build toolchain, QEMU, and the tools the guest
 # runs (the guest boots on a read-only view of this machine's root file system).
@@ -42,6 +43,7 @@ Pin: release n=trixie-backports
 Pin-Priority: 100
 PINF
   rm -f /var/lib/stackwatch-apt-updated
+  did=1
 fi
 
 missing=()
@@ -49,6 +51,7 @@ for p in "${PKGS[@]}" linux-source-7.3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  did=1
   if [ ! -f /var/lib/stackwatch-apt-updated ]; then
     say "apt-get update"
     run_logged apt-update apt-get update
@@ -72,16 +75,17 @@ fi
 
 # Rust: the kernel builds `core` itself from rust-src.
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-  say "rustup component add rust-src"
+  did=1; say "rustup component add rust-src"
   run_logged rust-src rustup component add rust-src
 fi
 
 # bindgen-cli (kernel 7.3 needs >= 0.71.1).
 if ! command -v bindgen >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/bindgen" ]; then
-  say "cargo install bindgen-cli (about 2 minutes)"
+  did=1; say "cargo install bindgen-cli (about 2 minutes)"
   run_logged bindgen cargo install --locked bindgen-cli
 fi
 
 # Kernel source, unpacked once per source version into the cache.
-kernel_src >/dev/null
-say "setup complete ($(kernel_src))"
+[ -f "$SW_CACHE/src/.stamp-$(dpkg-query -W -f='${Version}' linux-source-7.3)" ] || did=1
+kernel_src >/dev/null && touch "$SW_CACHE/src/.stamp-$(dpkg-query -W -f='${Version}' linux-source-7.3)"
+[ $did = 0 ] || say "setup complete: toolchain, packages and kernel source ($(kernel_src)) are in place"
