@@ -24,6 +24,7 @@ kernel: setup
 
 host-test:
 	cd rust/core && cargo test
+	cd rust/cli && cargo test
 
 test:
 	tests/run.sh

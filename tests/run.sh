@@ -29,12 +29,15 @@ if run_logged test-modules-build make -s -C "$KDIR" M="$PWD/tests/modules" LLVM=
   pass "build test modules"; else fail "build test modules (log: $SW_LOGS/test-modules-build.log)"; fi
 
 # --- host unit tests ----------------------------------------------------------
-step "host unit tests (cargo test in rust/core)"
-if (cd rust/core && cargo test --quiet) > "$results/cargo-test.log" 2>&1; then st=ok; else st=fail; fi
-read -r hp hf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$results/cargo-test.log")
-passed=$((passed + hp)); failed=$((failed + hf))
-echo "host: $hp passed, $hf failed (log: $results/cargo-test.log)"
-[ "$st" = ok ] || [ "$hf" -gt 0 ] || fail "cargo test did not run (log: $results/cargo-test.log)"
+for crate in core cli; do
+  step "host unit tests (cargo test in rust/$crate)"
+  log="$results/cargo-test-$crate.log"
+  if (cd rust/$crate && cargo test --quiet) > "$log" 2>&1; then st=ok; else st=fail; fi
+  read -r hp hf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$log")
+  passed=$((passed + hp)); failed=$((failed + hf))
+  echo "host rust/$crate: $hp passed, $hf failed (log: $log)"
+  [ "$st" = ok ] || [ "$hf" -gt 0 ] || fail "cargo test in rust/$crate did not run (log: $log)"
+done
 
 # --- guest suites -------------------------------------------------------------
 # guest_suite NAME RUNNER-OPTIONS... -- SCRIPT ARGS...

@@ -1,1 +1,25 @@
+//! The `stackwatch` companion command: reads the module's debugfs files (or a
+//! snapshot of them) with the parsers of `stackwatch-core`, and turns them
+//! into reports, symbolized chains, snapshots, diffs and metrics.
 
+pub mod app;
+pub mod args;
+pub mod control;
+pub mod debugfs;
+pub mod diff;
+pub mod elf;
+pub mod errno;
+pub mod error;
+pub mod fsutil;
+pub mod json;
+pub mod load;
+pub mod model;
+pub mod prometheus;
+pub mod report;
+pub mod sections;
+pub mod snapshot;
+pub mod style;
+pub mod symbolize;
+pub mod table;
+pub mod watch;
+pub mod whatif;

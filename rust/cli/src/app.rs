@@ -1,0 +1,127 @@
+//! Runs a parsed command line: picks the directory to read, runs the
+//! command, prints its output.
+
+use crate::args::{Cli, Command, DiffArgs, ExportArgs, ProbesAction, ReportArgs};
+use crate::control;
+use crate::debugfs::Dir;
+use crate::diff;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::json;
+use crate::load;
+use crate::prometheus;
+use crate::report::{self, Options};
+use crate::sections;
+use crate::snapshot::{self, Sources};
+use crate::style::Style;
+use crate::symbolize::Symbolizer;
+use crate::watch;
+use clap::CommandFactory;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::runtime(format!("stdout: {e}"))),
+    }
+}
+
+/// The output of `report`.
+pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> {
+    let mut snap = load::load(dir)?;
+    if let Some(sym) = Symbolizer::new(a.vmlinux.as_deref(), &a.modules)? {
+        for c in snap.traces.iter_mut().flatten() {
+            sym.annotate(c);
+        }
+        if let Some(c) = snap.max_trace.as_mut().and_then(|m| m.chain.as_mut()) {
+            sym.annotate(c);
+        }
+    }
+    let sections = sections::from_list(&a.sections);
+    Ok(if a.json {
+        json::to_string(&snap, sections)
+    } else {
+        report::render(
+            &snap,
+            &Options {
+                sections,
+                chains: a.chains,
+                style,
+            },
+        )
+    })
+}
+
+/// The output of `diff`.
+pub fn diff_output(a: &DiffArgs, style: Style) -> Result<String> {
+    let sa = load::load_summary(&Dir::snapshot(&a.a))?;
+    let sb = load::load_summary(&Dir::snapshot(&a.b))?;
+    let (na, nb) = (a.a.display().to_string(), a.b.display().to_string());
+    if a.json {
+        let doc = diff::Document {
+            a: &na,
+            b: &nb,
+            functions: diff::diff(&sa, &sb),
+            all: diff::overall(&sa, &sb),
+        };
+        let mut s =
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::runtime(format!("JSON: {e}")))?;
+        s.push('\n');
+        return Ok(s);
+    }
+    Ok(diff::render(&na, &nb, &sa, &sb, &style))
+}
+
+fn export(dir: &Dir, a: &ExportArgs) -> Result<()> {
+    let text = prometheus::render(&load::load_summary(dir)?);
+    match &a.output {
+        Some(path) => fsutil::write_atomic(path, &text),
+        None => print(&text),
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let style = Style::new(cli.color);
+    let live = Dir::live(&cli.dir);
+    let from = |f: &Option<PathBuf>| f.as_ref().map_or_else(|| live.clone(), Dir::snapshot);
+    match &cli.command {
+        Command::Report(a) => print(&report_output(&from(&a.from), a, style)?),
+        Command::Probes { action } => print(&match action {
+            ProbesAction::Add { names } => control::probes_add(&live, names)?,
+            ProbesAction::Remove { names } => control::probes_remove(&live, names)?,
+            ProbesAction::List => control::probes_list(&live, &style)?,
+            ProbesAction::Clear => control::probes_clear(&live)?,
+        }),
+        Command::Reset => print(&control::reset(&live)?),
+        Command::Threshold { bytes } => print(&control::threshold(&live, *bytes)?),
+        Command::Budgets { sizes } => print(&control::budgets(&live, sizes)?),
+        Command::Enable => print(&control::set_enabled(&live, true)?),
+        Command::Disable => print(&control::set_enabled(&live, false)?),
+        Command::Watch(a) => watch::run(&from(&a.from), a.interval, a.count, &style),
+        Command::Snapshot(a) => {
+            let o = snapshot::snapshot(&from(&a.from), &a.dest, &Sources::default())?;
+            let mut msg = format!(
+                "snapshot written to {}: {} files\n",
+                a.dest.display(),
+                o.copied.len()
+            );
+            for (name, why) in &o.skipped {
+                msg.push_str(&format!("  not copied: {name} ({why})\n"));
+            }
+            print(&msg)
+        }
+        Command::Diff(a) => print(&diff_output(a, style)?),
+        Command::Export(a) => export(&from(&a.from), a),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "stackwatch", &mut buf);
+            print(&String::from_utf8_lossy(&buf))
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Where the module's files are (its live debugfs directory, or a snapshot
+//! copy), reading and writing them, and saying plainly why that failed:
+//! debugfs not mounted, module not loaded, permission denied, or the errno
+//! a control file returned.
+
+use crate::errno;
+use crate::error::{Error, Result};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The module's debugfs directory.
+pub const DEFAULT_DIR: &str = "/sys/kernel/debug/stackwatch";
+/// Where the kernel lists mounts.
+const MOUNTS: &str = "/proc/self/mounts";
+/// Present while the module is loaded.
+const MODULE_SYSFS: &str = "/sys/module/stackwatch";
+
+/// A directory holding the module's files.
+#[derive(Clone, Debug)]
+pub struct Dir {
+    /// Its path.
+    pub path: PathBuf,
+    /// True for the module's live debugfs directory, false for a snapshot.
+    pub live: bool,
+}
+
+impl Dir {
+    /// The module's live directory.
+    pub fn live(path: impl Into<PathBuf>) -> Self {
+        Dir {
+            path: path.into(),
+            live: true,
+        }
+    }
+
+    /// A snapshot copy.
+    pub fn snapshot(path: impl Into<PathBuf>) -> Self {
+        Dir {
+            path: path.into(),
+            live: false,
+        }
+    }
+
+    /// Path of one file in the directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Fails with a clear message unless the directory can be listed.
+    pub fn check(&self) -> Result<()> {
+        match fs::read_dir(&self.path) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.diagnose(&e, &self.path)),
+        }
+    }
+
+    /// Reads a text file; `None` if the directory is fine but the file is
+    /// not there.
+    pub fn read(&self, name: &str) -> Result<Option<String>> {
+        let path = self.file(name);
+        match fs::read(&path) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| Error::runtime(format!("{}: not UTF-8 text", path.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.check()?;
+                Ok(None)
+            }
+            Err(e) => Err(self.diagnose(&e, &path)),
+        }
+    }
+
+    /// Reads a text file that must be there.
+    pub fn read_required(&self, name: &str) -> Result<String> {
+        self.read(name)?.ok_or_else(|| {
+            Error::runtime(format!(
+                "{}: missing (is {} a stackwatch directory or snapshot?)",
+                self.file(name).display(),
+                self.path.display()
+            ))
+        })
+    }
+
+    /// Writes `text` to the control file `name` in one write, as
+    /// `echo text > file` would, and explains a rejection.
+    pub fn write(&self, name: &str, text: &str) -> Result<()> {
+        self.check()?;
+        let path = self.file(name);
+        let mut f = match OpenOptions::new().write(true).truncate(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::runtime(format!(
+                    "{}: no such control file (does the module version match this command?)",
+                    path.display()
+                )))
+            }
+            Err(e) => return Err(self.diagnose(&e, &path)),
+        };
+        match f.write(text.as_bytes()) {
+            Ok(n) if n == text.len() => Ok(()),
+            Ok(n) => Err(Error::runtime(format!(
+                "{}: short write ({n} of {} bytes)",
+                path.display(),
+                text.len()
+            ))),
+            Err(e) => Err(rejected(&path, name, text, &e)),
+        }
+    }
+
+    fn diagnose(&self, e: &io::Error, target: &Path) -> Error {
+        match e.kind() {
+            io::ErrorKind::PermissionDenied if self.live => Error::runtime(format!(
+                "permission denied: {}: debugfs is readable by root only; run stackwatch as root (sudo)",
+                target.display()
+            )),
+            io::ErrorKind::NotFound if self.live => Error::runtime(missing_message(
+                &self.path,
+                &debugfs_mounts(&fs::read_to_string(MOUNTS).unwrap_or_default()),
+                Path::new(MODULE_SYSFS).exists(),
+            )),
+            io::ErrorKind::NotFound => Error::runtime(format!(
+                "{}: no such file or directory",
+                target.display()
+            )),
+            _ => Error::runtime(format!("{}: {e}", target.display())),
+        }
+    }
+}
+
+/// The error for a write the module rejected.
+fn rejected(path: &Path, name: &str, text: &str, e: &io::Error) -> Error {
+    let what = text.trim_end().replace('\n', " ");
+    match e.raw_os_error() {
+        Some(code) => Error::runtime(format!(
+            "{}: writing '{}' failed: {}\n(the kernel log says more: dmesg | tail)",
+            path.display(),
+            what,
+            errno::explain_write(name, code)
+        )),
+        None => Error::runtime(format!("{}: writing '{what}' failed: {e}", path.display())),
+    }
+}
+
+/// Mount points of debugfs in a `/proc/self/mounts` text.
+pub fn debugfs_mounts(mounts: &str) -> Vec<PathBuf> {
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, at, kind) = (f.next()?, f.next()?, f.next()?);
+            (kind == "debugfs").then(|| PathBuf::from(at.replace("\\040", " ")))
+        })
+        .collect()
+}
+
+/// Why the live directory `dir` is missing, given debugfs's mount points and
+/// whether the module is loaded.
+pub fn missing_message(dir: &Path, debugfs: &[PathBuf], module_loaded: bool) -> String {
+    let parent = dir.parent().unwrap_or(Path::new("/"));
+    if !debugfs.iter().any(|m| m == parent) {
+        return format!(
+            "debugfs is not mounted at {p}: mount it with `mount -t debugfs none {p}`",
+            p = parent.display()
+        );
+    }
+    if module_loaded {
+        format!(
+            "the stackwatch module is loaded but {} is missing (debugfs restricted? check the debugfs= boot parameter and lockdown)",
+            dir.display()
+        )
+    } else {
+        format!(
+            "the stackwatch module is not loaded ({} does not exist): load it with `insmod stackwatch.ko` or `modprobe stackwatch`",
+            dir.display()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_are_parsed() {
+        let m = "sysfs /sys sysfs rw 0 0\ndebugfs /sys/kernel/debug debugfs rw 0 0\nx /a\\040b debugfs rw 0 0\n";
+        assert_eq!(
+            debugfs_mounts(m),
+            [PathBuf::from("/sys/kernel/debug"), PathBuf::from("/a b")]
+        );
+    }
+
+    #[test]
+    fn permission_and_missing_files_are_explained() {
+        let live = Dir::live("/sys/kernel/debug/stackwatch");
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let e = live.diagnose(&denied, &live.file("summary"));
+        assert!(
+            e.message
+                .starts_with("permission denied: /sys/kernel/debug/stackwatch/summary"),
+            "{e}"
+        );
+        assert!(e.message.contains("run stackwatch as root"), "{e}");
+        let snap = Dir::snapshot("/x");
+        let e = snap.diagnose(&denied, Path::new("/x/summary"));
+        assert!(e.message.starts_with("/x/summary: "), "{e}");
+        let rejected = rejected(
+            Path::new("/d/probes"),
+            "probes",
+            "+nosuch\n",
+            &io::Error::from_raw_os_error(errno::ENOENT),
+        );
+        assert!(
+            rejected.message.starts_with(
+                "/d/probes: writing '+nosuch' failed: ENOENT: no such symbol, or not attached"
+            ),
+            "{rejected}"
+        );
+    }
+
+    #[test]
+    fn missing_directory_is_explained() {
+        let dir = Path::new(DEFAULT_DIR);
+        let none = missing_message(dir, &[], false);
+        assert!(
+            none.starts_with("debugfs is not mounted at /sys/kernel/debug"),
+            "{none}"
+        );
+        let mounted = [PathBuf::from("/sys/kernel/debug")];
+        let unloaded = missing_message(dir, &mounted, false);
+        assert!(unloaded.contains("module is not loaded"), "{unloaded}");
+        let odd = missing_message(dir, &mounted, true);
+        assert!(odd.contains("loaded but"), "{odd}");
+    }
+}

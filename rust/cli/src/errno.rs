@@ -1,0 +1,89 @@
+//! Errno values the module's control files return, with what they mean
+//! for each kind of write.
+
+/// Operation not permitted.
+pub const EPERM: i32 = 1;
+/// No such file, symbol, or attached probe.
+pub const ENOENT: i32 = 2;
+/// Argument list (write) too long.
+pub const E2BIG: i32 = 7;
+/// Out of memory.
+pub const ENOMEM: i32 = 12;
+/// Permission denied.
+pub const EACCES: i32 = 13;
+/// Busy.
+pub const EBUSY: i32 = 16;
+/// Already exists (already attached).
+pub const EEXIST: i32 = 17;
+/// No such device.
+pub const ENODEV: i32 = 19;
+/// Invalid argument.
+pub const EINVAL: i32 = 22;
+/// Result out of range.
+pub const ERANGE: i32 = 34;
+/// Operation not supported.
+pub const EOPNOTSUPP: i32 = 95;
+
+/// The symbolic name of an errno value (positive or negative).
+pub fn name(errno: i32) -> &'static str {
+    match errno.saturating_abs() {
+        EPERM => "EPERM",
+        ENOENT => "ENOENT",
+        E2BIG => "E2BIG",
+        ENOMEM => "ENOMEM",
+        EACCES => "EACCES",
+        EBUSY => "EBUSY",
+        EEXIST => "EEXIST",
+        ENODEV => "ENODEV",
+        EINVAL => "EINVAL",
+        ERANGE => "ERANGE",
+        EOPNOTSUPP => "EOPNOTSUPP",
+        _ => "E?",
+    }
+}
+
+/// What an errno from a write to the control file `file` means.
+pub fn explain_write(file: &str, errno: i32) -> String {
+    let why = match (errno.saturating_abs(), file) {
+        (ENOENT, "probes") => "no such symbol, or not attached",
+        (ENOENT, _) => "no such file",
+        (EINVAL, "probes") => "malformed command (expected +name, -name, +glob* or clear)",
+        (EINVAL, "enabled" | "reset") => "malformed value (expected 0 or 1)",
+        (EINVAL, "threshold") => "malformed value (expected a decimal number of bytes)",
+        (EINVAL, "budgets") => "malformed value (expected up to 4 sizes in bytes, or none)",
+        (EINVAL, _) => "malformed input",
+        (E2BIG, "budgets") => "too many budgets (4 at most) or write too long",
+        (E2BIG, _) => "too long (a name is 256 bytes at most, a write 4096)",
+        (ERANGE, "threshold") => "out of range (at most THREAD_SIZE)",
+        (ERANGE, "budgets") => "out of range (each budget 1..=THREAD_SIZE)",
+        (ERANGE, _) => "value out of range",
+        (EEXIST, _) => "already attached",
+        (EPERM | EACCES, _) => "permission denied (run as root)",
+        (EBUSY, _) => "busy (the symbol may not be probeable)",
+        (ENOMEM, _) => "out of memory",
+        (EOPNOTSUPP, _) => "not supported (this symbol cannot be probed)",
+        (ENODEV, _) => "no such device (is the module being unloaded?)",
+        _ => "unexpected error",
+    };
+    format!("{}: {}", name(errno), why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_explanations() {
+        assert_eq!(name(-2), "ENOENT");
+        assert_eq!(name(17), "EEXIST");
+        assert_eq!(name(1234), "E?");
+        assert_eq!(
+            explain_write("probes", ENOENT),
+            "ENOENT: no such symbol, or not attached"
+        );
+        assert!(explain_write("threshold", ERANGE).starts_with("ERANGE: out of range"));
+        assert!(explain_write("probes", E2BIG).starts_with("E2BIG: too long"));
+        assert_eq!(explain_write("probes", EEXIST), "EEXIST: already attached");
+        assert!(explain_write("enabled", EINVAL).contains("0 or 1"));
+    }
+}

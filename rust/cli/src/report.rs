@@ -1,0 +1,342 @@
+//! The text report: settings, the per-function table (deepest first), the
+//! deepest chains, what-if budgets, and the other sections asked for.
+
+use crate::model::{percent, Chain, Frame, Snapshot, Summary};
+use crate::sections::Sections;
+use crate::style::{Paint, Style};
+use crate::table::{Align, Table};
+use crate::whatif;
+use std::collections::HashSet;
+use std::fmt::Write;
+
+/// How to render.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Parts to print.
+    pub sections: Sections,
+    /// How many of the deepest chains to print.
+    pub chains: usize,
+    /// Colours.
+    pub style: Style,
+}
+
+/// Functions per budget listed under what-if budgets.
+const WHATIF_ROWS: usize = 8;
+
+/// The whole report.
+pub fn render(snap: &Snapshot, opts: &Options) -> String {
+    let st = &opts.style;
+    let mut out = header(snap, st);
+    let s = opts.sections;
+    if s.contains(Sections::TABLE) {
+        out.push('\n');
+        out.push_str(&st.heading("Stack use at entry, per probed function (deepest first)"));
+        out.push('\n');
+        out.push_str(&function_table(&snap.summary, st, None));
+    }
+    if s.contains(Sections::CHAINS) {
+        out.push('\n');
+        out.push_str(&chains(snap, opts.chains, st));
+    }
+    if s.contains(Sections::MAX_TRACE) {
+        out.push('\n');
+        out.push_str(&max_trace(snap, st));
+    }
+    if s.contains(Sections::BUDGETS) {
+        out.push('\n');
+        out.push_str(&budgets(snap, st));
+    }
+    if s.contains(Sections::HISTOGRAM) {
+        out.push('\n');
+        out.push_str(&histogram(snap, st));
+    }
+    if s.contains(Sections::PROBES) {
+        out.push('\n');
+        out.push_str(&probes(snap, st));
+    }
+    if s.contains(Sections::COUNTERS) {
+        out.push('\n');
+        out.push_str(&counters(&snap.summary, st));
+    }
+    out
+}
+
+fn header(snap: &Snapshot, st: &Style) -> String {
+    let s = &snap.summary;
+    let mut out = st.heading(&format!("stackwatch report: {}", snap.source));
+    if let Some(r) = &snap.osrelease {
+        let _ = write!(out, " (kernel {r})");
+    }
+    out.push('\n');
+    let budgets: Vec<String> = s.budgets.iter().map(u64::to_string).collect();
+    let _ = writeln!(
+        out,
+        "thread_size {} bytes, threshold {}, budgets {}, probes {}",
+        s.thread_size,
+        if s.threshold == 0 {
+            "off".to_string()
+        } else {
+            format!("{} bytes left", s.threshold)
+        },
+        if budgets.is_empty() {
+            "none".to_string()
+        } else {
+            budgets.join(" ")
+        },
+        if s.enabled { "counting" } else { "paused" }
+    );
+    out
+}
+
+/// How a row is painted: red if it crossed the threshold, yellow past 75%.
+fn row_paint(s: &Summary, max_used: u64, below: u64) -> Paint {
+    if below > 0 || (s.threshold > 0 && s.thread_size.saturating_sub(max_used) < s.threshold) {
+        Paint::Red
+    } else if percent(max_used, s.thread_size) >= 75.0 {
+        Paint::Yellow
+    } else {
+        Paint::Plain
+    }
+}
+
+/// The per-function table. With `grown`, a first column marks the
+/// functions in it with `+` (used by `watch`).
+pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) -> String {
+    let mut head: Vec<(String, Align)> = Vec::new();
+    if grown.is_some() {
+        head.push((" ".into(), Align::Left));
+    }
+    for (h, a) in [
+        ("FUNCTION", Align::Left),
+        ("HITS", Align::Right),
+        ("MAX_USED", Align::Right),
+        ("MIN_LEFT", Align::Right),
+        ("USED%", Align::Right),
+        ("BELOW_THR", Align::Right),
+    ] {
+        head.push((h.into(), a));
+    }
+    for b in &s.budgets {
+        head.push((format!("OVER_{b}"), Align::Right));
+    }
+    let head_refs: Vec<(&str, Align)> = head.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+    let mut t = Table::new(&head_refs);
+    let rows = s.functions.iter().map(|f| (f, false));
+    for (f, is_all) in rows.chain(std::iter::once((&s.all, true))) {
+        let mut paint = if is_all {
+            Paint::Bold
+        } else {
+            row_paint(s, f.max_used, f.below_threshold)
+        };
+        let mut cells = Vec::new();
+        if let Some(g) = grown {
+            let up = !is_all && g.contains(&f.name);
+            if up {
+                paint = Paint::Green;
+            }
+            cells.push(if up { "+" } else { " " }.to_string());
+        }
+        cells.extend([
+            f.name.clone(),
+            f.hits.to_string(),
+            f.max_used.to_string(),
+            f.min_remaining.to_string(),
+            format!("{:.1}", percent(f.max_used, s.thread_size)),
+            f.below_threshold.to_string(),
+        ]);
+        cells.extend(
+            (0..s.budgets.len()).map(|i| f.over_budget.get(i).copied().unwrap_or(0).to_string()),
+        );
+        t.row(cells, paint);
+    }
+    t.render(st, "  ")
+}
+
+fn source_lines(f: &Frame, indent: &str, st: &Style, out: &mut String) {
+    for s in &f.source {
+        let loc = match (&s.file, s.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => "??".to_string(),
+        };
+        let func = s.function.as_deref().unwrap_or("??");
+        let note = if s.inlined { "  (inlined)" } else { "" };
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            st.paint(Paint::Dim, &format!("{func} at {loc}{note}"))
+        );
+    }
+}
+
+/// One chain: a line about it, then its frames with sizes and depths.
+pub fn chain(c: &Chain, thread_size: u64, st: &Style) -> String {
+    let mut out = format!(
+        "{}: {} bytes used, {} left ({:.1}% of {}), pid {} ({}), {} frames\n",
+        st.paint(Paint::Bold, &c.function),
+        c.used,
+        c.remaining,
+        percent(c.used, thread_size),
+        thread_size,
+        c.pid,
+        c.comm,
+        c.frames.len()
+    );
+    let _ = writeln!(
+        out,
+        "  {}",
+        st.heading(&format!("{:>6}  {:>6}  FRAME", "DEPTH", "SIZE"))
+    );
+    let mut depth = c.used;
+    for f in &c.frames {
+        let _ = writeln!(out, "  {:>6}  {:>6}  {}", depth, f.size, f.symbol);
+        source_lines(f, "                    ", st, &mut out);
+        depth = depth.saturating_sub(f.size);
+    }
+    out
+}
+
+fn chains(snap: &Snapshot, n: usize, st: &Style) -> String {
+    let Some(traces) = &snap.traces else {
+        return format!("{}\n  (no traces file)\n", st.heading("Deepest chains"));
+    };
+    let mut out = st.heading(&format!(
+        "Deepest chains ({} of {} functions)",
+        n.min(traces.len()),
+        traces.len()
+    ));
+    out.push('\n');
+    if traces.is_empty() {
+        out.push_str("  (none recorded yet)\n");
+    }
+    for c in traces.iter().take(n) {
+        out.push_str(&chain(c, snap.summary.thread_size, st));
+    }
+    out
+}
+
+fn max_trace(snap: &Snapshot, st: &Style) -> String {
+    let mut out = st.heading("Deepest chain overall (max_trace)");
+    out.push('\n');
+    match snap
+        .max_trace
+        .as_ref()
+        .map(|m| (m.thread_size, m.chain.as_ref()))
+    {
+        None => out.push_str("  (no max_trace file)\n"),
+        Some((_, None)) => out.push_str("  (nothing recorded yet)\n"),
+        Some((ts, Some(c))) => out.push_str(&chain(c, ts, st)),
+    }
+    out
+}
+
+fn budgets(snap: &Snapshot, st: &Style) -> String {
+    let mut out = st.heading("What-if budgets (hits that would have overflowed a smaller stack)");
+    out.push('\n');
+    let all = whatif::budgets(snap);
+    if all.is_empty() {
+        out.push_str("  (no budgets configured)\n");
+    }
+    for b in &all {
+        let _ = writeln!(
+            out,
+            "  would overflow {}: {} hits in all{}",
+            st.paint(Paint::Bold, &b.budget.to_string()),
+            b.total,
+            if b.functions.is_empty() { ", none" } else { "" }
+        );
+        let mut t = Table::new(&[("PATH", Align::Left), ("TIMES", Align::Right)]);
+        for o in b.functions.iter().take(WHATIF_ROWS) {
+            t.row(
+                vec![whatif::abbreviate(&o.path, 2), format!("{} times", o.count)],
+                Paint::Plain,
+            );
+        }
+        if !t.is_empty() {
+            // Skip the table's heading: the line above says what it is.
+            let body = t.render(st, "    ");
+            out.extend(body.lines().skip(1).map(|l| format!("{l}\n")));
+        }
+        if b.functions.len() > WHATIF_ROWS {
+            let _ = writeln!(out, "    (and {} more)", b.functions.len() - WHATIF_ROWS);
+        }
+    }
+    out
+}
+
+/// Eight-level bar for a count relative to `max`.
+fn bar(count: u64, max: u64) -> char {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if count == 0 || max == 0 {
+        return '·';
+    }
+    let i = ((count as f64 / max as f64) * 7.0).round() as usize;
+    LEVELS[i.min(7)]
+}
+
+fn histogram(snap: &Snapshot, st: &Style) -> String {
+    let mut out = String::new();
+    let Some(h) = &snap.histogram else {
+        return format!(
+            "{}\n  (no histogram file)\n",
+            st.heading("Depth histograms")
+        );
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        st.heading(&format!(
+            "Depth histograms (hits by used bytes, {}-byte buckets from 0 to {})",
+            h.bucket_width, snap.summary.thread_size
+        ))
+    );
+    let mut t = Table::new(&[("FUNCTION", Align::Left), ("HISTOGRAM", Align::Left)]);
+    for r in &h.rows {
+        let max = r.counts.iter().copied().max().unwrap_or(0);
+        let line: String = r.counts.iter().map(|&c| bar(c, max)).collect();
+        t.row(vec![r.name.clone(), line], Paint::Plain);
+    }
+    out.push_str(&t.render(st, "  "));
+    out
+}
+
+fn probes(snap: &Snapshot, st: &Style) -> String {
+    let mut out = st.heading("Probes");
+    out.push('\n');
+    let Some(p) = &snap.probes else {
+        out.push_str("  (no probes file)\n");
+        return out;
+    };
+    let functions: u64 = p.attached.iter().map(|a| a.functions).sum();
+    let missed: u64 = p.attached.iter().map(|a| a.missed).sum();
+    let _ = writeln!(
+        out,
+        "  {} attached ({} functions), {} skipped, {} missed hits",
+        p.attached.len(),
+        functions,
+        p.skipped.len(),
+        missed
+    );
+    for s in &p.skipped {
+        let _ = writeln!(
+            out,
+            "  skipped {}: {}",
+            s.name,
+            crate::errno::explain_write("probes", s.errno as i32)
+        );
+    }
+    out
+}
+
+fn counters(s: &Summary, st: &Style) -> String {
+    let c = &s.counters;
+    format!(
+        "{}\n  off_stack {}  dropped {}  trace_busy {}  warnings {} ({} suppressed)\n",
+        st.heading("Counters"),
+        c.off_stack,
+        c.dropped,
+        c.trace_busy,
+        c.warnings,
+        c.warnings_suppressed
+    )
+}

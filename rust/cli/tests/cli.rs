@@ -1,0 +1,363 @@
+//! The command as a user runs it: exit codes, usage errors, control-file
+//! writes (against a plain directory standing in for debugfs), snapshot,
+//! diff, export and completions.
+
+mod common;
+
+use common::{copy_dir, run, stderr, stdout, synthetic, Scratch};
+use std::fs;
+
+fn syn() -> String {
+    synthetic().display().to_string()
+}
+
+#[test]
+fn report_from_a_snapshot() {
+    let o = run(&["report", "--from", &syn()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("virtio_queue_rq"));
+    assert!(out.contains("would overflow 8192"));
+    assert!(!out.contains('\x1b'));
+
+    let o = run(&["report", "--from", &syn(), "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["functions"][0]["max_used"], 15488);
+
+    let o = run(&["report", "--from", &syn(), "--sections", "table,histogram"]);
+    let out = stdout(&o);
+    assert!(out.contains("Depth histograms") && !out.contains("Deepest chains"));
+
+    let o = run(&[
+        "--color",
+        "always",
+        "report",
+        "--from",
+        &syn(),
+        "--sections",
+        "table",
+    ]);
+    assert!(
+        stdout(&o).contains("\x1b[31m"),
+        "threshold rows in red when asked"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["report", "--bogus"][..],
+        &["nonsense"],
+        &["probes", "add"],
+        &["threshold", "abc"],
+        &["watch", "--interval", "0"],
+        &["export"],
+        &["completions", "tcsh"],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let s = Scratch::new("usage");
+    let dir = s.path().to_str().unwrap();
+    let o = run(&["--dir", dir, "probes", "add", "bad name"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad character in symbol name"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--dir", dir, "budgets", "4k"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn help_and_completions() {
+    let o = run(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    for sub in [
+        "report",
+        "probes",
+        "watch",
+        "snapshot",
+        "diff",
+        "export",
+        "completions",
+    ] {
+        assert!(stdout(&o).contains(sub), "{sub}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(stdout(&o).contains("stackwatch"), "{shell}");
+        assert!(stdout(&o).contains("snapshot"), "{shell}");
+    }
+}
+
+#[test]
+fn missing_module_directory_is_explained() {
+    let s = Scratch::new("missing");
+    let dir = s.path().join("stackwatch");
+    let o = run(&["--dir", dir.to_str().unwrap(), "report"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("debugfs is not mounted at"), "{err}");
+
+    let o = run(&["report", "--from", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn control_files_get_what_echo_would_write() {
+    let s = Scratch::new("control");
+    copy_dir(&synthetic(), s.path());
+    let dir = s.path().to_str().unwrap();
+    let file = |n: &str| fs::read_to_string(s.path().join(n)).unwrap();
+
+    let o = run(&["--dir", dir, "probes", "add", "xfs_*", "submit_bio"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(file("probes"), "+xfs_*\n+submit_bio\n");
+    run(&["--dir", dir, "probes", "remove", "submit_bio"]);
+    assert_eq!(file("probes"), "-submit_bio\n");
+    run(&["--dir", dir, "probes", "clear"]);
+    assert_eq!(file("probes"), "clear\n");
+    run(&["--dir", dir, "threshold", "2048"]);
+    assert_eq!(file("threshold"), "2048\n");
+    let o = run(&["--dir", dir, "threshold"]);
+    assert_eq!(stdout(&o), "2048\n");
+    run(&["--dir", dir, "disable"]);
+    assert_eq!(file("enabled"), "0\n");
+    run(&["--dir", dir, "enable"]);
+    assert_eq!(file("enabled"), "1\n");
+    fs::write(s.path().join("reset"), "").unwrap();
+    run(&["--dir", dir, "reset"]);
+    assert_eq!(file("reset"), "1\n");
+    run(&["--dir", dir, "budgets", "4096", "8192"]);
+    assert_eq!(file("budgets"), "4096 8192\n");
+
+    // A control file the module does not have.
+    fs::remove_file(s.path().join("reset")).unwrap();
+    let o = run(&["--dir", dir, "reset"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no such control file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn probes_list_renders_the_probes_file() {
+    let o = run(&["--dir", &syn(), "probes", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("shrink_*"));
+    assert!(out.contains("fprobe"));
+    assert!(out.contains("nfsd_commit"));
+    assert!(out.contains("EEXIST: already attached"));
+}
+
+#[test]
+fn snapshot_then_diff() {
+    let s = Scratch::new("snap");
+    let a = s.path().join("a");
+    let o = run(&["snapshot", "--from", &syn(), a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("snapshot written to"));
+    for f in [
+        "summary",
+        "traces",
+        "max_trace",
+        "histogram",
+        "probes",
+        "budgets",
+        "thread_size",
+        "osrelease",
+        "parameters/probes",
+    ] {
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(synthetic().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // No temporary directory is left behind.
+    let names: Vec<_> = fs::read_dir(s.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["a"]);
+    // Never over an existing directory.
+    let o = run(&["snapshot", "--from", &syn(), a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already exists"));
+
+    // B: xfs_bmapi_write got deeper, dm_submit_bio is gone, a new function.
+    let b = s.path().join("b");
+    copy_dir(&a, &b);
+    let summary = fs::read_to_string(b.join("summary")).unwrap();
+    let summary = summary
+        .replace(
+            "xfs_bmapi_write 3555 4184 12200 0 4 0",
+            "xfs_bmapi_write 3600 4700 11684 0 9 0",
+        )
+        .replace("dm_submit_bio 40551 2072 14312 0 0 0\n", "")
+        .replace(
+            "xfs_log_force 77 592 15792 0 0 0\n",
+            "xfs_log_force 77 592 15792 0 0 0\nnew_func 5 100 16284 0 0 0\n",
+        );
+    fs::write(b.join("summary"), summary).unwrap();
+
+    let o = run(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().skip(2).collect();
+    assert!(rows[0].trim_start().starts_with("xfs_bmapi_write"), "{out}");
+    assert!(
+        rows[0].contains("4184") && rows[0].contains("4700") && rows[0].contains("+516"),
+        "{out}"
+    );
+    assert!(
+        rows[1].trim_start().starts_with("new_func") && rows[1].contains("new"),
+        "{out}"
+    );
+    let gone = rows.iter().find(|r| r.contains("dm_submit_bio")).unwrap();
+    assert!(gone.contains("-2072") && gone.contains("gone"), "{out}");
+    assert!(
+        rows.last().unwrap().trim_start().starts_with("(all)"),
+        "{out}"
+    );
+
+    let o = run(&["diff", "--json", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["functions"][0]["function"], "xfs_bmapi_write");
+    assert_eq!(v["functions"][0]["delta"], 516);
+    assert_eq!(v["functions"][0]["max_used_a"], 4184);
+    assert_eq!(v["all"]["delta"], 0);
+}
+
+#[test]
+fn snapshot_of_a_broken_directory_leaves_nothing() {
+    let s = Scratch::new("snapbad");
+    let src = s.path().join("src");
+    copy_dir(&synthetic(), &src);
+    fs::write(
+        src.join("summary"),
+        "# stackwatch summary: thread_size 16384\n",
+    )
+    .unwrap();
+    let dest = s.path().join("out");
+    let o = run(&[
+        "snapshot",
+        "--from",
+        src.to_str().unwrap(),
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let names: Vec<_> = fs::read_dir(s.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["src"],
+        "no partial snapshot, no temporary directory"
+    );
+}
+
+#[test]
+fn export_prometheus_to_stdout_and_file() {
+    let o = run(&["export", "--prometheus", "--from", &syn()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("# HELP stackwatch_max_used_bytes"));
+    assert!(out.contains("stackwatch_max_used_bytes{function=\"xfs_log_force\"} 592\n"));
+
+    let s = Scratch::new("prom");
+    let f = s.path().join("stackwatch.prom");
+    let o = run(&[
+        "export",
+        "--prometheus",
+        "--from",
+        &syn(),
+        "-o",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&f).unwrap(), out);
+    assert_eq!(fs::read_dir(s.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn watch_marks_rows_that_grew() {
+    let o = run(&[
+        "watch",
+        "--from",
+        &syn(),
+        "--interval",
+        "0.01",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("stackwatch watch:").count(), 2);
+    assert!(out.contains("refresh 2, 0 grew"));
+}
+
+#[test]
+fn live_snapshot_records_release_and_parameters() {
+    use stackwatch_cli::debugfs::Dir;
+    use stackwatch_cli::snapshot::{snapshot, Sources};
+    let s = Scratch::new("live");
+    let live = s.path().join("stackwatch");
+    copy_dir(&synthetic(), &live);
+    for f in ["osrelease", "thread_size"] {
+        fs::remove_file(live.join(f)).unwrap();
+    }
+    fs::remove_dir_all(live.join("parameters")).unwrap();
+    fs::write(live.join("reset"), "").unwrap();
+    let params = s.path().join("params");
+    fs::create_dir(&params).unwrap();
+    fs::write(params.join("threshold"), "1024\n").unwrap();
+    fs::write(params.join("probes"), "default\n").unwrap();
+    fs::write(s.path().join("osrelease"), "6.99.0-test\n").unwrap();
+    let sources = Sources {
+        osrelease: s.path().join("osrelease"),
+        parameters: params,
+    };
+    let dest = s.path().join("snap");
+    let o = snapshot(&Dir::live(&live), &dest, &sources).unwrap();
+    assert_eq!(
+        fs::read_to_string(dest.join("osrelease")).unwrap(),
+        "6.99.0-test\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dest.join("thread_size")).unwrap(),
+        "16384\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dest.join("parameters/probes")).unwrap(),
+        "default\n"
+    );
+    assert_eq!(
+        o.skipped,
+        [("reset".to_string(), "write-only control file".to_string())]
+    );
+    assert!(!dest.join("reset").exists());
+    assert!(o.copied.contains(&"parameters/threshold".to_string()));
+    // The result reads back like any snapshot.
+    let o = run(&[
+        "report",
+        "--from",
+        dest.to_str().unwrap(),
+        "--sections",
+        "table",
+    ]);
+    assert!(stdout(&o).contains("(kernel 6.99.0-test)"));
+}

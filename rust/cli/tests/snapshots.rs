@@ -1,0 +1,266 @@
+//! Every snapshot under tests/fixtures/snapshots/ (the synthetic one and any
+//! recorded from the module later) parses and renders: text, JSON and
+//! Prometheus. The synthetic one is also checked value by value.
+
+mod common;
+
+use common::{snapshots_dir, synthetic};
+use stackwatch_cli::debugfs::Dir;
+use stackwatch_cli::model::Snapshot;
+use stackwatch_cli::report::{self, Options};
+use stackwatch_cli::sections::Sections;
+use stackwatch_cli::style::Style;
+use stackwatch_cli::{json, load, prometheus, whatif};
+
+fn all_snapshots() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(snapshots_dir())
+        .expect("tests/fixtures/snapshots exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Checks that hold for any file the module writes.
+fn check_invariants(name: &str, snap: &Snapshot) {
+    let s = &snap.summary;
+    assert!(s.thread_size > 0, "{name}");
+    for f in &s.functions {
+        assert!(f.hits > 0, "{name}: {} listed without hits", f.name);
+        assert_eq!(
+            f.min_remaining,
+            s.thread_size.saturating_sub(f.max_used),
+            "{name}: {}",
+            f.name
+        );
+        assert_eq!(f.over_budget.len(), s.budgets.len(), "{name}: {}", f.name);
+    }
+    for w in s.functions.windows(2) {
+        assert!(
+            w[0].max_used >= w[1].max_used,
+            "{name}: rows not deepest first"
+        );
+    }
+    if let Some(traces) = &snap.traces {
+        for c in traces {
+            assert_eq!(
+                c.used + c.remaining,
+                s.thread_size,
+                "{name}: {}",
+                c.function
+            );
+            assert_eq!(
+                c.frames.iter().map(|f| f.size).sum::<u64>(),
+                c.used,
+                "{name}: {}",
+                c.function
+            );
+        }
+    }
+    if let Some(h) = &snap.histogram {
+        assert_eq!(h.bounds.len(), 32, "{name}");
+        assert_eq!(
+            h.rows.last().map(|r| r.name.as_str()),
+            Some("(all)"),
+            "{name}"
+        );
+    }
+}
+
+fn check_prometheus(name: &str, text: &str) {
+    let mut typed = std::collections::HashSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split(' ');
+            let metric = it.next().unwrap();
+            assert!(
+                matches!(it.next(), Some("gauge" | "counter")),
+                "{name}: {line}"
+            );
+            typed.insert(metric.to_string());
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect(line);
+        value
+            .parse::<u64>()
+            .unwrap_or_else(|_| panic!("{name}: bad value in {line}"));
+        let metric = series.split('{').next().unwrap();
+        assert!(
+            typed.contains(metric),
+            "{name}: {metric} sample before its # TYPE"
+        );
+        assert!(
+            metric
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+            "{name}: {metric}"
+        );
+        if let Some(labels) = series.strip_prefix(metric) {
+            if !labels.is_empty() {
+                assert!(
+                    labels.starts_with('{') && labels.ends_with('}'),
+                    "{name}: {line}"
+                );
+            }
+        }
+    }
+    for m in [
+        "stackwatch_max_used_bytes",
+        "stackwatch_min_remaining_bytes",
+        "stackwatch_hits_total",
+        "stackwatch_budget_overflows_total",
+    ] {
+        assert!(typed.contains(m), "{name}: no {m}");
+    }
+}
+
+#[test]
+fn every_snapshot_parses_and_renders() {
+    let dirs = all_snapshots();
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        let name = dir.display().to_string();
+        let snap = load::load(&Dir::snapshot(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_invariants(&name, &snap);
+        let text = report::render(
+            &snap,
+            &Options {
+                sections: Sections::all(),
+                chains: usize::MAX,
+                style: Style::PLAIN,
+            },
+        );
+        assert!(text.contains("FUNCTION"), "{name}");
+        let v: serde_json::Value =
+            serde_json::from_str(&json::to_string(&snap, Sections::all())).unwrap();
+        assert_eq!(v["thread_size"], snap.summary.thread_size, "{name}");
+        check_prometheus(&name, &prometheus::render(&snap.summary));
+        println!("{name}: {} functions", snap.summary.functions.len());
+    }
+}
+
+#[test]
+fn synthetic_values() {
+    let snap = load::load(&Dir::snapshot(synthetic())).unwrap();
+    let s = &snap.summary;
+    assert_eq!((s.thread_size, s.threshold, s.enabled), (16384, 1024, true));
+    assert_eq!(s.budgets, [4096, 8192]);
+    assert_eq!(s.functions.len(), 17);
+    let top = &s.functions[0];
+    assert_eq!(
+        (
+            top.name.as_str(),
+            top.hits,
+            top.max_used,
+            top.min_remaining,
+            top.below_threshold
+        ),
+        ("virtio_queue_rq", 48211, 15488, 896, 3)
+    );
+    assert_eq!(top.over_budget, [39113, 15659]);
+    assert_eq!(s.all.hits, s.functions.iter().map(|f| f.hits).sum::<u64>());
+    assert_eq!(s.all.max_used, 15488);
+    assert_eq!(s.counters.off_stack, 13);
+    assert_eq!(s.counters.warnings_suppressed, 1);
+    assert_eq!(
+        snap.osrelease.as_deref(),
+        Some("6.12.0-stackwatch-synthetic")
+    );
+
+    let traces = snap.traces.as_ref().unwrap();
+    assert_eq!(traces.len(), 17);
+    let c = snap.chain("virtio_queue_rq").unwrap();
+    assert_eq!((c.pid, c.comm.as_str(), c.frames.len()), (1873, "nfsd", 40));
+    assert_eq!(c.frames[0].symbol, "virtio_queue_rq+0x4/0x3c0 [virtio_blk]");
+    assert_eq!(c.frames[0].module.as_deref(), Some("virtio_blk"));
+    assert_eq!(c.frames[0].offset, Some(4));
+    assert_eq!(c.frames[1].function, "blk_mq_dispatch_rq_list");
+
+    let m = snap.max_trace.as_ref().unwrap().chain.as_ref().unwrap();
+    assert_eq!(m, c, "max_trace is the deepest function's chain");
+
+    let h = snap.histogram.as_ref().unwrap();
+    for (row, f) in h.rows.iter().zip(s.functions.iter().chain([&s.all])) {
+        assert_eq!(row.name, f.name);
+        assert_eq!(row.counts.iter().sum::<u64>(), f.hits, "{}", f.name);
+    }
+    let p = snap.probes.as_ref().unwrap();
+    assert_eq!((p.attached.len(), p.skipped.len()), (15, 2));
+    assert_eq!(p.skipped[0].errno, -2);
+    assert_eq!(snap.budgets.as_ref().unwrap()[1].over, s.all.over_budget[1]);
+
+    let b = whatif::budgets(&snap);
+    assert_eq!(b[1].budget, 8192);
+    assert_eq!(b[1].total, 57616);
+    assert_eq!(b[1].functions[0].function, "virtio_queue_rq");
+    assert_eq!(b[1].functions[0].count, 15659);
+    assert_eq!(
+        b[1].functions[0].path.first().map(String::as_str),
+        Some("nfsd_dispatch")
+    );
+    assert_eq!(
+        b[1].functions[0].path.last().map(String::as_str),
+        Some("virtio_queue_rq")
+    );
+}
+
+#[test]
+fn synthetic_report_text() {
+    let snap = load::load(&Dir::snapshot(synthetic())).unwrap();
+    let text = report::render(
+        &snap,
+        &Options {
+            sections: Sections::DEFAULT,
+            chains: 1,
+            style: Style::PLAIN,
+        },
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines.iter().position(|l| l.contains("FUNCTION")).unwrap();
+    assert!(lines[head + 1].trim_start().starts_with("virtio_queue_rq"));
+    assert!(lines[head + 1].contains("94.5"));
+    assert!(text.contains("Deepest chains (1 of 17 functions)"));
+    assert!(text.contains("   15488       0  virtio_queue_rq+0x4/0x3c0 [virtio_blk]"));
+    assert!(text.contains(
+        "would overflow 8192: 57616 hits in all\n    nfsd_dispatch -> nfsd4_proc_compound -> ... -> blk_mq_submit_bio -> virtio_queue_rq"
+    ));
+    assert!(text.contains("15659 times"));
+    assert!(text.contains("skipped xfs_alloc_vextent_start_ag: ENOENT: no such symbol"));
+    assert!(!text.contains('\x1b'), "no colours when not asked");
+}
+
+#[test]
+fn synthetic_json() {
+    let snap = load::load(&Dir::snapshot(synthetic())).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&json::to_string(&snap, Sections::DEFAULT)).unwrap();
+    assert_eq!(v["functions"][0]["name"], "virtio_queue_rq");
+    assert_eq!(v["functions"][0]["used_percent"], 94.5);
+    assert_eq!(v["functions"][0]["over_budget"]["8192"], 15659);
+    assert_eq!(v["all"]["hits"], 318962);
+    assert_eq!(v["chains"].as_array().unwrap().len(), 17);
+    assert_eq!(v["chains"][0]["frames"][0]["module"], "virtio_blk");
+    assert_eq!(v["what_if"][0]["budget"], 4096);
+    assert_eq!(v["counters"]["warnings"], 2);
+    assert!(v.get("histogram").is_none(), "not a default section");
+}
+
+#[test]
+fn synthetic_prometheus() {
+    let s = load::load_summary(&Dir::snapshot(synthetic())).unwrap();
+    let text = prometheus::render(&s);
+    check_prometheus("synthetic", &text);
+    assert!(text.contains("stackwatch_max_used_bytes{function=\"virtio_queue_rq\"} 15488\n"));
+    assert!(text.contains("stackwatch_min_remaining_bytes{function=\"virtio_queue_rq\"} 896\n"));
+    assert!(text.contains("stackwatch_hits_total{function=\"(all)\"} 318962\n"));
+    assert!(text.contains(
+        "stackwatch_budget_overflows_total{function=\"virtio_queue_rq\",budget=\"8192\"} 15659\n"
+    ));
+    assert!(text.contains("# TYPE stackwatch_hits_total counter\n"));
+    assert!(text.contains("# HELP stackwatch_max_used_bytes "));
+    assert!(text.contains("stackwatch_thread_size_bytes 16384\n"));
+}
