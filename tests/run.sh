@@ -39,6 +39,9 @@ for crate in core cli; do
   [ "$st" = ok ] || [ "$hf" -gt 0 ] || fail "cargo test in rust/$crate did not run (log: $log)"
 done
 
+step "stackwatch CLI for the guests (cargo build in rust/cli)"
+if run_logged cli-build sh -c 'cd rust/cli && cargo build --quiet'; then pass "build stackwatch CLI"; else fail "build stackwatch CLI (log: $SW_LOGS/cli-build.log)"; fi
+
 # --- guest suites -------------------------------------------------------------
 # guest_suite NAME RUNNER-OPTIONS... -- SCRIPT ARGS...
 guest_suite() {

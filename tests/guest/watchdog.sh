@@ -42,6 +42,23 @@ expect_cmp "global max is not above the stack tracer's" "$global" -le "$tracer_m
 expect_cmp "global max is within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
 echo "measure: stackwatch global max $global bytes, ftrace stack tracer $tracer_max bytes (THREAD_SIZE $TS)"
 
+# The companion command on live data (issue 6), and a snapshot for the host tests.
+SWC="$SW_ROOT/rust/cli/target/debug/stackwatch"
+if [ -x "$SWC" ]; then
+  "$SWC" report --color never > /tmp/report.txt 2>&1; rc=$?
+  expect_eq "stackwatch report on live data exits 0" "$rc" 0
+  check "report has the global row and a what-if section" sh -c "grep -q '(all)' /tmp/report.txt && grep -qi 'would overflow\|budget' /tmp/report.txt"
+  head -n 25 /tmp/report.txt
+  "$SWC" export --prometheus > /tmp/prom.txt 2>&1
+  check "prometheus export has per-function max_used" grep -q '^stackwatch_max_used_bytes{function="submit_bio"}' /tmp/prom.txt
+  check "stackwatch probes add/remove through the CLI" sh -c "'$SWC' probes add vfs_fsync_range && grep -q '^attached vfs_fsync_range ' $SWD/probes && '$SWC' probes remove vfs_fsync_range"
+  "$SWC" probes add no_such_function_xyz > /tmp/cli-err.txt 2>&1; rc=$?
+  check "CLI reports ENOENT for an unknown symbol (exit $rc)" sh -c "[ $rc -ne 0 ] && grep -q ENOENT /tmp/cli-err.txt"
+  check "stackwatch snapshot" "$SWC" snapshot "$SW_OUT/cli-snapshot"
+else
+  not_ok "stackwatch CLI present" "$SWC not built"
+fi
+
 # Reset zeroes, counting resumes.
 echo 0 > $SWD/enabled
 check "reset" test "$(sw_write $SWD/reset 1)" = OK
