@@ -7,10 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-scripts/setup.sh
-qemu/build-kernel.sh x86_64-16k >/dev/null
-KDIR=$(qemu/build-kernel.sh --print-dir x86_64-16k)
-run_logged module-build make -s module KDIR="$KDIR"
+prepare x86_64-16k
 out="$SW_CACHE/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 gcc -O2 -o "$out/syscall_loop" tests/bench/syscall_loop.c

@@ -6,11 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-scripts/setup.sh
-qemu/build-kernel.sh x86_64-16k >/dev/null
-KDIR=$(qemu/build-kernel.sh --print-dir x86_64-16k)
-say "building stackwatch.ko"
-run_logged module-build make -s module KDIR="$KDIR"
+prepare x86_64-16k
 out="$SW_CACHE/results/demo-$(date +%Y%m%d-%H%M%S)"
 qemu/run.sh --out "$out" --disks 2 --disk-size 3G --timeout 900 tests/guest/demo.sh
 echo

@@ -47,3 +47,13 @@ kernel_src() {
   fi
   echo "$dir"
 }
+
+# prepare KERNEL: installs what is missing, builds (or reuses) the test kernel
+# and stackwatch.ko against it; sets KDIR.
+prepare() {
+  local kernel=${1:-x86_64-16k}
+  "$SW_ROOT/scripts/setup.sh"
+  "$SW_ROOT/qemu/build-kernel.sh" "$kernel" >/dev/null
+  KDIR=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
+  run_logged module-build make -s -C "$SW_ROOT" module KDIR="$KDIR" KERNEL="$kernel"
+}
