@@ -76,13 +76,21 @@ timeout -k 10 "$timeout" "${qemu[@]}" -accel tcg -smp "$smp" -m "$mem" \
   -device virtio-9p-pci,fsdev=swout,mount_tag=swout \
   -device virtio-rng-pci "${drives[@]}" >"$out/qemu.log" 2>&1 &
 qpid=$!
-# Show the guest script's own lines while it runs.
-( tail -n +1 -F "$out/console.log" 2>/dev/null | grep --line-buffered '^\[guest\]' | \
-    { if [ $quiet = 1 ]; then cat >/dev/null; else sed -u 's/^\[guest\] /  | /' >&2; fi; } ) &
-tpid=$!
+# Show the guest script's own lines ("[guest] ...") while it runs: complete
+# lines only, polled, so nothing is left running when QEMU ends.
+shown=0
+show_new() {
+  local n
+  n=$(wc -l < "$out/console.log" 2>/dev/null || echo 0)
+  if [ "$n" -gt "$shown" ]; then
+    [ $quiet = 1 ] || sed -n "$((shown + 1)),${n}p" "$out/console.log" | grep -a '^\[guest\]' | sed 's/^\[guest\] /  | /' >&2
+    shown=$n
+  fi
+}
+while kill -0 $qpid 2>/dev/null; do sleep 2; show_new; done
 wait $qpid; qrc=$?
 set -e
-sleep 0.5; kill $tpid 2>/dev/null; pkill -P $tpid 2>/dev/null || true
+show_new
 took=$((SECONDS - start))
 
 bad='Oops|BUG:|WARNING:|stack guard page was hit|Kernel panic|kernel BUG at|general protection fault|Unable to handle kernel|Insufficient stack space|possible circular locking|INFO: task .* blocked|detected stalls|UBSAN:|KASAN:|Kernel stack overflow|refcount_t:'

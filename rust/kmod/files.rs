@@ -96,13 +96,13 @@ fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn read_text<'b>(r: &mut UserSliceReader, buf: &'b mut [u8; MAX_WRITE], file: &str) -> Result<&'b str> {
     let n = r.len();
     if n > buf.len() {
-        pr_warn!("stackwatch: {}: write of {} bytes is larger than {} (E2BIG)\n", file, n, MAX_WRITE);
+        pr_warn!("{}: write of {} bytes is larger than {} (E2BIG)\n", file, n, MAX_WRITE);
         return Err(E2BIG);
     }
     let dst = buf.get_mut(..n).ok_or(EINVAL)?;
     r.read_slice(dst)?;
     core::str::from_utf8(dst).map_err(|_| {
-        pr_warn!("stackwatch: {}: input is not UTF-8 text (EINVAL)\n", file);
+        pr_warn!("{}: input is not UTF-8 text (EINVAL)\n", file);
         EINVAL
     })
 }
@@ -114,7 +114,7 @@ fn reject(file: &str, e: ParseError<'_>) -> Error {
         ErrorKind::TooLong => (E2BIG, "E2BIG"),
         ErrorKind::Range => (ERANGE, "ERANGE"),
     };
-    pr_warn!("stackwatch: {}: {}: '{}' ({})\n", file, e.why, e.token_short(), name);
+    pr_warn!("{}: {}: '{}' ({})\n", file, e.why, e.token_short(), name);
     errno
 }
 

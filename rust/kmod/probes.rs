@@ -135,7 +135,7 @@ impl ProbeSet {
         for c in cmds.clone() {
             if let ProbeCmd::Remove(spec) = c {
                 if self.position(spec).is_none() {
-                    pr_warn!("stackwatch: probes: '{}' is not attached (ENOENT)\n", spec);
+                    pr_warn!("probes: '{}' is not attached (ENOENT)\n", spec);
                     return Err(ENOENT);
                 }
             }

@@ -84,24 +84,24 @@ int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out)
 
 int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out)
 {
-	struct sw_probe *p;
-	int n, ret;
+	struct sw_probe *p = kzalloc(sizeof(*p), GFP_KERNEL);
+	int ret;
 
-	n = fprobe_count_ips_from_filter(glob, NULL);
-	if (n <= 0)
-		return n < 0 ? n : -ENOENT;
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
 	p->is_fprobe = true;
 	p->cookie = cookie;
-	p->functions = n;
 	p->fp.entry_handler = sw_fprobe_entry;
 	ret = register_fprobe(&p->fp, glob, NULL);
+	if (!ret && (!p->fp.hlist_array || !p->fp.hlist_array->size)) {
+		unregister_fprobe(&p->fp);
+		ret = -ENOENT;
+	}
 	if (ret) {
 		kfree(p);
 		return ret;
 	}
+	p->functions = p->fp.hlist_array->size;
 	*out = p;
 	return 0;
 }

@@ -56,19 +56,19 @@ impl kernel::Module for StackWatch {
 
         let ts = shim::thread_size();
         if threshold > ts {
-            pr_err!("stackwatch: threshold={} is larger than THREAD_SIZE {} (ERANGE)\n", threshold, ts);
+            pr_err!("threshold={} is larger than THREAD_SIZE {} (ERANGE)\n", threshold, ts);
             return Err(ERANGE);
         }
         let budgets_param = shim::param_budgets().to_str().map_err(|_| EINVAL)?;
         let budgets = parse_budgets(budgets_param, ts).map_err(|e| {
-            pr_err!("stackwatch: budgets: {}: '{}' (EINVAL)\n", e.why, e.token_short());
+            pr_err!("budgets: {}: '{}' (EINVAL)\n", e.why, e.token_short());
             EINVAL
         })?;
         let probes_param = shim::param_probes().to_str().map_err(|_| EINVAL)?;
         for name in split_list(probes_param) {
             if name != "default" {
                 swcore::command::check_name(name).map_err(|e| {
-                    pr_err!("stackwatch: probes: {}: '{}' (EINVAL)\n", e.why, e.token_short());
+                    pr_err!("probes: {}: '{}' (EINVAL)\n", e.why, e.token_short());
                     EINVAL
                 })?;
             }
@@ -120,9 +120,9 @@ impl Drop for StackWatch {
         // Detach every probe (waiting for running handlers) before the state
         // the handlers use goes away with the scope.
         if self.scope.probes.lock().clear(&self.scope).is_err() {
-            pr_err!("stackwatch: detaching probes in a batch failed; detaching one by one\n");
+            pr_err!("detaching probes in a batch failed; detaching one by one\n");
         }
         handler::STATE.store(core::ptr::null_mut(), Release);
-        pr_info!("stackwatch: unloaded\n");
+        pr_info!("unloaded\n");
     }
 }

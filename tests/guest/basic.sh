@@ -14,7 +14,8 @@ attached=$(grep -c '^attached ' $SWD/probes)
 expect_cmp "default probes attached" "$attached" -gt 10
 skipped=$(awk '$1 == "skipped" { printf "%s(%s) ", $2, $3 }' $SWD/probes)
 echo "skipped default names: ${skipped:-none}"
-expect_eq "module parameter threshold" "$(cat /sys/module/stackwatch/parameters/threshold)" 1024
+expect_eq "module parameter budgets (sysfs)" "$(cat /sys/module/stackwatch/parameters/budgets)" 4096,8192
+expect_eq "threshold default" "$(cat $SWD/threshold)" 1024
 check "rmmod stackwatch" sw_unload
 check "debugfs directory removed" test ! -e $SWD
 check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'

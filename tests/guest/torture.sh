@@ -47,7 +47,7 @@ snapshot() {  # snapshot NAME: copies the debugfs files and prints per-layer num
   cat $T/stack_max_size > "$d/ftrace_stack_max_size"; cat $T/stack_trace > "$d/ftrace_stack_trace"
   { layer_line nfsd '^nfsd'; layer_line xfs '^xfs_'; layer_line dm '^dm_'
     layer_line block '^(submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$'
-    layer_line reclaim '^(try_to_free_pages|shrink_folio_list|shrink_lruvec)$'; } > "$d/layers"
+    layer_line reclaim '^(try_to_free_pages|shrink_folio_list|shrink_node)$'; } > "$d/layers"
   SNAPS+=("$d")
   echo "== after $1: stackwatch max $(sw_field $SWD/summary '(all)' 3), stack tracer max $(cat $T/stack_max_size)"
   sed 's/^/   layer /' "$d/layers"

@@ -4,7 +4,7 @@
 /// XFS allocation, btree splits, log forces, buffer locks, writeback.
 pub const XFS: &[&str] = &[
     "xfs_bmapi_write",
-    "xfs_bmap_btalloc",
+    "xfs_file_fsync",
     "xfs_alloc_vextent_near_bno",
     "xfs_alloc_vextent_start_ag",
     "xfs_alloc_vextent_this_ag",
@@ -22,6 +22,7 @@ pub const XFS: &[&str] = &[
 pub const BLOCK: &[&str] = &[
     "submit_bio",
     "submit_bio_noacct",
+    "__submit_bio",
     "dm_submit_bio",
     "blk_mq_submit_bio",
     "virtio_queue_rq",
@@ -32,12 +33,13 @@ pub const NFSD: &[&str] = &[
     "nfsd_dispatch",
     "nfsd4_proc_compound",
     "nfsd_vfs_write",
-    "nfsd_vfs_read",
+    "nfsd_read",
+    "svc_process",
     "nfsd_commit",
 ];
 
 /// Direct reclaim under writeback.
-pub const RECLAIM: &[&str] = &["try_to_free_pages", "shrink_folio_list", "shrink_lruvec"];
+pub const RECLAIM: &[&str] = &["try_to_free_pages", "shrink_folio_list", "shrink_node"];
 
 /// All default groups, in report order.
 pub const GROUPS: &[&[&str]] = &[XFS, BLOCK, NFSD, RECLAIM];
