@@ -10,6 +10,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm 2>/dev/null
+ln -sf /proc/self/fd /dev/fd; ln -sf fd/0 /dev/stdin; ln -sf fd/1 /dev/stdout; ln -sf fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts 2>/dev/null
 for d in /tmp /run /var/tmp /var/log /var/lib/nfs /mnt /root /etc/lvm /var/lock; do
   [ -d "$d" ] && mount -t tmpfs -o mode=0755 tmpfs "$d"

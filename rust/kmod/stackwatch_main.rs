@@ -101,7 +101,7 @@ impl kernel::Module for StackWatch {
             let (specs, funcs) = set.totals();
             let slot_bytes = core::mem::size_of::<state::Slot>() + core::mem::size_of::<usize>();
             pr_info!(
-                "stackwatch: watching {} functions ({} probes), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated)\n",
+                "watching {} functions ({} probes), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated)\n",
                 funcs,
                 specs,
                 ts,

@@ -36,6 +36,7 @@ expect_cmp "traces recorded" "$ntraces" -gt 3
 read -r depth sum rows < <(awk '/^# stackwatch max_trace/ { for (i = 1; i <= NF; i++) if ($i == "used") d = $(i + 1) }
   /^ *[0-9]+\)/ { s += $3; n++ } END { print d + 0, s + 0, n + 0 }' $SWD/max_trace)
 expect_cmp "max_trace has frames" "$rows" -gt 3
+expect_cmp "max_trace depth is the global maximum" "$depth" -eq "$(sw_field $SWD/summary '(all)' 3)"
 expect_eq "max_trace frame sizes sum to its depth" "$sum" "$depth"
 global=$(sw_field $SWD/summary '(all)' 3)
 expect_cmp "global max is not above the stack tracer's" "$global" -le "$tracer_max"
