@@ -20,7 +20,7 @@ use crate::swcore::{
 };
 
 /// Raw stack-trace entries captured before trimming the handler's frames.
-pub(crate) const RAW_FRAMES: usize = 64;
+pub(crate) const RAW_FRAMES: usize = 80;
 
 /// Statistics and deepest chain of one function (or of all of them).
 pub(crate) struct Slot {

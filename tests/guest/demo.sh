@@ -6,7 +6,7 @@
 . "$(dirname "$0")/workload.sh"
 storage_up linear || exit 1
 target=$XFS_MNT
-if nfs_up 4.2; then target=$NFS_MNT; else echo "demo: NFS set-up failed; running on XFS directly"; fi
+if nfs_up 4.1; then target=$NFS_MNT; else echo "demo: NFS set-up failed; running on XFS directly"; fi
 sw_load || exit 1
 dmesg | grep 'stackwatch: watching' | tail -n1
 wl_fio "$target" 20

@@ -38,14 +38,18 @@ storage_up() {
 }
 
 # nfs_up VERS: exports $XFS_MNT with the in-kernel NFS server and mounts it
-# back over loopback at $NFS_MNT with NFS version VERS (3 or 4.2).
+# back over loopback at $NFS_MNT with NFS version VERS (3, or 4.1: the 7.3
+# client always has 4.1; 4.0 and 4.2 are separate options our kernel leaves
+# out). For v4 the export is the pseudo-root (fsid=0): the guest's own root is
+# 9p and /mnt tmpfs, which nfsd cannot build a v4 pseudo-path through.
 nfs_up() {
-  local vers=${1:-4.2}
+  local vers=${1:-4.1} fsid=1 path=$XFS_MNT
+  case $vers in 4*) fsid=0 path=/ ;; esac
   mkdir -p /var/lib/nfs/sm /var/lib/nfs/sm.bak /var/lib/nfs/v4recovery /run/rpcbind
   touch /var/lib/nfs/etab /var/lib/nfs/rmtab
   mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
   pgrep -x rpcbind >/dev/null || rpcbind -w 2>/dev/null || rpcbind
-  exportfs -o rw,no_root_squash,no_subtree_check,fsid=1,sync 127.0.0.1:$XFS_MNT || return 1
+  exportfs -o rw,no_root_squash,no_subtree_check,fsid=$fsid,sync 127.0.0.1:$XFS_MNT || return 1
   if ! pgrep -x rpc.mountd >/dev/null; then
     rpc.mountd --no-udp 2>/dev/null || rpc.mountd
     echo 10 > /proc/fs/nfsd/nfsv4leasetime 2>/dev/null
@@ -53,7 +57,7 @@ nfs_up() {
     rpc.nfsd 4 || return 1
   fi
   mkdir -p $NFS_MNT
-  mount -t nfs -o vers=$vers,nolock,proto=tcp,hard,timeo=600 127.0.0.1:$XFS_MNT $NFS_MNT || return 1
+  mount -t nfs -o vers=$vers,nolock,proto=tcp,hard,timeo=600 127.0.0.1:$path $NFS_MNT || return 1
   echo "nfs: $XFS_MNT exported and mounted back at $NFS_MNT (vers=$vers)"
 }
 

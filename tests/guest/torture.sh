@@ -1,5 +1,5 @@
 # Issue 4: XFS on LVM (linear, and thin over linear), exported by the
-# in-kernel NFS server and mounted back over loopback (v4.2 and v3), driven
+# in-kernel NFS server and mounted back over loopback (v4.1 and v3), driven
 # by bounded workloads with stackwatch (default set + xfs_*/nfsd*/dm_* globs)
 # and the ftrace stack tracer running at the same time; debugfs snapshots
 # after each workload; then the tracer once alone. Usage: torture.sh short|long
@@ -23,7 +23,7 @@ mkdir -p /mnt/lin /mnt/thin /mnt/nfs4 /mnt/nfs3
 check "mkfs.xfs + mount (linear)" sh -c "mkfs.xfs -q -f /dev/$VG/lin && mount /dev/$VG/lin /mnt/lin"
 check "mkfs.xfs + mount (thin)" sh -c "mkfs.xfs -q -f /dev/$VG/thin && mount /dev/$VG/thin /mnt/thin"
 echo "dm devices: $(dmsetup ls | awk '{ printf "%s ", $1 }')"
-XFS_MNT=/mnt/lin NFS_MNT=/mnt/nfs4 check "NFS v4.2 export of the linear XFS, mounted back" nfs_up 4.2
+XFS_MNT=/mnt/lin NFS_MNT=/mnt/nfs4 check "NFS v4.1 export of the linear XFS, mounted back" nfs_up 4.1
 exportfs -o rw,no_root_squash,no_subtree_check,fsid=2,sync 127.0.0.1:/mnt/thin
 check "NFS v3 export of the thin XFS, mounted back" mount -t nfs -o vers=3,nolock,proto=tcp,hard 127.0.0.1:/mnt/thin /mnt/nfs3
 grep ' nfs' /proc/mounts | awk '{ print "mounted:", $1, $2, $3 }'
@@ -54,35 +54,48 @@ snapshot() {  # snapshot NAME: copies the debugfs files and prints per-layer num
 }
 
 # --- workloads ---------------------------------------------------------------
-echo "workload 1/7: buffered random writes + fsync over NFS v4.2"
+echo "workload 1/7: buffered random writes + fsync over NFS v4.1"
 wl_fio /mnt/nfs4 $SECS; snapshot buffered
 echo "workload 2/7: direct writes over NFS v3 (thin LV)"
 fio --directory=/mnt/nfs3 --name=direct --rw=write --bs=256k --direct=1 --size=128M --time_based --runtime=$SECS --ioengine=psync --numjobs=2 >/dev/null 2>&1 & p=$!
 t=0; while kill -0 $p 2>/dev/null; do sleep 1; t=$((t+1)); [ $((t % 10)) = 0 ] && echo "  workload: direct $t/${SECS}s"; done; wait $p
 snapshot direct
-echo "workload 3/7: fsync-heavy small-file creation over NFS v4.2"
+echo "workload 3/7: fsync-heavy small-file creation over NFS v4.1"
 wl_smallfiles /mnt/nfs4 $NFILES; snapshot smallfiles
 echo "workload 4/7: large sparse-file random writes (extent allocation, bmap btree splits) over NFS v3"
 fio --directory=/mnt/nfs3 --name=extents --rw=randwrite --bs=4k --size=600M --io_size=$((SECS * 2))M --ioengine=psync --fsync=64 >/dev/null 2>&1 & p=$!
 t=0; while kill -0 $p 2>/dev/null; do sleep 1; t=$((t+1)); [ $((t % 10)) = 0 ] && echo "  workload: extents $t s"; done; wait $p
 echo "  extents of the file: $(xfs_bmap /mnt/thin/extents.0.0 2>/dev/null | wc -l)"
 snapshot extents
-echo "workload 5/7: many-directory metadata churn (stress-ng dir/dentry) over NFS v4.2"
+echo "workload 5/7: many-directory metadata churn (stress-ng dir/dentry) over NFS v4.1"
 timeout $((SECS + 30)) stress-ng --dir 2 --dentry 2 --temp-path /mnt/nfs4 --timeout ${SECS}s --quiet 2>&1 | tail -n 2
 snapshot metadata
 echo "workload 6/7: fragmented free space: fill the linear XFS to ${FILL}%, punch every other file, then write"
-mkdir -p /mnt/lin/frag; i=0
-while [ "$(df --output=pcent /mnt/lin | tail -n1 | tr -dc 0-9)" -lt "$FILL" ]; do
-  head -c 65536 /dev/zero > /mnt/lin/frag/f$i 2>/dev/null || break; i=$((i + 1))
-  [ $((i % 2000)) = 0 ] && echo "  workload: fill $i files, $(df --output=pcent /mnt/lin | tail -n1)"
-done
+python3 - "$FILL" <<'PY'
+import os, shutil, sys
+fill, d = int(sys.argv[1]), "/mnt/lin/frag"
+os.makedirs(d, exist_ok=True)
+chunk, i = b"\0" * 65536, 0
+while True:
+    du = shutil.disk_usage("/mnt/lin")
+    if du.used * 100 >= du.total * fill:
+        break
+    with open(f"{d}/f{i}", "wb") as f:
+        f.write(chunk)
+    i += 1
+    if i % 2000 == 0:
+        print(f"  workload: fill {i} files, {du.used * 100 // du.total}%", flush=True)
+print(f"  workload: filled with {i} files")
+PY
 find /mnt/lin/frag -name 'f*[02468]' -delete; sync
 echo "  free-space extents: $(xfs_db -r -c 'freesp -s' /dev/$VG/lin 2>/dev/null | tail -n1)"
 fio --directory=/mnt/nfs4 --name=fragwrite --rw=write --bs=1M --size=$((FILL * 2))M --ioengine=psync --fsync=4 >/dev/null 2>&1
 snapshot fragmented
 echo "workload 7/7: writeback under memory pressure (direct reclaim)"
 free -m | sed -n 2p
-timeout $((SECS + 30)) stress-ng --vm 1 --vm-bytes 75% --vm-keep --timeout ${SECS}s --quiet & vp=$!
+echo 65536 > /proc/sys/vm/min_free_kbytes
+timeout $((SECS + 30)) stress-ng --vm 2 --vm-bytes 92% --vm-keep --vm-populate --timeout ${SECS}s --quiet & vp=$!
+sleep 3
 wl_fio /mnt/nfs4 $SECS; wait $vp
 grep -E '^(allocstall|pgscan_direct) ' /proc/vmstat | tr '\n' ' '; echo
 snapshot reclaim

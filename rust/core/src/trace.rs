@@ -9,7 +9,7 @@ use core::sync::atomic::{
 };
 
 /// Most frames kept per chain.
-pub const MAX_FRAMES: usize = 40;
+pub const MAX_FRAMES: usize = 56;
 
 /// Start of the chain proper: the first frame inside the probed function,
 /// i.e. within `[ip, ip + window]`. `None` if the unwinder did not report it.
