@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
-REPS=${1:-5} LOOP=${2:-200000} FIOSECS=${3:-8}
+REPS=${1:-3} LOOP=${2:-200000} FIOSECS=${3:-8}
 T=/sys/kernel/tracing
 RAW="$SW_OUT/bench-raw.txt"; : > "$RAW"
 BIN="$SW_OUT/syscall_loop"
@@ -76,6 +76,13 @@ for r in $(seq 1 "$REPS"); do
     sleep 1
     t2=$(date +%s%N); d=$(sw_write $SWD/probes "-$g"); t3=$(date +%s%N)
     echo "attach $g ${n:-0} $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $a $d" >> "$RAW"
+    # The same patching done by ftrace's own stack tracer, for scale.
+    echo "$g" > $T/stack_trace_filter
+    t0=$(date +%s%N); echo 1 > /proc/sys/kernel/stack_tracer_enabled; t1=$(date +%s%N)
+    sleep 1
+    t2=$(date +%s%N); echo 0 > /proc/sys/kernel/stack_tracer_enabled; t3=$(date +%s%N)
+    echo > $T/stack_trace_filter
+    echo "ftrace $g - $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 ))" >> "$RAW"
   done
 done
 wait_background
@@ -102,13 +109,16 @@ echo "2. workload: fio randwrite 4k + fsync on XFS/LVM, ${FIOSECS}s per run, KiB
 printf '   %-20s %10s %12s\n' condition KiB/s vs_nothing
 for c in $WCONDS; do printf '   %-20s %10s %12s\n' $c "${W[$c]}" "$(r "${W[$c]}" "${W[nothing]}")"; done
 echo
-echo "3. attach/detach while fio runs (median us; functions from fprobe)"
-printf '   %-14s %9s %12s %12s\n' glob functions attach_us detach_us
+echo "3. attach/detach while fio runs (median us; functions as fprobe reports them);"
+echo "   ftrace_*: the stack tracer enabling/disabling the same glob as its filter (same text patching)"
+printf '   %-14s %9s %12s %12s %14s %14s\n' glob functions attach_us detach_us ftrace_on_us ftrace_off_us
 for g in $GLOBS; do
-  awk -v g="$g" '$1 == "attach" && $2 == g { print $3 }' "$RAW" | head -n1 | { read -r n
-    at=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $4 }' "$RAW" | median)
-    dt=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $5 }' "$RAW" | median)
-    printf '   %-14s %9s %12s %12s\n' "$g" "$n" "$at" "$dt"; }
+  n=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $3; exit }' "$RAW")
+  at=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $4 }' "$RAW" | median)
+  dt=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $5 }' "$RAW" | median)
+  fa=$(awk -v g="$g" '$1 == "ftrace" && $2 == g { print $4 }' "$RAW" | median)
+  fd=$(awk -v g="$g" '$1 == "ftrace" && $2 == g { print $5 }' "$RAW" | median)
+  printf '   %-14s %9s %12s %12s %14s %14s\n' "$g" "$n" "$at" "$dt" "$fa" "$fd"
 done
 echo
 echo "4. memory: module image $modsize bytes; per function slot and total preallocated: ${prealloc:-?} (bytes, KiB)"
