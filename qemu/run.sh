@@ -35,7 +35,7 @@ kdir=$(qemu/build-kernel.sh --print-dir "$kernel" 2>/dev/null || "$SW_ROOT/qemu/
 [ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
 image="$kdir/$(readlink "$kdir/stackwatch-image")"
 case "$kernel" in
-  x86_64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max); console=ttyS0 ;;
+  x86_64-*) qemu=(qemu-system-x86_64 -machine pc -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
   *) die "no QEMU machine for kernel $kernel yet" ;;
 esac
 
