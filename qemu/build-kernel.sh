@@ -44,8 +44,11 @@ for opt in $(grep -v '^#' "$cfgdir/required.txt"); do
   grep -q "^$opt=y" "$out/.config" || die "kernel $name: $opt is not =y after configuring (unmet dependency?); see $out/.config"
 done
 while read -r line; do
-  case "$line" in CONFIG_*=*) grep -qxF "$line" "$out/.config" || \
-    say "  note: $line did not stick ($(grep "^${line%%=*}[= ]" "$out/.config" || echo "${line%%=*} unset"))";; esac
+  case "$line" in
+    CONFIG_*=n) grep -q "^${line%%=*}=" "$out/.config" && say "  note: $line did not stick" ;;
+    CONFIG_*=*) grep -qxF "$line" "$out/.config" || \
+      say "  note: $line did not stick ($(grep "^${line%%=*}=" "$out/.config" || echo "${line%%=*} unset"))" ;;
+  esac
 done < "$out/stackwatch-fragment.config"
 
 say "building kernel $name with $(nproc) cores (from scratch about 20 minutes; log: $SW_LOGS/kernel-$name-build.log)"
