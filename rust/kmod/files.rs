@@ -47,7 +47,7 @@ fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
 
 fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_summary(f, &st.header(), &rows, &st.global.stats.snapshot(), &st.counters(), &KernelSymbols)
+    report::write_summary(f, &st.header(), &rows, &st.global_snapshot(), &st.counters(), &KernelSymbols)
 }
 
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,7 +69,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_histogram(f, &st.header(), &rows, &st.global.stats.snapshot(), &KernelSymbols)
+    report::write_histogram(f, &st.header(), &rows, &st.global_snapshot(), &KernelSymbols)
 }
 
 fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,7 +85,7 @@ fn read_threshold(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_budgets(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    report::write_budgets(f, &st.header(), &st.global.stats.snapshot())
+    report::write_budgets(f, &st.header(), &st.global_snapshot())
 }
 
 fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

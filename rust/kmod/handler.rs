@@ -58,17 +58,21 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
         }
     };
     let threshold = st.threshold.load(Relaxed);
-    let local = slot.map(|s| s.stats.record(used, ts, threshold, &st.budgets));
-    if slot.is_none() {
-        st.events.dropped.fetch_add(1, Relaxed);
-    }
-    let global = st.global.stats.record(used, ts, threshold, &st.budgets);
+    let local = match slot {
+        Some(s) => s.stats.record(used, ts, threshold, &st.budgets),
+        None => {
+            st.events.dropped.fetch_add(1, Relaxed);
+            st.unslotted.record(used, ts, threshold, &st.budgets)
+        }
+    };
+    // Only the maximum is global at hit time; counts are summed when read.
+    let global_max = st.global.stats.note_max(used);
 
-    let local_max = local.is_some_and(|o| o.new_max);
+    let local_max = slot.is_some() && local.new_max;
     let gen = st.threshold_gen.load(Relaxed);
-    let warn = global.below_threshold
+    let warn = local.below_threshold
         && slot.is_some_and(|s| local_max || s.warned_gen.swap(gen, Relaxed) != gen);
-    if !(local_max || global.new_max || warn) {
+    if !(local_max || global_max || warn) {
         return;
     }
     let Some(scratch) = st.scratch.get(shim::cpu()) else {
@@ -79,7 +83,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
         if local_max {
             store(st, slot, sp_space);
         }
-        if global.new_max {
+        if global_max {
             store(st, Some(&st.global), sp_space);
         }
         if warn {

@@ -121,7 +121,11 @@ pub(crate) struct State {
     pub(crate) budgets: Budgets,
     pub(crate) keys: KVVec<AtomicUsize>,
     pub(crate) slots: KVVec<Slot>,
+    /// Global maximum and deepest chain; global counts are summed from the
+    /// slots (and `unslotted`) when read.
     pub(crate) global: Slot,
+    /// Hits on functions that found no free slot.
+    pub(crate) unslotted: DepthStats,
     pub(crate) scratch: KVVec<Scratch>,
     pub(crate) events: EventCounters,
     #[pin]
@@ -154,6 +158,7 @@ impl State {
             keys,
             slots,
             global: Slot::new(),
+            unslotted: DepthStats::new(),
             scratch,
             events: EventCounters {
                 off_stack: AtomicU64::new(0),
@@ -196,6 +201,19 @@ impl State {
         }
     }
 
+    /// Statistics of all functions together: the slots' counts summed, with
+    /// the global maximum.
+    pub(crate) fn global_snapshot(&self) -> crate::swcore::stats::Snapshot {
+        let mut g = self.unslotted.snapshot();
+        for s in self.slots.iter() {
+            if s.stats.hits() != 0 {
+                g.add(&s.stats.snapshot());
+            }
+        }
+        g.max_used = g.max_used.max(self.global.stats.max_used());
+        g
+    }
+
     /// Module-wide counters for reports.
     pub(crate) fn counters(&self) -> Counters {
         let e = &self.events;
@@ -214,6 +232,7 @@ impl State {
             s.reset();
         }
         self.global.reset();
+        self.unslotted.reset();
         let e = &self.events;
         for c in [&e.off_stack, &e.dropped, &e.trace_busy, &e.warnings, &e.warnings_suppressed] {
             c.store(0, Relaxed);

@@ -75,11 +75,17 @@ impl DepthStats {
         if below_threshold {
             self.below_threshold.fetch_add(1, Relaxed);
         }
-        let new_max = self.max_used.fetch_max(used, Relaxed) < used;
+        let new_max = self.note_max(used);
         Outcome {
             new_max,
             below_threshold,
         }
+    }
+
+    /// Raises the maximum to `used`; true if that is a new maximum. A plain
+    /// load first, so the common case (not deeper) writes nothing.
+    pub fn note_max(&self, used: usize) -> bool {
+        used > self.max_used.load(Relaxed) && self.max_used.fetch_max(used, Relaxed) < used
     }
 
     /// Deepest use seen so far.
@@ -123,6 +129,23 @@ impl DepthStats {
     }
 }
 
+impl Snapshot {
+    /// Adds `other`'s counts to these and keeps the larger maximum, so the
+    /// global statistics can be summed from the per-function ones at read
+    /// time instead of being updated on shared cache lines at every hit.
+    pub fn add(&mut self, other: &Snapshot) {
+        self.hits = self.hits.saturating_add(other.hits);
+        self.max_used = self.max_used.max(other.max_used);
+        self.below_threshold = self.below_threshold.saturating_add(other.below_threshold);
+        for (a, b) in self.hist.iter_mut().zip(other.hist.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        for (a, b) in self.over_budget.iter_mut().zip(other.over_budget.iter()) {
+            *a = a.saturating_add(*b);
+        }
+    }
+}
+
 impl Default for DepthStats {
     fn default() -> Self {
         Self::new()
@@ -163,6 +186,11 @@ mod tests {
         assert_eq!(snap.below_threshold, 1);
         assert_eq!(snap.hist.iter().map(|&x| u64::from(x)).sum::<u64>(), 3);
         assert_eq!(snap.hist[9000 / 512], 1);
+        let mut sum = Snapshot::default();
+        sum.add(&snap);
+        sum.add(&snap);
+        assert_eq!((sum.hits, sum.max_used, sum.over_budget[0], sum.hist[9000 / 512]), (6, 9000, 4, 2));
+        assert!(!s.note_max(100) && s.note_max(9001) && !s.note_max(9001));
         s.reset();
         assert_eq!(s.snapshot(), Snapshot::default());
     }
