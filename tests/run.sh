@@ -39,6 +39,18 @@ for crate in core cli; do
   [ "$st" = ok ] || [ "$hf" -gt 0 ] || fail "cargo test in rust/$crate did not run (log: $log)"
 done
 
+step "lint: rustfmt and clippy (host crates), rustfmt (module crate)"
+for crate in core cli; do
+  if (cd rust/$crate && cargo fmt --check >/dev/null 2>&1); then pass "rustfmt rust/$crate"; else fail "rustfmt rust/$crate (run cargo fmt)"; fi
+  if (cd rust/$crate && cargo clippy --all-targets --quiet -- -D warnings > "$results/clippy-$crate.log" 2>&1); then
+    pass "clippy rust/$crate"; else fail "clippy rust/$crate (log: $results/clippy-$crate.log)"; fi
+done
+if rustfmt --edition 2021 --check rust/kmod/*.rs >/dev/null 2>&1; then pass "rustfmt rust/kmod"; else fail "rustfmt rust/kmod (run rustfmt --edition 2021 rust/kmod/*.rs)"; fi
+if run_logged module-clippy make -s -C "$KDIR" M="$PWD" LLVM=-19 CLIPPY=1 modules; then
+  if grep -q '^warning' "$SW_LOGS/module-clippy.log"; then fail "clippy (kernel lints) on stackwatch.ko: warnings in $SW_LOGS/module-clippy.log"
+  else pass "clippy (kernel lints) on stackwatch.ko"; fi
+else fail "clippy build of stackwatch.ko (log: $SW_LOGS/module-clippy.log)"; fi
+
 step "stackwatch CLI for the guests (cargo build in rust/cli)"
 if run_logged cli-build sh -c 'cd rust/cli && cargo build --quiet'; then pass "build stackwatch CLI"; else fail "build stackwatch CLI (log: $SW_LOGS/cli-build.log)"; fi
 

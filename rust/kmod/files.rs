@@ -12,7 +12,10 @@ use crate::shim::KernelSymbols;
 use crate::state::State;
 use crate::swcore::{
     budgets::MAX_BUDGETS,
-    command::{check_probe_write, parse_budgets, parse_bool, parse_number, parse_probe_line, ErrorKind, ParseError, MAX_WRITE},
+    command::{
+        check_probe_write, parse_bool, parse_budgets, parse_number, parse_probe_line, ErrorKind,
+        ParseError, MAX_WRITE,
+    },
     report::{self, Row},
     trace::Trace,
 };
@@ -38,7 +41,14 @@ fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
     for (i, slot) in st.slots.iter().enumerate() {
         let addr = table.key(i);
         if addr != 0 && slot.stats.hits() != 0 {
-            rows.push(Row { addr, stats: slot.stats.snapshot() }, GFP_KERNEL).map_err(|_| fmt::Error)?;
+            rows.push(
+                Row {
+                    addr,
+                    stats: slot.stats.snapshot(),
+                },
+                GFP_KERNEL,
+            )
+            .map_err(|_| fmt::Error)?;
         }
     }
     report::sort_rows(&mut rows);
@@ -47,7 +57,14 @@ fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
 
 fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_summary(f, &st.header(), &rows, &st.global_snapshot(), &st.counters(), &KernelSymbols)
+    report::write_summary(
+        f,
+        &st.header(),
+        &rows,
+        &st.global_snapshot(),
+        &st.counters(),
+        &KernelSymbols,
+    )
 }
 
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -55,21 +72,37 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let table = st.table();
     let mut traces: KVVec<(usize, Trace)> = KVVec::new();
     for r in rows.iter() {
-        let t = table.find(r.addr).and_then(|i| st.slots.get(i)).and_then(|s| s.trace.load());
+        let t = table
+            .find(r.addr)
+            .and_then(|i| st.slots.get(i))
+            .and_then(|s| s.trace.load());
         if let Some(t) = t {
-            traces.push((r.addr, t), GFP_KERNEL).map_err(|_| fmt::Error)?;
+            traces
+                .push((r.addr, t), GFP_KERNEL)
+                .map_err(|_| fmt::Error)?;
         }
     }
     report::write_traces(f, &st.header(), &traces, &KernelSymbols)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    report::write_max_trace(f, &st.header(), st.global.trace.load().as_ref(), &KernelSymbols)
+    report::write_max_trace(
+        f,
+        &st.header(),
+        st.global.trace.load().as_ref(),
+        &KernelSymbols,
+    )
 }
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_histogram(f, &st.header(), &rows, &st.global_snapshot(), &KernelSymbols)
+    report::write_histogram(
+        f,
+        &st.header(),
+        &rows,
+        &st.global_snapshot(),
+        &KernelSymbols,
+    )
 }
 
 fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,10 +126,19 @@ fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// Reads one whole write (at most MAX_WRITE bytes) as text.
-fn read_text<'b>(r: &mut UserSliceReader, buf: &'b mut [u8; MAX_WRITE], file: &str) -> Result<&'b str> {
+fn read_text<'b>(
+    r: &mut UserSliceReader,
+    buf: &'b mut [u8; MAX_WRITE],
+    file: &str,
+) -> Result<&'b str> {
     let n = r.len();
     if n > buf.len() {
-        pr_warn!("{}: write of {} bytes is larger than {} (E2BIG)\n", file, n, MAX_WRITE);
+        pr_warn!(
+            "{}: write of {} bytes is larger than {} (E2BIG)\n",
+            file,
+            n,
+            MAX_WRITE
+        );
         return Err(E2BIG);
     }
     let dst = buf.get_mut(..n).ok_or(EINVAL)?;
@@ -122,7 +164,9 @@ fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
     let text = read_text(r, &mut buf, "probes")?;
     check_probe_write(text).map_err(|e| reject("probes", e))?;
-    let cmds = text.lines().filter_map(|l| parse_probe_line(l).ok().flatten());
+    let cmds = text
+        .lines()
+        .filter_map(|l| parse_probe_line(l).ok().flatten());
     st.probes.lock().apply(st, cmds)
 }
 
@@ -139,7 +183,8 @@ fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {
 fn write_budgets(st: &State, r: &mut UserSliceReader) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
     let text = read_text(r, &mut buf, "budgets")?;
-    let b: [usize; MAX_BUDGETS] = parse_budgets(text, st.thread_size).map_err(|e| reject("budgets", e))?;
+    let b: [usize; MAX_BUDGETS] =
+        parse_budgets(text, st.thread_size).map_err(|e| reject("budgets", e))?;
     st.budgets.set(&b);
     Ok(())
 }

@@ -6,7 +6,10 @@
 //! scratch space rather than on the stack.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, Ordering::{Acquire, Relaxed}};
+use core::sync::atomic::{
+    AtomicPtr,
+    Ordering::{Acquire, Relaxed},
+};
 
 use crate::shim;
 use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
@@ -24,7 +27,11 @@ const ENTRY_WINDOW: usize = 32;
 
 /// Called by the C shim from kprobe and fprobe handlers.
 #[no_mangle]
-pub(crate) extern "C" fn stackwatch_hit(cookie: *mut c_void, ip: core::ffi::c_ulong, sp: core::ffi::c_ulong) {
+pub(crate) extern "C" fn stackwatch_hit(
+    cookie: *mut c_void,
+    ip: core::ffi::c_ulong,
+    sp: core::ffi::c_ulong,
+) {
     let st = STATE.load(Acquire);
     if st.is_null() || cookie.is_null() {
         return;
@@ -102,7 +109,9 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
 
 fn store(st: &State, slot: Option<&Slot>, space: &ScratchSpace) {
     if let Some(s) = slot {
-        if !s.trace.try_store(&space.trace) && s.trace.load().map_or(true, |t| t.used < space.trace.used) {
+        if !s.trace.try_store(&space.trace)
+            && s.trace.load().map_or(true, |t| t.used < space.trace.used)
+        {
             st.events.trace_busy.fetch_add(1, Relaxed);
         }
     }
@@ -145,7 +154,14 @@ fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
     };
     if sp % word_size == 0 {
         let frames = t.frames;
-        frame_sizes(frames.get(..t.len).unwrap_or(&[]), &word, nwords, word_size, used, &mut t.sizes);
+        frame_sizes(
+            frames.get(..t.len).unwrap_or(&[]),
+            &word,
+            nwords,
+            word_size,
+            used,
+            &mut t.sizes,
+        );
     } else {
         t.sizes = [0; MAX_FRAMES];
         t.sizes[0] = u32::try_from(used).unwrap_or(u32::MAX);

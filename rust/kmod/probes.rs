@@ -59,11 +59,16 @@ fn errno_name(e: i32) -> &'static str {
 
 impl ProbeSet {
     pub(crate) fn new() -> Self {
-        ProbeSet { attached: KVec::new(), skipped: KVec::new() }
+        ProbeSet {
+            attached: KVec::new(),
+            skipped: KVec::new(),
+        }
     }
 
     fn position(&self, spec: &str) -> Option<usize> {
-        self.attached.iter().position(|a| a.spec.to_bytes() == spec.as_bytes())
+        self.attached
+            .iter()
+            .position(|a| a.spec.to_bytes() == spec.as_bytes())
     }
 
     /// Attaches `spec` (a symbol, or a glob through fprobe).
@@ -73,7 +78,11 @@ impl ProbeSet {
         }
         let cs = CString::try_from_fmt(fmt!("{}", spec))?;
         let counters = KBox::new(
-            ProbeCounters { glob: is_glob(spec), hits: AtomicU64::new(0), off_stack: AtomicU64::new(0) },
+            ProbeCounters {
+                glob: is_glob(spec),
+                hits: AtomicU64::new(0),
+                off_stack: AtomicU64::new(0),
+            },
             GFP_KERNEL,
         )?;
         self.attached.reserve(1, GFP_KERNEL)?;
@@ -84,8 +93,16 @@ impl ProbeSet {
         if kaddr != 0 {
             st.mark_kprobe(kaddr, true);
         }
-        self.attached
-            .push(Attachment { spec: cs, glob, kaddr, probe: Some(probe), counters }, GFP_KERNEL)?;
+        self.attached.push(
+            Attachment {
+                spec: cs,
+                glob,
+                kaddr,
+                probe: Some(probe),
+                counters,
+            },
+            GFP_KERNEL,
+        )?;
         Ok(())
     }
 
@@ -105,7 +122,13 @@ impl ProbeSet {
         if let Err(e) = self.add(st, spec) {
             if self.skipped.len() < MAX_SKIPPED {
                 if let Ok(name) = CString::try_from_fmt(fmt!("{}", spec)) {
-                    let _ = self.skipped.push(Skipped { name, errno: e.to_errno() }, GFP_KERNEL);
+                    let _ = self.skipped.push(
+                        Skipped {
+                            name,
+                            errno: e.to_errno(),
+                        },
+                        GFP_KERNEL,
+                    );
                 }
             }
         }
@@ -131,7 +154,11 @@ impl ProbeSet {
     /// Applies checked commands in order; on a failure, undoes the adds this
     /// write made so a bad write changes nothing, and names the bad value.
     /// Removals are checked before anything is added.
-    pub(crate) fn apply<'a>(&mut self, st: &State, cmds: impl Iterator<Item = ProbeCmd<'a>> + Clone) -> Result {
+    pub(crate) fn apply<'a>(
+        &mut self,
+        st: &State,
+        cmds: impl Iterator<Item = ProbeCmd<'a>> + Clone,
+    ) -> Result {
         for c in cmds.clone() {
             if let ProbeCmd::Remove(spec) = c {
                 if self.position(spec).is_none() {
@@ -143,7 +170,10 @@ impl ProbeSet {
         let mut added: KVec<&str> = KVec::new();
         for c in cmds.clone() {
             if let ProbeCmd::Add(spec) = c {
-                if let Err(e) = self.add(st, spec).and_then(|()| added.push(spec, GFP_KERNEL).map_err(Into::into)) {
+                if let Err(e) = self
+                    .add(st, spec)
+                    .and_then(|()| added.push(spec, GFP_KERNEL).map_err(Into::into))
+                {
                     pr_warn!(
                         "stackwatch: probes: cannot attach '{}' ({} {})\n",
                         spec,
@@ -171,7 +201,10 @@ impl ProbeSet {
     pub(crate) fn write_report(&self, w: &mut dyn Write) -> fmt::Result {
         writeln!(w, "# state spec mechanism functions hits off_stack missed")?;
         for a in self.attached.iter() {
-            let (functions, missed) = a.probe.as_ref().map_or((0, 0), |p| (p.functions(), p.missed()));
+            let (functions, missed) = a
+                .probe
+                .as_ref()
+                .map_or((0, 0), |p| (p.functions(), p.missed()));
             writeln!(
                 w,
                 "attached {} {} {} {} {} {}",
@@ -185,14 +218,25 @@ impl ProbeSet {
         }
         writeln!(w, "# state name errno")?;
         for s in self.skipped.iter() {
-            writeln!(w, "skipped {} {} {}", s.name.to_str().unwrap_or("?"), errno_name(s.errno), s.errno)?;
+            writeln!(
+                w,
+                "skipped {} {} {}",
+                s.name.to_str().unwrap_or("?"),
+                errno_name(s.errno),
+                s.errno
+            )?;
         }
         Ok(())
     }
 
     /// Number of attached specs and functions they cover.
     pub(crate) fn totals(&self) -> (usize, u64) {
-        let f = self.attached.iter().filter_map(|a| a.probe.as_ref()).map(|p| p.functions()).sum();
+        let f = self
+            .attached
+            .iter()
+            .filter_map(|a| a.probe.as_ref())
+            .map(|p| p.functions())
+            .sum();
         (self.attached.len(), f)
     }
 }

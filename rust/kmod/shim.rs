@@ -4,9 +4,9 @@
 //! probe handles that detach on drop, stack and task helpers, symbols.
 
 use core::ffi::c_void;
-use kernel::ffi::c_char;
 use core::fmt;
 use core::ptr::NonNull;
+use kernel::ffi::c_char;
 use kernel::prelude::*;
 
 use crate::swcore::report::Symbolize;

@@ -56,7 +56,11 @@ impl kernel::Module for StackWatch {
 
         let ts = shim::thread_size();
         if threshold > ts {
-            pr_err!("threshold={} is larger than THREAD_SIZE {} (ERANGE)\n", threshold, ts);
+            pr_err!(
+                "threshold={} is larger than THREAD_SIZE {} (ERANGE)\n",
+                threshold,
+                ts
+            );
             return Err(ERANGE);
         }
         let budgets_param = shim::param_budgets().to_str().map_err(|_| EINVAL)?;
@@ -75,9 +79,11 @@ impl kernel::Module for StackWatch {
         }
 
         let scope = KBox::pin_init(
-            Scope::dir(State::new(nslots, threshold, enabled)?, c"stackwatch", |st, dir| {
-                files::populate(st, dir)
-            }),
+            Scope::dir(
+                State::new(nslots, threshold, enabled)?,
+                c"stackwatch",
+                |st, dir| files::populate(st, dir),
+            ),
             GFP_KERNEL,
         )?;
         let st: &State = &scope;

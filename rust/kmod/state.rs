@@ -71,7 +71,10 @@ impl Scratch {
     pub(crate) const fn new() -> Self {
         Scratch {
             busy: AtomicBool::new(false),
-            space: UnsafeCell::new(ScratchSpace { raw: [0; RAW_FRAMES], trace: Trace::empty() }),
+            space: UnsafeCell::new(ScratchSpace {
+                raw: [0; RAW_FRAMES],
+                trace: Trace::empty(),
+            }),
         }
     }
 
@@ -85,7 +88,8 @@ impl Scratch {
         // holder of the flag until it is cleared below: no other reference to
         // the space exists while `f` runs.
         let r = f(unsafe { &mut *self.space.get() });
-        self.busy.store(false, core::sync::atomic::Ordering::Release);
+        self.busy
+            .store(false, core::sync::atomic::Ordering::Release);
         Some(r)
     }
 }
@@ -134,7 +138,11 @@ pub(crate) struct State {
 
 impl State {
     /// Allocates the state with `nslots` function slots.
-    pub(crate) fn new(nslots: usize, threshold: usize, enabled: bool) -> Result<impl PinInit<Self, Error>> {
+    pub(crate) fn new(
+        nslots: usize,
+        threshold: usize,
+        enabled: bool,
+    ) -> Result<impl PinInit<Self, Error>> {
         let mut keys = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut slots = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         for _ in 0..nslots {
@@ -173,11 +181,17 @@ impl State {
 
     /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`.
     pub(crate) fn mark_kprobe(&self, addr: usize, up: bool) {
-        if let Some(s) = self.table().get_or_insert(addr).and_then(|i| self.slots.get(i)) {
+        if let Some(s) = self
+            .table()
+            .get_or_insert(addr)
+            .and_then(|i| self.slots.get(i))
+        {
             if up {
                 s.kprobes.fetch_add(1, Relaxed);
             } else {
-                let _ = s.kprobes.fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1));
+                let _ = s
+                    .kprobes
+                    .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1));
             }
         }
     }
@@ -234,7 +248,13 @@ impl State {
         self.global.reset();
         self.unslotted.reset();
         let e = &self.events;
-        for c in [&e.off_stack, &e.dropped, &e.trace_busy, &e.warnings, &e.warnings_suppressed] {
+        for c in [
+            &e.off_stack,
+            &e.dropped,
+            &e.trace_busy,
+            &e.warnings,
+            &e.warnings_suppressed,
+        ] {
             c.store(0, Relaxed);
         }
         self.warn_limit.reset();

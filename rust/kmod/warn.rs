@@ -11,7 +11,13 @@ use kernel::bindings;
 use crate::swcore::trace::Trace;
 
 /// Prints the threshold warning with the chain in `t`.
-pub(crate) fn threshold_crossed(ip: usize, used: usize, thread_size: usize, threshold: usize, t: &Trace) {
+pub(crate) fn threshold_crossed(
+    ip: usize,
+    used: usize,
+    thread_size: usize,
+    threshold: usize,
+    t: &Trace,
+) {
     let remaining = thread_size.saturating_sub(used);
     let comm = t.comm.as_ptr().cast::<kernel::ffi::c_char>();
     // SAFETY: `_printk` takes a KERN_SOH-prefixed format and arguments that
@@ -34,7 +40,11 @@ pub(crate) fn threshold_crossed(ip: usize, used: usize, thread_size: usize, thre
     for (f, s) in t.frames().iter().zip(t.sizes().iter()) {
         // SAFETY: as above: `%u` an unsigned int, `%pS` a code address.
         unsafe {
-            bindings::_printk(c"\x014stackwatch:   %5u %pS\n".as_ptr().cast(), *s, *f as *const c_void);
+            bindings::_printk(
+                c"\x014stackwatch:   %5u %pS\n".as_ptr().cast(),
+                *s,
+                *f as *const c_void,
+            );
         }
     }
 }

@@ -189,7 +189,15 @@ mod tests {
         let mut sum = Snapshot::default();
         sum.add(&snap);
         sum.add(&snap);
-        assert_eq!((sum.hits, sum.max_used, sum.over_budget[0], sum.hist[9000 / 512]), (6, 9000, 4, 2));
+        assert_eq!(
+            (
+                sum.hits,
+                sum.max_used,
+                sum.over_budget[0],
+                sum.hist[9000 / 512]
+            ),
+            (6, 9000, 4, 2)
+        );
         assert!(!s.note_max(100) && s.note_max(9001) && !s.note_max(9001));
         s.reset();
         assert_eq!(s.snapshot(), Snapshot::default());
