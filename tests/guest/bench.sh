@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
-REPS=${1:-3} LOOP=${2:-200000} FIOSECS=${3:-8}
+REPS=${1:-3} LOOP=${2:-1000000} FIOSECS=${3:-8}
 T=/sys/kernel/tracing
 RAW="$SW_OUT/bench-raw.txt"; : > "$RAW"
 BIN="$SW_OUT/syscall_loop"
@@ -67,8 +67,11 @@ for c in $WCONDS; do W[$c]=$(awk -v c=$c '$1 == "fio" && $2 == c { print $3 }' "
 
 # --- 3. attach/detach at scale, while a workload runs --------------------------------
 sw_load probes=submit_bio
-in_background wl_fio $XFS_MNT $((REPS * 12 + 20))
 GLOBS="xfs_trans_* xfs_bmap* xfs_* *_alloc*"
+in_background wl_fio $XFS_MNT $((REPS * 4 * 6 + 40))
+sleep 8   # let fio lay out its files first
+# One untimed round, so every timed one finds kallsyms and ftrace warm.
+for g in $GLOBS; do sw_write $SWD/probes "+$g" >/dev/null; sw_write $SWD/probes "-$g" >/dev/null; done
 for r in $(seq 1 "$REPS"); do
   for g in $GLOBS; do
     t0=$(date +%s%N); a=$(sw_write $SWD/probes "+$g"); t1=$(date +%s%N)
