@@ -50,7 +50,8 @@ struct StackWatch {
 
 impl kernel::Module for StackWatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let nslots = module_parameters::max_functions.value().clamp(16, 1 << 16) as usize;
+        // A power of two, so the function table masks instead of dividing.
+        let nslots = (module_parameters::max_functions.value().clamp(16, 1 << 16) as usize).next_power_of_two();
         let threshold = module_parameters::threshold.value() as usize;
         let enabled = module_parameters::enabled.value();
 

@@ -1347,7 +1347,7 @@ mod tests {
             below_threshold: 1,
             ..Default::default()
         };
-        s.hist[max / 512] = hits as u32;
+        s.hist[max / 512] = hits;
         s.over_budget[0] = if max > 4096 { hits } else { 0 };
         s
     }

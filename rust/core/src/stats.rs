@@ -4,7 +4,7 @@
 
 use super::budgets::{Budgets, MAX_BUDGETS};
 use super::hist::{bucket, BUCKETS};
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 /// What one recorded sample changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,10 +17,10 @@ pub struct Outcome {
 
 /// Statistics of one probed function, or of all of them.
 pub struct DepthStats {
-    hits: AtomicU64,
+    // Hits are the histogram's sum: one atomic add per hit, not two.
     max_used: AtomicUsize,
     below_threshold: AtomicU64,
-    hist: [AtomicU32; BUCKETS],
+    hist: [AtomicU64; BUCKETS],
     over_budget: [AtomicU64; MAX_BUDGETS],
 }
 
@@ -34,7 +34,7 @@ pub struct Snapshot {
     /// Hits that left fewer bytes than the threshold.
     pub below_threshold: u64,
     /// Histogram of used bytes.
-    pub hist: [u32; BUCKETS],
+    pub hist: [u64; BUCKETS],
     /// Hits that would have overflowed each budget.
     pub over_budget: [u64; MAX_BUDGETS],
 }
@@ -43,10 +43,9 @@ impl DepthStats {
     /// Empty statistics.
     pub const fn new() -> Self {
         DepthStats {
-            hits: AtomicU64::new(0),
             max_used: AtomicUsize::new(0),
             below_threshold: AtomicU64::new(0),
-            hist: [const { AtomicU32::new(0) }; BUCKETS],
+            hist: [const { AtomicU64::new(0) }; BUCKETS],
             over_budget: [const { AtomicU64::new(0) }; MAX_BUDGETS],
         }
     }
@@ -60,7 +59,6 @@ impl DepthStats {
         threshold: usize,
         budgets: &Budgets,
     ) -> Outcome {
-        self.hits.fetch_add(1, Relaxed);
         if let Some(h) = self.hist.get(bucket(used, thread_size)) {
             h.fetch_add(1, Relaxed);
         }
@@ -95,12 +93,13 @@ impl DepthStats {
 
     /// On-task hits so far.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Relaxed)
+        self.hist
+            .iter()
+            .fold(0u64, |a, h| a.saturating_add(h.load(Relaxed)))
     }
 
     /// Zeroes everything. Samples racing with a reset may land on either side.
     pub fn reset(&self) {
-        self.hits.store(0, Relaxed);
         self.max_used.store(0, Relaxed);
         self.below_threshold.store(0, Relaxed);
         for h in &self.hist {
@@ -114,7 +113,6 @@ impl DepthStats {
     /// A copy for reporting.
     pub fn snapshot(&self) -> Snapshot {
         let mut s = Snapshot {
-            hits: self.hits.load(Relaxed),
             max_used: self.max_used.load(Relaxed),
             below_threshold: self.below_threshold.load(Relaxed),
             ..Snapshot::default()
@@ -122,6 +120,7 @@ impl DepthStats {
         for (d, h) in s.hist.iter_mut().zip(self.hist.iter()) {
             *d = h.load(Relaxed);
         }
+        s.hits = s.hist.iter().fold(0u64, |a, h| a.saturating_add(*h));
         for (d, c) in s.over_budget.iter_mut().zip(self.over_budget.iter()) {
             *d = c.load(Relaxed);
         }
@@ -184,7 +183,7 @@ mod tests {
         assert_eq!(snap.over_budget[0], 2); // 5000 and 9000 > 4096
         assert_eq!(snap.over_budget[1], 1); // 9000 > 8192
         assert_eq!(snap.below_threshold, 1);
-        assert_eq!(snap.hist.iter().map(|&x| u64::from(x)).sum::<u64>(), 3);
+        assert_eq!(snap.hist.iter().sum::<u64>(), 3);
         assert_eq!(snap.hist[9000 / 512], 1);
         let mut sum = Snapshot::default();
         sum.add(&snap);

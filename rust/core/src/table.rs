@@ -24,7 +24,18 @@ impl<'a> KeyTable<'a> {
     fn start(&self, key: usize) -> usize {
         // Fibonacci hashing of the address; kernel text addresses share high bits.
         let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-        (h as usize) % self.keys.len().max(1)
+        self.wrap(h as usize)
+    }
+
+    /// `i` reduced to a slot index: a mask when the capacity is a power of
+    /// two (the kernel always allocates one), a division otherwise.
+    fn wrap(&self, i: usize) -> usize {
+        let n = self.keys.len().max(1);
+        if n.is_power_of_two() {
+            i & (n - 1)
+        } else {
+            i % n
+        }
     }
 
     /// Index of `key`, inserting it if absent. `None` if the table is full
@@ -36,7 +47,7 @@ impl<'a> KeyTable<'a> {
         let n = self.keys.len();
         let start = self.start(key);
         for i in 0..MAX_PROBES.min(n) {
-            let idx = (start + i) % n;
+            let idx = self.wrap(start.wrapping_add(i));
             let slot = self.keys.get(idx)?;
             let cur = slot.load(Acquire);
             if cur == key {
@@ -61,7 +72,7 @@ impl<'a> KeyTable<'a> {
         let n = self.keys.len();
         let start = self.start(key);
         for i in 0..MAX_PROBES.min(n) {
-            let idx = (start + i) % n;
+            let idx = self.wrap(start.wrapping_add(i));
             let cur = self.keys.get(idx)?.load(Acquire);
             if cur == key {
                 return Some(idx);
