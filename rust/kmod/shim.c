@@ -144,6 +144,11 @@ unsigned long sw_probe_functions(const struct sw_probe *p)
 	return p->functions;
 }
 
+unsigned long sw_probe_bytes(void)
+{
+	return sizeof(struct sw_probe);
+}
+
 unsigned long sw_thread_size(void)
 {
 	return THREAD_SIZE;

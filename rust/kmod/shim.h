@@ -31,6 +31,9 @@ unsigned long sw_probe_addr(const struct sw_probe *p);
 /* Functions an fprobe attached to (1 for a kprobe). */
 unsigned long sw_probe_functions(const struct sw_probe *p);
 
+/* Bytes of one attachment (struct sw_probe), for the footprint report. */
+unsigned long sw_probe_bytes(void);
+
 /* The running kernel's THREAD_SIZE and the current task's stack base. */
 unsigned long sw_thread_size(void);
 unsigned long sw_stack_base(void);

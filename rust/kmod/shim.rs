@@ -102,6 +102,12 @@ pub(crate) fn detach_all(probes: KVec<Probe>) -> Result {
     Ok(())
 }
 
+/// Bytes of one attachment's C side (`struct sw_probe`).
+pub(crate) fn probe_bytes() -> usize {
+    // SAFETY: no preconditions; returns a constant.
+    unsafe { ffi::sw_probe_bytes() as usize }
+}
+
 /// THREAD_SIZE of the running kernel.
 pub(crate) fn thread_size() -> usize {
     // SAFETY: no preconditions; returns a constant.

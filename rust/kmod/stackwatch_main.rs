@@ -51,7 +51,8 @@ struct StackWatch {
 impl kernel::Module for StackWatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // A power of two, so the function table masks instead of dividing.
-        let nslots = (module_parameters::max_functions.value().clamp(16, 1 << 16) as usize).next_power_of_two();
+        let nslots = (module_parameters::max_functions.value().clamp(16, 1 << 16) as usize)
+            .next_power_of_two();
         let threshold = module_parameters::threshold.value() as usize;
         let enabled = module_parameters::enabled.value();
 
@@ -108,9 +109,10 @@ impl kernel::Module for StackWatch {
             let (specs, funcs) = set.totals();
             let slot_bytes = core::mem::size_of::<state::Slot>() + core::mem::size_of::<usize>();
             pr_info!(
-                "watching {} functions ({} probes), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated)\n",
+                "watching {} functions ({} probes, {} bytes each), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated)\n",
                 funcs,
                 specs,
+                shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
                 ts,
                 threshold,
                 nslots,

@@ -93,6 +93,7 @@ wait_background
 # --- 4. memory ---------------------------------------------------------------------
 modsize=$(awk '$1 == "stackwatch" { print $2 }' /proc/modules)
 prealloc=$(dmesg | sed -n 's/.*slots of \([0-9]*\) bytes (\([0-9]*\) KiB preallocated).*/\1 \2/p' | tail -n1)
+perprobe=$(dmesg | sed -n 's/.*probes, \([0-9]*\) bytes each.*/\1/p' | tail -n1)
 sw_unload
 storage_down
 
@@ -124,6 +125,8 @@ for g in $GLOBS; do
   printf '   %-14s %9s %12s %12s %14s %14s\n' "$g" "$n" "$at" "$dt" "$fa" "$fd"
 done
 echo
-echo "4. memory: module image $modsize bytes; per function slot and total preallocated: ${prealloc:-?} (bytes, KiB)"
+set -- $prealloc
+echo "4. memory: module image $modsize bytes (/proc/modules); per attachment ${perprobe:-?} bytes (+ the kernel's own kprobe/fprobe bookkeeping);"
+echo "   per function slot ${1:-?} bytes + 8 bytes of table key, preallocated for max_functions: ${2:-?} KiB in all"
 } | tee "$SW_OUT/bench-table.txt"
 finish
