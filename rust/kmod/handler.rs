@@ -110,7 +110,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
 fn store(st: &State, slot: Option<&Slot>, space: &ScratchSpace) {
     if let Some(s) = slot {
         if !s.trace.try_store(&space.trace)
-            && s.trace.load().map_or(true, |t| t.used < space.trace.used)
+            && s.trace.load().is_none_or(|t| t.used < space.trace.used)
         {
             st.events.trace_busy.fetch_add(1, Relaxed);
         }

@@ -84,7 +84,7 @@ impl kernel::Module for StackWatch {
             Scope::dir(
                 State::new(nslots, threshold, enabled)?,
                 c"stackwatch",
-                |st, dir| files::populate(st, dir),
+                files::populate,
             ),
             GFP_KERNEL,
         )?;

@@ -6,7 +6,7 @@
 //! pstore on a machine that is about to die.
 
 use core::ffi::{c_int, c_ulong, c_void};
-use kernel::bindings;
+use kernel::{bindings, str::CStrExt};
 
 use crate::swcore::trace::Trace;
 
@@ -26,8 +26,7 @@ pub(crate) fn threshold_crossed(
     unsafe {
         bindings::_printk(
             c"\x014stackwatch: %ps: only %lu bytes of stack left (threshold %lu, %lu of %lu used) pid %d comm %s\n"
-                .as_ptr()
-                .cast(),
+                .as_char_ptr(),
             ip as *const c_void,
             remaining as c_ulong,
             threshold as c_ulong,
@@ -41,7 +40,7 @@ pub(crate) fn threshold_crossed(
         // SAFETY: as above: `%u` an unsigned int, `%pS` a code address.
         unsafe {
             bindings::_printk(
-                c"\x014stackwatch:   %5u %pS\n".as_ptr().cast(),
+                c"\x014stackwatch:   %5u %pS\n".as_char_ptr(),
                 *s,
                 *f as *const c_void,
             );

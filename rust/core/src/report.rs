@@ -102,7 +102,9 @@ pub fn write_summary(
     writeln!(
         w,
         "# stackwatch summary: thread_size {} threshold {} enabled {}",
-        h.thread_size, h.threshold, h.enabled as u8
+        h.thread_size,
+        h.threshold,
+        u8::from(h.enabled)
     )?;
     write!(w, "# function hits max_used min_remaining below_threshold")?;
     budget_columns(w, h)?;
