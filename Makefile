@@ -3,6 +3,8 @@
 KERNEL ?= x86_64-16k
 LLVM ?= -19
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+HOME ?= $(shell getent passwd $$(id -u) | cut -d: -f6)
+export HOME
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 ARCH_OF = $(if $(filter riscv64-%,$(1)),riscv,x86_64)
 KDIR ?= $(shell qemu/build-kernel.sh --print-dir $(KERNEL) 2>/dev/null)

@@ -4,6 +4,8 @@ SW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SW_CACHE=${STACKWATCH_CACHE:-/var/cache/stackwatch}
 SW_LOGS=${STACKWATCH_LOGS:-$SW_CACHE/logs}
 mkdir -p "$SW_CACHE" "$SW_LOGS"
+# CI may run with a bare environment: find HOME (rustup's toolchain lives there).
+export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export PATH="$HOME/.cargo/bin:$PATH"
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 export CCACHE_DIR=${CCACHE_DIR:-$SW_CACHE/ccache}
