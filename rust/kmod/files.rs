@@ -110,7 +110,7 @@ fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    st.probes.lock().write_report(f)
+    st.probes.lock().write_report(st, f)
 }
 
 fn read_threshold(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

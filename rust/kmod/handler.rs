@@ -15,7 +15,7 @@ use crate::shim;
 use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
 use crate::swcore::{
     sample::{classify, Sample},
-    trace::{frame_sizes, trim_start, MAX_FRAMES},
+    trace::{frame_sizes, trim_start, Trace, MAX_FRAMES},
 };
 
 /// The state the handler reports into; null while no probe may fire.
@@ -46,57 +46,154 @@ pub(crate) extern "C" fn stackwatch_hit(
     hit(st, pc, ip as usize, sp as usize);
 }
 
+/// What the slow path needs to know about one hit.
+struct Hit<'a> {
+    slot: Option<&'a Slot>,
+    ip: usize,
+    sp: usize,
+    used: usize,
+    threshold: usize,
+    local_max: bool,
+    global_max: bool,
+    below_threshold: bool,
+}
+
+/// The fast path: a few loads, one atomic add to the function's histogram,
+/// and no chain unless something changed. Kept small (and its stack frame
+/// with it: it runs on the very stacks it measures); the rest is in `slow`.
+#[inline(always)]
 fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
     if !st.enabled.load(Relaxed) {
         return;
     }
-    let slot = st.table().get_or_insert(ip).and_then(|i| st.slots.get(i));
-    if pc.glob && slot.is_some_and(|s| s.kprobes.load(Relaxed) != 0) {
-        return; // the kprobe on this function counts it
-    }
-    pc.hits.fetch_add(1, Relaxed);
-    let ts = st.thread_size;
-    let used = match classify(sp, shim::stack_base(), ts) {
-        Sample::OnTask { used, .. } => used,
-        Sample::OffStack => {
-            pc.off_stack.fetch_add(1, Relaxed);
-            st.events.off_stack.fetch_add(1, Relaxed);
-            return;
+    let (used, remaining) = match classify(sp, shim::stack_base(), st.thread_size) {
+        Sample::OnTask { used, remaining } => (used, remaining),
+        Sample::OffStack => return off_stack(st, pc, ip),
+    };
+    let slot = if pc.glob {
+        match glob_slot(st, pc, ip) {
+            Some(GlobSlot::KprobeCounts) => return,
+            Some(GlobSlot::Slot(s)) => Some(s),
+            None => None,
         }
+    } else {
+        kprobe_slot(st, pc, ip)
     };
     let threshold = st.threshold.load(Relaxed);
     let local = match slot {
-        Some(s) => s.stats.record(used, ts, threshold, &st.budgets),
+        Some(s) => s
+            .stats
+            .record(used, remaining, &st.scale, threshold, &st.budgets),
         None => {
             st.events.dropped.fetch_add(1, Relaxed);
-            st.unslotted.record(used, ts, threshold, &st.budgets)
+            st.unslotted
+                .record(used, remaining, &st.scale, threshold, &st.budgets)
         }
     };
     // Only the maximum is global at hit time; counts are summed when read.
     let global_max = st.global.stats.note_max(used);
+    if local.new_max || global_max || local.below_threshold {
+        slow(
+            st,
+            &Hit {
+                slot,
+                ip,
+                sp,
+                used,
+                threshold,
+                local_max: slot.is_some() && local.new_max,
+                global_max,
+                below_threshold: local.below_threshold,
+            },
+        );
+    }
+}
 
-    let local_max = slot.is_some() && local.new_max;
+/// A kprobe's slot: cached in its counters after the first hit.
+#[inline(always)]
+fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<&'a Slot> {
+    match pc.slot.load(Relaxed) {
+        0 => {
+            let i = st.table().get_or_insert(ip)?;
+            let s = st.slots.get(i)?;
+            s.owner.store(pc.id, Relaxed);
+            pc.slot.store(i.checked_add(1)?, Relaxed);
+            Some(s)
+        }
+        n => st.slots.get(n.wrapping_sub(1)),
+    }
+}
+
+enum GlobSlot<'a> {
+    /// A kprobe sits on this function too and counts it.
+    KprobeCounts,
+    Slot(&'a Slot),
+}
+
+/// A glob's slot for `ip`, taking ownership of it for this attachment.
+#[inline(always)]
+fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlot<'a>> {
+    let s = st.table().get_or_insert(ip).and_then(|i| st.slots.get(i))?;
+    if s.kprobes.load(Relaxed) != 0 {
+        return Some(GlobSlot::KprobeCounts);
+    }
+    if s.owner.load(Relaxed) != pc.id {
+        s.owner.store(pc.id, Relaxed);
+    }
+    Some(GlobSlot::Slot(s))
+}
+
+/// A hit on an IRQ or exception stack: counted apart, never against a task.
+#[cold]
+#[inline(never)]
+fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
+    if pc.glob {
+        let kprobe_counts = st
+            .table()
+            .find(ip)
+            .and_then(|i| st.slots.get(i))
+            .is_some_and(|s| s.kprobes.load(Relaxed) != 0);
+        if kprobe_counts {
+            return;
+        }
+    }
+    pc.off_stack.fetch_add(1, Relaxed);
+    st.events.off_stack.fetch_add(1, Relaxed);
+}
+
+/// A new maximum or a threshold crossing: capture the chain into per-CPU
+/// scratch space, store it, warn if due.
+#[cold]
+#[inline(never)]
+fn slow(st: &State, h: &Hit<'_>) {
     let gen = st.threshold_gen.load(Relaxed);
-    let warn = local.below_threshold
-        && slot.is_some_and(|s| local_max || s.warned_gen.swap(gen, Relaxed) != gen);
-    if !(local_max || global_max || warn) {
+    let warn = h.below_threshold
+        && h.slot
+            .is_some_and(|s| h.local_max || s.warned_gen.swap(gen, Relaxed) != gen);
+    if !(h.local_max || h.global_max || warn) {
         return;
     }
     let Some(scratch) = st.scratch.get(shim::cpu()) else {
         return;
     };
-    let captured = scratch.try_with(|sp_space| {
-        capture(sp_space, ip, sp, used);
-        if local_max {
-            store(st, slot, sp_space);
+    let captured = scratch.try_with(|space| {
+        capture(space, h.ip, h.sp, h.used);
+        if h.local_max {
+            store(st, h.slot, space);
         }
-        if global_max {
-            store(st, Some(&st.global), sp_space);
+        if h.global_max {
+            store(st, Some(&st.global), space);
         }
         if warn {
             if st.warn_limit.allow(shim::jiffies(), st.warn_interval) {
                 st.events.warnings.fetch_add(1, Relaxed);
-                crate::warn::threshold_crossed(ip, used, ts, threshold, &sp_space.trace);
+                crate::warn::threshold_crossed(
+                    h.ip,
+                    h.used,
+                    st.thread_size,
+                    h.threshold,
+                    &space.trace,
+                );
             } else {
                 st.events.warnings_suppressed.fetch_add(1, Relaxed);
             }
@@ -109,9 +206,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
 
 fn store(st: &State, slot: Option<&Slot>, space: &ScratchSpace) {
     if let Some(s) = slot {
-        if !s.trace.try_store(&space.trace)
-            && s.trace.load().is_none_or(|t| t.used < space.trace.used)
-        {
+        if !s.trace.try_store(&space.trace) && s.trace.used() < space.trace.used {
             st.events.trace_busy.fetch_add(1, Relaxed);
         }
     }
@@ -153,14 +248,17 @@ fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
         Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
     };
     if sp % word_size == 0 {
-        let frames = t.frames;
+        // Disjoint borrows of the fields: no copy of the frames on the stack.
+        let Trace {
+            frames, sizes, len, ..
+        } = t;
         frame_sizes(
-            frames.get(..t.len).unwrap_or(&[]),
+            frames.get(..*len).unwrap_or(&[]),
             &word,
             nwords,
             word_size,
             used,
-            &mut t.sizes,
+            sizes,
         );
     } else {
         t.sizes = [0; MAX_FRAMES];

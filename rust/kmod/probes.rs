@@ -5,7 +5,7 @@
 //! state's mutex; the handler never looks at it.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use kernel::{prelude::*, str::CString};
 
 use crate::shim::{detach_all, Probe};
@@ -43,6 +43,9 @@ pub(crate) struct Skipped {
 pub(crate) struct ProbeSet {
     attached: KVec<Attachment>,
     skipped: KVec<Skipped>,
+    /// Id of the next attachment (ids are never reused, so a slot's owner
+    /// never names a later attachment by accident).
+    next_id: u64,
 }
 
 fn errno_name(e: i32) -> &'static str {
@@ -62,6 +65,7 @@ impl ProbeSet {
         ProbeSet {
             attached: KVec::new(),
             skipped: KVec::new(),
+            next_id: 1,
         }
     }
 
@@ -79,12 +83,14 @@ impl ProbeSet {
         let cs = CString::try_from_fmt(fmt!("{}", spec))?;
         let counters = KBox::new(
             ProbeCounters {
+                id: self.next_id,
                 glob: is_glob(spec),
-                hits: AtomicU64::new(0),
+                slot: AtomicUsize::new(0),
                 off_stack: AtomicU64::new(0),
             },
             GFP_KERNEL,
         )?;
+        self.next_id = self.next_id.saturating_add(1);
         self.attached.reserve(1, GFP_KERNEL)?;
         let glob = is_glob(spec);
         let cookie: *const ProbeCounters = &*counters;
@@ -198,7 +204,7 @@ impl ProbeSet {
     }
 
     /// The `probes` file.
-    pub(crate) fn write_report(&self, w: &mut dyn Write) -> fmt::Result {
+    pub(crate) fn write_report(&self, st: &State, w: &mut dyn Write) -> fmt::Result {
         writeln!(w, "# state spec mechanism functions hits off_stack missed")?;
         for a in self.attached.iter() {
             let (functions, missed) = a
@@ -211,7 +217,7 @@ impl ProbeSet {
                 a.spec.to_str().unwrap_or("?"),
                 if a.glob { "fprobe" } else { "kprobe" },
                 functions,
-                a.counters.hits.load(Relaxed),
+                st.hits_of(a.counters.id),
                 a.counters.off_stack.load(Relaxed),
                 missed
             )?;

@@ -12,6 +12,7 @@ use kernel::{new_mutex, prelude::*, sync::Mutex};
 use crate::probes::ProbeSet;
 use crate::swcore::{
     budgets::Budgets,
+    hist::Scale,
     ratelimit::RateLimit,
     report::{Counters, Header},
     stats::DepthStats,
@@ -31,6 +32,9 @@ pub(crate) struct Slot {
     /// kprobes attached at this function: an fprobe (glob) hit on it is
     /// skipped, so a function in both the default set and a glob counts once.
     pub(crate) kprobes: AtomicU32,
+    /// Id of the attachment whose hits this slot counts (0: none yet); the
+    /// `probes` file sums an attachment's hits from the slots it owns.
+    pub(crate) owner: AtomicU64,
 }
 
 impl Slot {
@@ -40,6 +44,7 @@ impl Slot {
             trace: TraceSlot::new(),
             warned_gen: AtomicU32::new(0),
             kprobes: AtomicU32::new(0),
+            owner: AtomicU64::new(0),
         }
     }
 
@@ -103,11 +108,17 @@ pub(crate) struct EventCounters {
     pub(crate) warnings_suppressed: AtomicU64,
 }
 
-/// Per-attachment counters; the attachment's cookie points here.
+/// Per-attachment data the handler uses; the attachment's cookie points here.
+/// Its on-task hits are not counted here (that would be one more shared
+/// atomic add per hit) but summed from the slots it owns when read.
 pub(crate) struct ProbeCounters {
+    /// Unique for the module's life, never 0.
+    pub(crate) id: u64,
     /// The attachment is an fprobe (glob).
     pub(crate) glob: bool,
-    pub(crate) hits: AtomicU64,
+    /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
+    /// always reports the same address, so it looks the table up once.
+    pub(crate) slot: AtomicUsize,
     pub(crate) off_stack: AtomicU64,
 }
 
@@ -115,6 +126,8 @@ pub(crate) struct ProbeCounters {
 #[pin_data]
 pub(crate) struct State {
     pub(crate) thread_size: usize,
+    /// Histogram bucketing for `thread_size`.
+    pub(crate) scale: Scale,
     pub(crate) enabled: AtomicBool,
     /// Warn when fewer bytes than this remain (0: off).
     pub(crate) threshold: AtomicUsize,
@@ -155,8 +168,11 @@ impl State {
             scratch.push(Scratch::new(), GFP_KERNEL)?;
         }
         let hz = crate::shim::hz();
+        let thread_size = crate::shim::thread_size();
+        let scale = Scale::new(thread_size);
         Ok(try_pin_init!(State {
-            thread_size: crate::shim::thread_size(),
+            thread_size,
+            scale,
             enabled: AtomicBool::new(enabled),
             threshold: AtomicUsize::new(threshold),
             threshold_gen: AtomicU32::new(1),
@@ -194,6 +210,14 @@ impl State {
                     .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1));
             }
         }
+    }
+
+    /// On-task hits counted in the slots owned by attachment `id`.
+    pub(crate) fn hits_of(&self, id: u64) -> u64 {
+        self.slots
+            .iter()
+            .filter(|s| s.owner.load(Relaxed) == id)
+            .fold(0u64, |a, s| a.saturating_add(s.stats.hits()))
     }
 
     /// The function-address table over `keys`.

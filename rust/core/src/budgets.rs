@@ -9,6 +9,9 @@ pub const MAX_BUDGETS: usize = 4;
 /// The configured budget sizes in bytes; 0 marks an unused entry.
 pub struct Budgets {
     sizes: [AtomicUsize; MAX_BUDGETS],
+    /// The smallest configured size (`usize::MAX` if none): a hit at or
+    /// below it overflows no budget, so the handler checks one value, not four.
+    smallest: AtomicUsize,
 }
 
 impl Budgets {
@@ -21,7 +24,13 @@ impl Budgets {
                 AtomicUsize::new(0),
                 AtomicUsize::new(0),
             ],
+            smallest: AtomicUsize::new(4096),
         }
+    }
+
+    /// The smallest configured budget, `usize::MAX` when there is none.
+    pub fn smallest(&self) -> usize {
+        self.smallest.load(Relaxed)
     }
 
     /// Size of budget `i` (0: unused).
@@ -31,9 +40,14 @@ impl Budgets {
 
     /// Replaces all budgets; unused entries are 0.
     pub fn set(&self, new: &[usize; MAX_BUDGETS]) {
+        // Lowered first and raised last, so that a racing hit may check the
+        // sizes needlessly but never skips one that is configured.
+        self.smallest.store(0, Relaxed);
         for (s, v) in self.sizes.iter().zip(new.iter()) {
             s.store(*v, Relaxed);
         }
+        let min = new.iter().copied().filter(|v| *v != 0).min();
+        self.smallest.store(min.unwrap_or(usize::MAX), Relaxed);
     }
 }
 
@@ -51,7 +65,11 @@ mod tests {
     fn default_and_set() {
         let b = Budgets::new();
         assert_eq!((b.get(0), b.get(1), b.get(2), b.get(9)), (4096, 8192, 0, 0));
-        b.set(&[2048, 0, 0, 0]);
-        assert_eq!((b.get(0), b.get(1)), (2048, 0));
+        assert_eq!(b.smallest(), 4096);
+        b.set(&[0, 8192, 2048, 0]);
+        assert_eq!((b.get(0), b.get(1), b.get(2)), (0, 8192, 2048));
+        assert_eq!(b.smallest(), 2048);
+        b.set(&[0; MAX_BUDGETS]);
+        assert_eq!(b.smallest(), usize::MAX);
     }
 }

@@ -38,8 +38,13 @@ pub const NFSD: &[&str] = &[
     "nfsd_commit",
 ];
 
-/// Direct reclaim under writeback.
-pub const RECLAIM: &[&str] = &["try_to_free_pages", "shrink_folio_list", "shrink_node"];
+/// Direct reclaim under writeback: global, and a memory cgroup over its limit.
+pub const RECLAIM: &[&str] = &[
+    "try_to_free_pages",
+    "try_to_free_mem_cgroup_pages",
+    "shrink_folio_list",
+    "shrink_node",
+];
 
 /// All default groups, in report order.
 pub const GROUPS: &[&[&str]] = &[XFS, BLOCK, NFSD, RECLAIM];

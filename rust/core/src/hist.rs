@@ -4,22 +4,58 @@
 /// Number of histogram buckets (512 bytes each on a 16K stack, 128 on 4K).
 pub const BUCKETS: usize = 32;
 
+/// How used bytes map to a bucket for one stack size, computed once at load
+/// so that the probe handler does a shift (THREAD_SIZE is a power of two),
+/// never a division.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scale {
+    width: usize,
+    /// `log2(width)` when the width is a power of two.
+    shift: Option<u32>,
+}
+
+impl Scale {
+    /// The scale of a `thread_size` stack.
+    pub const fn new(thread_size: usize) -> Self {
+        let width = bucket_width(thread_size);
+        Scale {
+            width,
+            shift: if width.is_power_of_two() {
+                Some(width.trailing_zeros())
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Bucket index for `used` bytes; clamps to the last.
+    pub fn bucket(&self, used: usize) -> usize {
+        let i = match self.shift {
+            Some(s) => used >> s,
+            // `width` is at least 1; checked so that no panic path exists.
+            None => used.checked_div(self.width).unwrap_or(BUCKETS),
+        };
+        if i < BUCKETS {
+            i
+        } else {
+            BUCKETS - 1
+        }
+    }
+}
+
 /// Bucket index for `used` bytes of a `thread_size` stack; clamps to the last.
-/// A shift when the width is a power of two (THREAD_SIZE always is): this
-/// runs at every probe hit, and a division is the slowest thing it would do.
 pub fn bucket(used: usize, thread_size: usize) -> usize {
-    let width = bucket_width(thread_size);
-    let i = if width.is_power_of_two() {
-        used >> width.trailing_zeros()
-    } else {
-        used / width
-    };
-    i.min(BUCKETS - 1)
+    Scale::new(thread_size).bucket(used)
 }
 
 /// Width in bytes of one bucket (at least 1).
-pub fn bucket_width(thread_size: usize) -> usize {
-    (thread_size / BUCKETS).max(1)
+pub const fn bucket_width(thread_size: usize) -> usize {
+    let w = thread_size / BUCKETS;
+    if w == 0 {
+        1
+    } else {
+        w
+    }
 }
 
 /// Byte range `[lo, hi)` that bucket `i` covers (the last one is open-ended).

@@ -3,7 +3,7 @@
 //! threshold crossings.
 
 use super::budgets::{Budgets, MAX_BUDGETS};
-use super::hist::{bucket, BUCKETS};
+use super::hist::{Scale, BUCKETS};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 /// What one recorded sample changed.
@@ -50,26 +50,24 @@ impl DepthStats {
         }
     }
 
-    /// Records one on-task sample of `used` bytes out of `thread_size`.
-    /// `threshold` is in remaining bytes (0: off). Lock-free, never panics.
+    /// Records one on-task sample: `used` bytes, `remaining` left below the
+    /// stack pointer, bucketed by `scale`. `threshold` is in remaining bytes
+    /// (0: off). Lock-free, never panics; one atomic add in the common case.
     pub fn record(
         &self,
         used: usize,
-        thread_size: usize,
+        remaining: usize,
+        scale: &Scale,
         threshold: usize,
         budgets: &Budgets,
     ) -> Outcome {
-        if let Some(h) = self.hist.get(bucket(used, thread_size)) {
+        if let Some(h) = self.hist.get(scale.bucket(used)) {
             h.fetch_add(1, Relaxed);
         }
-        for (i, counter) in self.over_budget.iter().enumerate() {
-            let b = budgets.get(i);
-            if b != 0 && used > b {
-                counter.fetch_add(1, Relaxed);
-            }
+        if used > budgets.smallest() {
+            self.count_over_budget(used, budgets);
         }
-        let remaining = thread_size.saturating_sub(used);
-        let below_threshold = threshold != 0 && remaining < threshold;
+        let below_threshold = remaining < threshold;
         if below_threshold {
             self.below_threshold.fetch_add(1, Relaxed);
         }
@@ -77,6 +75,16 @@ impl DepthStats {
         Outcome {
             new_max,
             below_threshold,
+        }
+    }
+
+    #[cold]
+    fn count_over_budget(&self, used: usize, budgets: &Budgets) {
+        for (i, counter) in self.over_budget.iter().enumerate() {
+            let b = budgets.get(i);
+            if b != 0 && used > b {
+                counter.fetch_add(1, Relaxed);
+            }
         }
     }
 
@@ -155,11 +163,13 @@ impl Default for DepthStats {
 mod tests {
     use super::*;
 
+    const TS16K: Scale = Scale::new(16384);
+
     #[test]
     fn records_max_histogram_budgets_threshold() {
         let s = DepthStats::new();
         let b = Budgets::new(); // 4096, 8192
-        let o = s.record(5000, 16384, 12000, &b);
+        let o = s.record(5000, 16384 - 5000, &TS16K, 12000, &b);
         assert_eq!(
             o,
             Outcome {
@@ -167,7 +177,7 @@ mod tests {
                 below_threshold: true
             }
         );
-        let o = s.record(3000, 16384, 1024, &b);
+        let o = s.record(3000, 16384 - 3000, &TS16K, 1024, &b);
         assert_eq!(
             o,
             Outcome {
@@ -175,7 +185,7 @@ mod tests {
                 below_threshold: false
             }
         );
-        let o = s.record(9000, 16384, 0, &b);
+        let o = s.record(9000, 16384 - 9000, &TS16K, 0, &b);
         assert!(o.new_max && !o.below_threshold);
         let snap = s.snapshot();
         assert_eq!(snap.hits, 3);
@@ -211,7 +221,10 @@ mod tests {
                 let (s, b) = (s.clone(), b.clone());
                 std::thread::spawn(move || {
                     for i in 0..10_000usize {
-                        s.record((i * 7 + t) % 16000, 16384, 0, &b);
+                        {
+                            let u = (i * 7 + t) % 16000;
+                            s.record(u, 16384 - u, &TS16K, 0, &b);
+                        }
                     }
                 })
             })

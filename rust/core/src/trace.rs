@@ -189,6 +189,12 @@ impl TraceSlot {
         stored
     }
 
+    /// Used bytes of the stored chain (0 when empty). A single load, for the
+    /// handler: no copy of the chain on the stack it measures.
+    pub fn used(&self) -> usize {
+        self.used.load(Relaxed)
+    }
+
     /// A consistent copy, or `None` if writers kept it busy for every retry
     /// or it holds nothing.
     pub fn load(&self) -> Option<Trace> {
