@@ -80,6 +80,21 @@ sel basic && guest_suite basic --timeout 300 -- tests/guest/basic.sh 16384
 sel watchdog && guest_suite watchdog --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --disks 3 --disk-size 2G --mem 1536M --timeout 1500 -- tests/guest/torture.sh short
 
+# --- symbolization against the test kernel's own DWARF (issue 6) -------------
+if sel torture; then
+  step "symbolize the torture snapshot with the test kernel's vmlinux, against llvm-addr2line"
+  snap=$(ls -d "$results"/torture/snap-* 2>/dev/null | tail -n1)
+  log="$results/symbolize-live.log"
+  if [ -z "$snap" ]; then fail "symbolize: the torture suite left no snapshot"
+  elif (cd rust/cli && STACKWATCH_LIVE_VMLINUX="$KDIR/vmlinux" STACKWATCH_LIVE_SNAPSHOT="$snap" \
+        cargo test --quiet --test symbolize live_kernel_snapshot -- --nocapture) > "$log" 2>&1 \
+       && grep -q 'agree with llvm-addr2line' "$log"; then
+    pass "symbolize: $(grep -o '[0-9]* distinct kernel frames.*' "$log" | head -n1)"
+  else fail "symbolize a live snapshot against vmlinux (log: $log)"; fi
+  rust/cli/target/debug/stackwatch report --from "$snap" --vmlinux "$KDIR/vmlinux" --module stackwatch.ko \
+    > "$results/torture-report-symbolized.txt" 2>&1 || true
+fi
+
 # --- the harness checks itself --------------------------------------------------
 if sel harness; then
   step "harness self-test: a module that WARNs must fail the run"

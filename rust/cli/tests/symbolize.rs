@@ -342,3 +342,115 @@ fn report_prints_file_and_line() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// Against the test kernel's own vmlinux: every kernel frame of every chain
+/// in a snapshot recorded in QEMU resolves wherever llvm-addr2line finds
+/// DWARF, to the same functions, files and lines (inlined frames included).
+/// Runs when `STACKWATCH_LIVE_VMLINUX` and `STACKWATCH_LIVE_SNAPSHOT` are set:
+/// tests/run.sh sets them after the torture suite, and requires the
+/// "agree with llvm-addr2line" line this prints.
+#[test]
+fn live_kernel_snapshot() {
+    let (Some(vmlinux), Some(snap)) = (
+        std::env::var_os("STACKWATCH_LIVE_VMLINUX"),
+        std::env::var_os("STACKWATCH_LIVE_SNAPSHOT"),
+    ) else {
+        println!("note: STACKWATCH_LIVE_VMLINUX/SNAPSHOT not set; live check skipped");
+        return;
+    };
+    let vmlinux = Path::new(&vmlinux);
+    let text = std::fs::read_to_string(Path::new(&snap).join("traces")).unwrap();
+    let chains = stackwatch_cli::load::traces(&text).unwrap();
+    let s = Symbolizer::from_files(Some(ElfFile::open(vmlinux).unwrap()), Vec::new());
+
+    // Symbol addresses straight from the ELF symbol table (by name and size,
+    // as static functions can share a name), not through the code under test.
+    let data = std::fs::read(vmlinux).unwrap();
+    let elf = object::File::parse(&*data).unwrap();
+    let mut syms: std::collections::HashMap<&str, Vec<(u64, u64)>> = Default::default();
+    for sy in elf.symbols() {
+        if let Ok(n) = sy.name() {
+            syms.entry(n).or_default().push((sy.address(), sy.size()));
+        }
+    }
+
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut ours, mut addrs, mut names) = (Vec::new(), Vec::new(), Vec::new());
+    let mut module_frames = 0;
+    for c in &chains {
+        for (i, f) in c.frames.iter().enumerate() {
+            if f.module.is_some() {
+                module_frames += 1;
+                continue;
+            }
+            let ret = i > 0;
+            if !seen.insert((f.symbol.clone(), ret)) {
+                continue;
+            }
+            let (Some(off), Some(size)) = (f.offset, f.function_size) else {
+                continue;
+            };
+            // kallsyms' size runs to the next symbol, so it may exceed the
+            // ELF size by the alignment padding.
+            let cands = syms.get(f.function.as_str()).cloned().unwrap_or_default();
+            let pick = cands.iter().find(|(_, sz)| *sz == size).or_else(|| {
+                cands
+                    .iter()
+                    .filter(|(_, sz)| *sz <= size)
+                    .max_by_key(|(_, sz)| *sz)
+            });
+            let Some(&(addr, _)) = pick.or(if cands.len() == 1 {
+                cands.first()
+            } else {
+                None
+            }) else {
+                panic!("{}: no symbol of that name and size in vmlinux", f.symbol);
+            };
+            addrs.push(if ret && off > 0 {
+                addr + off - 1
+            } else {
+                addr + off
+            });
+            ours.push(simple(&s.resolve(f, ret)));
+            names.push(f.symbol.clone());
+        }
+    }
+    assert!(
+        addrs.len() >= 20,
+        "too few frames in {snap:?}: {}",
+        addrs.len()
+    );
+    let theirs = llvm(vmlinux, &addrs).expect("llvm-addr2line-19 is needed for the live check");
+    let mut covered = 0;
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "{} ({:#x})", names[i], addrs[i]);
+        if !b.is_empty() {
+            covered += 1;
+        }
+    }
+    let inlined = ours.iter().filter(|l| l.len() > 1).count();
+    println!(
+        "live: {} chains, {} distinct kernel frames ({} in modules skipped): \
+         {covered} covered by DWARF, {inlined} with inlined frames; \
+         {} lookups agree with llvm-addr2line",
+        chains.len(),
+        addrs.len(),
+        module_frames,
+        addrs.len()
+    );
+    for (n, _) in names
+        .iter()
+        .zip(&ours)
+        .filter(|(_, l)| l.is_empty())
+        .take(20)
+    {
+        println!("live: no DWARF for {n}");
+    }
+    // The kernel is built with DWARF: nearly every frame must be covered
+    // (assembly entry code may not be).
+    assert!(
+        covered * 10 >= addrs.len() * 9,
+        "only {covered} of {} frames covered by DWARF: is vmlinux built with debug info?",
+        addrs.len()
+    );
+}
