@@ -47,7 +47,7 @@ snapshot() {  # snapshot NAME: copies the debugfs files and prints per-layer num
   cat $T/stack_max_size > "$d/ftrace_stack_max_size"; cat $T/stack_trace > "$d/ftrace_stack_trace"
   { layer_line nfsd '^nfsd'; layer_line xfs '^xfs_'; layer_line dm '^dm_'
     layer_line block '^(submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$'
-    layer_line reclaim '^(try_to_free_pages|shrink_folio_list|shrink_node)$'; } > "$d/layers"
+    layer_line reclaim '^(try_to_free_pages|try_to_free_mem_cgroup_pages|shrink_folio_list|shrink_node)$'; } > "$d/layers"
   SNAPS+=("$d")
   echo "== after $1: stackwatch max $(sw_field $SWD/summary '(all)' 3), stack tracer max $(cat $T/stack_max_size)"
   sed 's/^/   layer /' "$d/layers"
@@ -91,13 +91,28 @@ find /mnt/lin/frag -name 'f*[02468]' -delete; sync
 echo "  free-space extents: $(xfs_db -r -c 'freesp -s' /dev/$VG/lin 2>/dev/null | tail -n1)"
 fio --directory=/mnt/nfs4 --name=fragwrite --rw=write --bs=1M --size=$((FILL * 2))M --ioengine=psync --fsync=4 >/dev/null 2>&1
 snapshot fragmented
-echo "workload 7/7: writeback under memory pressure (direct reclaim)"
-free -m | sed -n 2p
-echo 65536 > /proc/sys/vm/min_free_kbytes
-timeout $((SECS + 30)) stress-ng --vm 2 --vm-bytes 92% --vm-keep --vm-populate --timeout ${SECS}s --quiet & vp=$!
-sleep 3
-wl_fio /mnt/nfs4 $SECS; wait $vp
-grep -E '^(allocstall|pgscan_direct) ' /proc/vmstat | tr '\n' ' '; echo
+echo "workload 7/7: writes from a memory-limited cgroup (memcg direct reclaim) over NFS and on XFS"
+# The writers' page cache is charged to a cgroup with memory.max far below
+# what they write, so every allocation past the limit reclaims in the
+# writer's own context, below its NFS/XFS write path. Dirty limits are
+# lowered so that reclaim finds clean pages rather than OOM-killing fio.
+CG=/sys/fs/cgroup
+mountpoint -q $CG || mount -t cgroup2 none $CG
+echo +memory > $CG/cgroup.subtree_control
+mkdir -p $CG/squeeze && echo $((48 << 20)) > $CG/squeeze/memory.max
+dirty=$(cat /proc/sys/vm/dirty_bytes /proc/sys/vm/dirty_background_bytes /proc/sys/vm/dirty_ratio /proc/sys/vm/dirty_background_ratio)
+echo $((8 << 20)) > /proc/sys/vm/dirty_bytes; echo $((4 << 20)) > /proc/sys/vm/dirty_background_bytes
+mkdir -p /mnt/lin/squeeze
+( echo $BASHPID > $CG/squeeze/cgroup.procs && wl_fio /mnt/nfs4 $SECS ) & p1=$!
+( echo $BASHPID > $CG/squeeze/cgroup.procs && wl_fio /mnt/lin/squeeze $SECS ) & p2=$!
+wait $p1; wait $p2
+memcg_scan=$(awk '$1 == "pgscan_direct" { print $2 }' $CG/squeeze/memory.stat)
+echo "  memcg: $(grep -E '^(pgscan_direct|pgsteal_direct|pgscan_kswapd) ' $CG/squeeze/memory.stat | tr '\n' ' ')max_usage $(( $(cat $CG/squeeze/memory.peak 2>/dev/null || echo 0) >> 20 )) MiB, oom_kill $(awk '$1 == "oom_kill" { print $2 }' $CG/squeeze/memory.events)"
+grep -E '^(allocstall_normal|allocstall_dma32|pgscan_direct|pgscan_kswapd) ' /proc/vmstat | tr '\n' ' '; echo
+set -- $dirty
+echo "$3" > /proc/sys/vm/dirty_ratio; echo "$4" > /proc/sys/vm/dirty_background_ratio
+[ "$1" != 0 ] && echo "$1" > /proc/sys/vm/dirty_bytes; [ "$2" != 0 ] && echo "$2" > /proc/sys/vm/dirty_background_bytes
+rmdir $CG/squeeze
 snapshot reclaim
 
 # --- assertions --------------------------------------------------------------
@@ -116,6 +131,14 @@ chain=$(awk '/^#/ { next } /^[^ ]/ { if (b >= 0 && x > b && n > x) { print name;
 expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
 [ -n "$chain" ] && awk -v n="$chain" '/^[^ #]/ { on = ($1 == n) } on' $SWD/traces | head -n 45 > "$SW_OUT/nfsd-xfs-dm-chain"
 [ -n "$chain" ] && echo "chain found in the trace of $chain" && awk '{ print "   ", $0 }' "$SW_OUT/nfsd-xfs-dm-chain" | head -n 40
+expect_cmp "the squeezed writers entered direct (memcg) reclaim: pgscan_direct" "${memcg_scan:-0}" -gt 0
+# A reclaim function's deepest chain runs through the write path above it.
+rchain=$(awk '/^#/ { next } /^[^ ]/ { if (r && w) { print name; exit } name = $1; r = ($1 ~ /^(try_to_free_mem_cgroup_pages|try_to_free_pages|shrink_folio_list|shrink_node)$/); w = 0; next }
+  r { split($2, s, "+"); if (s[1] ~ /^(xfs_|nfs_|iomap_)/) w = 1 }
+  END { if (r && w) print name }' $SWD/traces | head -n1)
+expect_eq "a reclaim chain was entered from the NFS/XFS write path" "$([ -n "$rchain" ] && echo yes || echo no)" yes
+[ -n "$rchain" ] && awk -v n="$rchain" '/^[^ #]/ { on = ($1 == n) } on' $SWD/traces | head -n 60 > "$SW_OUT/reclaim-chain"
+[ -n "$rchain" ] && echo "reclaim chain found in the trace of $rchain" && awk '{ print "   ", $0 }' "$SW_OUT/reclaim-chain" | head -n 60
 mono=yes
 for layer in nfsd xfs dm block; do
   prev=0
