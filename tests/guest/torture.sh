@@ -99,12 +99,20 @@ echo "workload 7/7: writes from a memory-limited cgroup (memcg direct reclaim) o
 CG=/sys/fs/cgroup
 mountpoint -q $CG || mount -t cgroup2 none $CG
 echo +memory > $CG/cgroup.subtree_control
-mkdir -p $CG/squeeze && echo $((48 << 20)) > $CG/squeeze/memory.max
+mkdir -p $CG/squeeze && echo $((32 << 20)) > $CG/squeeze/memory.max
 dirty=$(cat /proc/sys/vm/dirty_bytes /proc/sys/vm/dirty_background_bytes /proc/sys/vm/dirty_ratio /proc/sys/vm/dirty_background_ratio)
 echo $((8 << 20)) > /proc/sys/vm/dirty_bytes; echo $((4 << 20)) > /proc/sys/vm/dirty_background_bytes
-mkdir -p /mnt/lin/squeeze
-( echo $BASHPID > $CG/squeeze/cgroup.procs && wl_fio /mnt/nfs4 $SECS ) & p1=$!
-( echo $BASHPID > $CG/squeeze/cgroup.procs && wl_fio /mnt/lin/squeeze $SECS ) & p2=$!
+mkdir -p /mnt/lin/squeeze /mnt/nfs4/squeeze
+squeeze_writer() {  # squeeze_writer DIR: sequential buffered writes, fsync every 32 MiB, from inside the cgroup
+  echo $BASHPID > $CG/squeeze/cgroup.procs &&
+  fio --directory="$1" --name=squeeze --rw=write --bs=1M --size=96M --fsync=32 --ioengine=psync \
+      --time_based --runtime=$SECS >/dev/null 2>&1
+}
+squeeze_writer /mnt/nfs4/squeeze & p1=$!
+squeeze_writer /mnt/lin/squeeze & p2=$!
+t=0; while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do
+  sleep 1; t=$((t + 1)); [ $((t % 10)) = 0 ] && echo "  workload: squeeze $t/${SECS}s, cgroup at $(( $(cat $CG/squeeze/memory.current) >> 20 )) MiB"
+done
 wait $p1; wait $p2
 memcg_scan=$(awk '$1 == "pgscan_direct" { print $2 }' $CG/squeeze/memory.stat)
 echo "  memcg: $(grep -E '^(pgscan_direct|pgsteal_direct|pgscan_kswapd) ' $CG/squeeze/memory.stat | tr '\n' ' ')max_usage $(( $(cat $CG/squeeze/memory.peak 2>/dev/null || echo 0) >> 20 )) MiB, oom_kill $(awk '$1 == "oom_kill" { print $2 }' $CG/squeeze/memory.events)"

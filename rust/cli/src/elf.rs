@@ -211,12 +211,20 @@ impl ElfFile {
     }
 
     /// The function symbol `name`; among several of that name (static
-    /// functions), the one of `size` bytes if given, else the first.
+    /// functions), the one whose size matches `size` if given, else the
+    /// first. The kernel's `/0x..` size runs to the next symbol, so it can
+    /// exceed the ELF size by the alignment padding: the closest ELF size not
+    /// above it is taken.
     pub fn symbol(&self, name: &str, size: Option<u64>) -> Option<FuncSym> {
         let cands = self.symbols.get(name)?;
-        size.and_then(|sz| cands.iter().find(|c| c.size == sz))
-            .or_else(|| cands.first())
-            .copied()
+        size.and_then(|sz| {
+            cands
+                .iter()
+                .filter(|c| c.size <= sz)
+                .min_by_key(|c| sz - c.size)
+        })
+        .or_else(|| cands.first())
+        .copied()
     }
 
     /// Source positions of `addr`, innermost inlined function first; empty
@@ -233,7 +241,7 @@ impl ElfFile {
                     .as_ref()
                     .and_then(|n| n.demangle().ok())
                     .map(|n| n.into_owned()),
-                file: f.location.as_ref().and_then(|l| l.file).map(str::to_string),
+                file: f.location.as_ref().and_then(|l| l.file).map(normalize),
                 line: f.location.as_ref().and_then(|l| l.line),
                 column: f.location.as_ref().and_then(|l| l.column),
                 inlined: true,
@@ -249,5 +257,42 @@ impl ElfFile {
 impl From<gimli::Error> for Error {
     fn from(e: gimli::Error) -> Self {
         Error::runtime(format!("DWARF: {e}"))
+    }
+}
+
+/// `path` with `.` and `dir/..` components folded away lexically: kernels
+/// built with `O=` name sources as `<build>/../../src/linux/fs/xfs/...`.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "." => {}
+            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(c),
+        }
+    }
+    let out = parts.join("/");
+    if out.is_empty() {
+        path.to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn folds_dot_dot() {
+        assert_eq!(
+            normalize("/c/kernels/x-1/../../src/linux/fs/xfs/xfs_buf.c"),
+            "/c/src/linux/fs/xfs/xfs_buf.c"
+        );
+        assert_eq!(normalize("../a/./b.c"), "../a/b.c");
+        assert_eq!(normalize("a/b/../../../c"), "../c");
+        assert_eq!(normalize("/x.c"), "/x.c");
     }
 }

@@ -70,7 +70,15 @@ impl Symbolizer {
         } else {
             addr
         };
-        elf.lines(probe)
+        let mut lines = elf.lines(probe);
+        // Assembly (entry code) has line tables but no function entries: name
+        // the outermost position after the symbol, as llvm-addr2line does.
+        if let Some(l) = lines.last_mut() {
+            if l.function.is_none() {
+                l.function = Some(frame.function.clone());
+            }
+        }
+        lines
     }
 
     /// Fills in the source positions of every frame of a chain.
