@@ -89,6 +89,36 @@ for r in $(seq 1 "$REPS"); do
     echo "ftrace $g - $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 ))" >> "$RAW"
   done
 done
+# Where one attach and one detach of the largest glob spend their time: the
+# function_graph tracer's own durations, over our entry points and the kernel
+# functions below them that ftrace can trace (kernel/trace itself cannot be).
+PROF_GLOB='*_alloc*'
+PROF_FUNCS="sw_fprobe_attach sw_probes_detach synchronize_rcu synchronize_rcu_expedited synchronize_rcu_tasks
+  synchronize_rcu_tasks_rude stop_machine stop_machine_cpuslocked smp_text_poke_batch_finish text_poke_bp_batch
+  text_poke_finish text_poke_queue smp_text_poke_batch_add kallsyms_on_each_symbol kallsyms_on_each_match_symbol
+  module_kallsyms_on_each_symbol kallsyms_lookup_name get_symbol_pos glob_match kcalloc __kmalloc_noprof
+  kvfree_call_rcu on_each_cpu_cond_mask text_poke_sync"
+graph_profile() {  # graph_profile NAME CMD...: per-function call counts and total ms in $SW_OUT/profile-NAME.txt
+  local name=$1 f; shift
+  : > $T/set_ftrace_filter
+  for f in $PROF_FUNCS; do echo "$f" >> $T/set_ftrace_filter 2>/dev/null; done
+  echo funcgraph-tail > $T/trace_options 2>/dev/null
+  echo 0 > $T/max_graph_depth
+  echo function_graph > $T/current_tracer && echo > $T/trace
+  "$@"
+  echo nop > $T/current_tracer
+  cp $T/trace "$SW_OUT/graph-$name.txt"; : > $T/set_ftrace_filter
+  # Durations sit left of the '|'; leaf calls end in "();", nested ones close with "} /* name */".
+  awk -F'|' 'NF >= 2 && match($1, /[0-9]+(\.[0-9]+)? us/) {
+      d = substr($1, RSTART, RLENGTH - 3) + 0; r = $2; gsub(/^ +| +$/, "", r)
+      if (r ~ /\(\);$/) { sub(/\(\);$/, "", r) } else if (r ~ /^} \/\* /) { sub(/^} \/\* /, "", r); sub(/ \*\/$/, "", r) } else next
+      sub(/ \[.*\]$/, "", r); n[r]++; t[r] += d }
+    END { for (f in t) printf "%s %d %.1f\n", f, n[f], t[f] / 1000 }' "$SW_OUT/graph-$name.txt" | sort -k3,3nr > "$SW_OUT/profile-$name.txt"
+}
+graph_profile attach sh -c "echo '+$PROF_GLOB' > $SWD/probes"
+PROF_N=$(awk -v g="$PROF_GLOB" '$1 == "attached" && $2 == g { print $4 }' $SWD/probes)
+sleep 1
+graph_profile detach sh -c "echo '-$PROF_GLOB' > $SWD/probes"
 wait_background
 
 # --- 4. memory ---------------------------------------------------------------------
@@ -124,6 +154,12 @@ for g in $GLOBS; do
   fa=$(awk -v g="$g" '$1 == "ftrace" && $2 == g { print $4 }' "$RAW" | median)
   fd=$(awk -v g="$g" '$1 == "ftrace" && $2 == g { print $5 }' "$RAW" | median)
   printf '   %-14s %9s %12s %12s %14s %14s\n' "$g" "$n" "$at" "$dt" "$fa" "$fd"
+done
+echo
+echo "3b. where the time goes: one attach and one detach of $PROF_GLOB (${PROF_N:-?} functions) under fio,"
+echo "    function_graph durations (calls, total ms) of our entry points and the traceable kernel functions below them"
+for k in attach detach; do
+  printf '   %s:' $k; head -n 6 "$SW_OUT/profile-$k.txt" | awk '{ printf " %s x%d %.1f ms;", $1, $2, $3 }'; echo
 done
 echo
 set -- $prealloc
