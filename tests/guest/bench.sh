@@ -5,6 +5,9 @@
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
 REPS=${1:-3} LOOP=${2:-1000000} FIOSECS=${3:-15}
+# Per-hit rounds are short (a second or so): many of them, interleaved, so
+# that the medians stand up to a busy host.
+HITREPS=$((REPS * 4 - 1))
 T=/sys/kernel/tracing
 RAW="$SW_OUT/bench-raw.txt"; : > "$RAW"
 BIN="$SW_OUT/syscall_loop"
@@ -26,14 +29,14 @@ cond_setup() {
 }
 cond_teardown() { case $1 in none) ;; stack_tracer) tracer_off ;; *) sw_unload ;; esac; }
 CONDS="none empty_kprobe stackwatch_kprobe empty_fprobe stackwatch_fprobe stack_tracer"
-for r in $(seq 1 "$REPS"); do
+for r in $(seq 1 "$HITREPS"); do
   for c in $CONDS; do
     cond_setup $c
     v=$("$BIN" "$LOOP"); echo "hit $c $v" >> "$RAW"
     [ "$c" = stackwatch_kprobe ] && [ "$r" = 1 ] && hits=$(awk '$1 == "attached" { print $5 }' $SWD/probes)
     cond_teardown $c
   done
-  echo "  per-hit: round $r/$REPS done"
+  echo "  per-hit: round $r/$HITREPS done"
 done
 echo "  (stackwatch kprobe counted $hits hits for $LOOP calls in round 1)"
 declare -A H
@@ -102,23 +105,32 @@ graph_profile() {  # graph_profile NAME CMD...: per-function call counts and tot
   local name=$1 f; shift
   : > $T/set_ftrace_filter
   for f in $PROF_FUNCS; do echo "$f" >> $T/set_ftrace_filter 2>/dev/null; done
-  echo funcgraph-tail > $T/trace_options 2>/dev/null
   echo 0 > $T/max_graph_depth
   echo function_graph > $T/current_tracer && echo > $T/trace
+  cat $T/set_ftrace_filter > "$SW_OUT/graph-$name-filter.txt"
+  local t0; t0=$(date +%s%N)
   "$@"
-  echo nop > $T/current_tracer
-  cp $T/trace "$SW_OUT/graph-$name.txt"; : > $T/set_ftrace_filter
-  # Durations sit left of the '|'; leaf calls end in "();", nested ones close with "} /* name */".
-  awk -F'|' 'NF >= 2 && match($1, /[0-9]+(\.[0-9]+)? us/) {
-      d = substr($1, RSTART, RLENGTH - 3) + 0; r = $2; gsub(/^ +| +$/, "", r)
-      if (r ~ /\(\);$/) { sub(/\(\);$/, "", r) } else if (r ~ /^} \/\* /) { sub(/^} \/\* /, "", r); sub(/ \*\/$/, "", r) } else next
-      sub(/ \[.*\]$/, "", r); n[r]++; t[r] += d }
-    END { for (f in t) printf "%s %d %.1f\n", f, n[f], t[f] / 1000 }' "$SW_OUT/graph-$name.txt" | sort -k3,3nr > "$SW_OUT/profile-$name.txt"
+  GRAPH_MS=$(( ($(date +%s%N) - t0) / 1000 ))e-3
+  # Copied before switching back to nop: changing the tracer empties the buffer.
+  echo 0 > $T/tracing_on; cp $T/trace "$SW_OUT/graph-$name.txt"
+  echo nop > $T/current_tracer; echo 1 > $T/tracing_on; : > $T/set_ftrace_filter
+  # Durations sit left of the '|'. A call with children opens with "name() {"
+  # and closes with "} ... us" (matched per CPU); a leaf is "name();".
+  awk -F'|' -v total="$GRAPH_MS" 'NF >= 2 {
+      cpu = $1; sub(/\).*/, "", cpu); gsub(/ /, "", cpu)
+      r = $2; gsub(/^ +| +$/, "", r)
+      d = -1; if (match($1, /[0-9]+(\.[0-9]+)? us/)) d = substr($1, RSTART, RLENGTH - 3) + 0
+      if (r ~ /\(\) \{$/) { sub(/\(\) \{$/, "", r); sub(/ \[.*\]$/, "", r); st[cpu, ++sp[cpu]] = r; next }
+      if (r ~ /^\}/) { if (sp[cpu] > 0) { f = st[cpu, sp[cpu]--]; if (d >= 0) { n[f]++; t[f] += d } }; next }
+      if (r ~ /\(\);$/ && d >= 0) { sub(/\(\);$/, "", r); sub(/ \[.*\]$/, "", r); n[r]++; t[r] += d } }
+    END { printf "write(probes) 1 %.1f\n", total; for (f in t) printf "%s %d %.1f\n", f, n[f], t[f] / 1000 }' \
+    "$SW_OUT/graph-$name.txt" | sort -k3,3nr > "$SW_OUT/profile-$name.txt"
 }
-graph_profile attach sh -c "echo '+$PROF_GLOB' > $SWD/probes"
+probes_write() { echo "$1" > $SWD/probes; }   # the shell's own echo: no process start-up timed
+graph_profile attach probes_write "+$PROF_GLOB"
 PROF_N=$(awk -v g="$PROF_GLOB" '$1 == "attached" && $2 == g { print $4 }' $SWD/probes)
 sleep 1
-graph_profile detach sh -c "echo '-$PROF_GLOB' > $SWD/probes"
+graph_profile detach probes_write "-$PROF_GLOB"
 wait_background
 
 # --- 4. memory ---------------------------------------------------------------------
@@ -133,7 +145,7 @@ r() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else pri
 {
 echo "stackwatch benchmark — kernel $(uname -r), THREAD_SIZE 16384, accelerator TCG (QEMU $SW_QEMU_VERSION), $(nproc) vCPUs, $REPS repetitions, medians"
 echo
-echo "1. per-hit cost: getppid() loop x $LOOP, probed function $FN"
+echo "1. per-hit cost: getppid() loop x $LOOP, probed function $FN, $HITREPS interleaved rounds"
 printf '   %-20s %10s %12s\n' condition ns/call vs_none
 for c in $CONDS; do printf '   %-20s %10s %12s\n' $c "${H[$c]}" "$(r "${H[$c]}" "${H[none]}")"; done
 kp=$(awk -v a="${H[stackwatch_kprobe]}" -v e="${H[empty_kprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
