@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds one stackwatch test kernel (qemu/configs/<name>.config over base.config,
-# applied to allnoconfig) into a cache directory outside the checkout, keyed by
-# the source version, the merged fragment and the toolchain versions. Prints the
+# Builds one stackwatch test kernel (qemu/configs/<name>.config over base.config
+# and, if present, qemu/configs/<arch>.config, applied to allnoconfig) into a
+# cache directory outside the checkout, keyed by the source version, the merged
+# fragment and the toolchain versions. Prints the
 # build directory (usable as KDIR) on stdout. A built key is never rebuilt.
 #   qemu/build-kernel.sh [--print-dir] NAME      (NAME: x86_64-16k, ...)
 set -euo pipefail
@@ -22,7 +23,11 @@ esac
 src=$(kernel_src)
 srcver=$(basename "$src")
 toolchain="$(clang-19 --version | head -n1)|$(rustc --version)|$(bindgen --version 2>/dev/null | head -n1)"
-fragment=$(cat "$cfgdir/base.config" "$cfgdir/$name.config")
+# An architecture's common part (e.g. riscv64.config for riscv64-*) goes between
+# base.config and the kernel's own fragment when it exists (none for x86_64).
+parts=("$cfgdir/base.config")
+[ -f "$cfgdir/${name%%-*}.config" ] && parts+=("$cfgdir/${name%%-*}.config")
+fragment=$(cat "${parts[@]}" "$cfgdir/$name.config")
 key=$(printf '%s\n%s\n%s\n%s\n' "$srcver" "$arch" "$toolchain" "$fragment" | sha256sum | cut -c1-16)
 out="$SW_CACHE/kernels/$name-$key"
 

@@ -34,8 +34,27 @@ script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 kdir=$(qemu/build-kernel.sh --print-dir "$kernel" 2>/dev/null || "$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
 [ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
 image="$kdir/$(readlink "$kdir/stackwatch-image")"
+# The guest's root: this machine's own (x86_64), or for another architecture a
+# Debian root of that architecture with this machine's root mounted at /host and
+# the checkout, the cache, the script's and the results' directories bind-mounted
+# at their own paths (qemu/guest/preinit.sh, then init.sh as on x86_64).
+rootdir=/ init="$SW_ROOT/qemu/guest/init.sh" ko="$SW_ROOT/stackwatch.ko" extra_append= extra_fs=()
 case "$kernel" in
   x86_64-*) qemu=(qemu-system-x86_64 -machine pc -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
+  riscv64-*)
+    # virt machine, OpenSBI from qemu-system-data; the 8250 UART at 0x10000000.
+    qemu=(qemu-system-riscv64 -machine virt); console=ttyS0
+    command -v qemu-system-riscv64 >/dev/null || die "qemu-system-riscv64 is missing: run scripts/rootfs-riscv64.sh"
+    rootdir=$("$SW_ROOT/scripts/rootfs-riscv64.sh" --print-dir)
+    [ -f "$rootdir.built" ] || die "no riscv64 root file system: run scripts/rootfs-riscv64.sh"
+    ko=$("$SW_ROOT/scripts/build-module.sh" --print-path "$kernel")
+    cmp -s "$SW_ROOT/qemu/guest/preinit.sh" "$rootdir/sbin/stackwatch-preinit" ||
+      install -m 0755 "$SW_ROOT/qemu/guest/preinit.sh" "$rootdir/sbin/stackwatch-preinit"
+    mkdir -p "$rootdir/host"
+    extra_append=" earlycon=uart8250,mmio,0x10000000 sw.init=$init"
+    init=/sbin/stackwatch-preinit
+    extra_fs=(-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap
+              -device virtio-9p-pci,fsdev=host,mount_tag=host) ;;
   *) die "no QEMU machine for kernel $kernel yet" ;;
 esac
 
@@ -46,7 +65,7 @@ rm -f "$out/guest-exit" "$out/console.log"
 cat > "$out/guest.env" <<ENV
 SW_ROOT='$SW_ROOT'
 SW_KERNEL='$kernel'
-SW_KO='$SW_ROOT/stackwatch.ko'
+SW_KO='$ko'
 SW_SCRIPT='$script'
 SW_ARGS='$*'
 ENV
@@ -63,7 +82,21 @@ fi
 cleanup() { rm -rf "$diskdir"; }
 trap cleanup EXIT
 
-append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$SW_ROOT/qemu/guest/init.sh panic=-1 sw.out=$out"
+if [ "$rootdir" != / ]; then
+  # Directories the guest needs at their host paths; each is a mount point in
+  # the guest's root (made here: empty directories in the cached root).
+  binds=
+  for d in "$SW_ROOT" "$SW_CACHE" "$(dirname "$script")" "$out"; do
+    case ",$binds," in *",$d,"*) continue ;; esac
+    under=0
+    for b in ${binds//,/ }; do case "$d/" in "$b"/*) under=1 ;; esac; done
+    [ $under = 1 ] && continue
+    mkdir -p "$rootdir$d"
+    binds=${binds:+$binds,}$d
+  done
+  extra_append="$extra_append sw.bind=$binds"
+fi
+append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 sw.out=$out$extra_append"
 say "booting $kernel (TCG ${SW_TCG_THREAD:-single}-threaded, $smp CPUs, $mem) for $(basename "$script") $*; console: $out/console.log"
 start=$SECONDS
 set +e
@@ -75,8 +108,8 @@ set +e
 timeout -k 10 "$timeout" "${qemu[@]}" -accel "tcg,thread=${SW_TCG_THREAD:-single}" -smp "$smp" -m "$mem" \
   -display none -vga none -no-reboot -serial "file:$out/console.log" -monitor none \
   -kernel "$image" -append "$append" \
-  -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
-  -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+  -fsdev "local,id=root,path=$rootdir,security_model=none,readonly=on,multidevs=remap" \
+  -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra_fs[@]}" \
   -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap" \
   -device virtio-9p-pci,fsdev=swout,mount_tag=swout \
   -device virtio-rng-pci "${drives[@]}" >"$out/qemu.log" 2>&1 &

@@ -95,7 +95,7 @@ done
 # Where one attach and one detach of the largest glob spend their time: the
 # function_graph tracer's own durations, over our entry points and the kernel
 # functions below them that ftrace can trace (kernel/trace itself cannot be).
-PROF_GLOB='*_alloc*'
+PROF_GLOB='xfs_*'
 PROF_FUNCS="sw_fprobe_attach sw_probes_detach synchronize_rcu synchronize_rcu_expedited synchronize_rcu_tasks
   synchronize_rcu_tasks_rude stop_machine stop_machine_cpuslocked smp_text_poke_batch_finish text_poke_bp_batch
   text_poke_finish text_poke_queue smp_text_poke_batch_add kallsyms_on_each_symbol kallsyms_on_each_match_symbol
