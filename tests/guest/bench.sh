@@ -99,13 +99,13 @@ PROF_GLOB='xfs_*'
 PROF_FUNCS="sw_fprobe_attach sw_probes_detach synchronize_rcu synchronize_rcu_expedited synchronize_rcu_tasks
   synchronize_rcu_tasks_rude stop_machine stop_machine_cpuslocked smp_text_poke_batch_finish text_poke_bp_batch
   text_poke_finish text_poke_queue smp_text_poke_batch_add kallsyms_on_each_symbol kallsyms_on_each_match_symbol
-  module_kallsyms_on_each_symbol kallsyms_lookup_name get_symbol_pos glob_match kcalloc __kmalloc_noprof
-  kvfree_call_rcu on_each_cpu_cond_mask text_poke_sync"
+  module_kallsyms_on_each_symbol kallsyms_lookup_name on_each_cpu_cond_mask text_poke_sync"
 graph_profile() {  # graph_profile NAME CMD...: per-function call counts and total ms in $SW_OUT/profile-NAME.txt
   local name=$1 f; shift
   : > $T/set_ftrace_filter
   for f in $PROF_FUNCS; do echo "$f" >> $T/set_ftrace_filter 2>/dev/null; done
   echo 0 > $T/max_graph_depth
+  echo $BASHPID > $T/set_ftrace_pid   # this shell only (it writes with its own echo), not fio
   echo function_graph > $T/current_tracer && echo > $T/trace
   cat $T/set_ftrace_filter > "$SW_OUT/graph-$name-filter.txt"
   local t0; t0=$(date +%s%N)
@@ -113,15 +113,15 @@ graph_profile() {  # graph_profile NAME CMD...: per-function call counts and tot
   GRAPH_MS=$(( ($(date +%s%N) - t0) / 1000 ))e-3
   # Copied before switching back to nop: changing the tracer empties the buffer.
   echo 0 > $T/tracing_on; cp $T/trace "$SW_OUT/graph-$name.txt"
-  echo nop > $T/current_tracer; echo 1 > $T/tracing_on; : > $T/set_ftrace_filter
+  echo nop > $T/current_tracer; echo 1 > $T/tracing_on; : > $T/set_ftrace_filter; : > $T/set_ftrace_pid
   # Durations sit left of the '|'. A call with children opens with "name() {"
-  # and closes with "} ... us" (matched per CPU); a leaf is "name();".
+  # and closes with "} ... us"; a leaf is "name();". One task is traced, so one
+  # stack matches them even when it moves between CPUs. Times are inclusive.
   awk -F'|' -v total="$GRAPH_MS" 'NF >= 2 {
-      cpu = $1; sub(/\).*/, "", cpu); gsub(/ /, "", cpu)
       r = $2; gsub(/^ +| +$/, "", r)
       d = -1; if (match($1, /[0-9]+(\.[0-9]+)? us/)) d = substr($1, RSTART, RLENGTH - 3) + 0
-      if (r ~ /\(\) \{$/) { sub(/\(\) \{$/, "", r); sub(/ \[.*\]$/, "", r); st[cpu, ++sp[cpu]] = r; next }
-      if (r ~ /^\}/) { if (sp[cpu] > 0) { f = st[cpu, sp[cpu]--]; if (d >= 0) { n[f]++; t[f] += d } }; next }
+      if (r ~ /\(\) \{$/) { sub(/\(\) \{$/, "", r); sub(/ \[.*\]$/, "", r); st[++sp] = r; next }
+      if (r ~ /^\}/) { if (sp > 0) { f = st[sp--]; if (d >= 0) { n[f]++; t[f] += d } }; next }
       if (r ~ /\(\);$/ && d >= 0) { sub(/\(\);$/, "", r); sub(/ \[.*\]$/, "", r); n[r]++; t[r] += d } }
     END { printf "write(probes) 1 %.1f\n", total; for (f in t) printf "%s %d %.1f\n", f, n[f], t[f] / 1000 }' \
     "$SW_OUT/graph-$name.txt" | sort -k3,3nr > "$SW_OUT/profile-$name.txt"
