@@ -2,8 +2,8 @@
 # Builds one stackwatch test kernel (qemu/configs/<name>.config over base.config
 # and, if present, qemu/configs/<arch>.config, applied to allnoconfig) into a
 # cache directory outside the checkout, keyed by the source version, the merged
-# fragment and the toolchain versions. Prints the
-# build directory (usable as KDIR) on stdout. A built key is never rebuilt.
+# fragment and the toolchain versions. Prints the build directory (usable as
+# KDIR) on stdout. A built key is never rebuilt.
 #   qemu/build-kernel.sh [--print-dir] NAME      (NAME: x86_64-16k, ...)
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
