@@ -139,7 +139,7 @@ if [ $qrc = 124 ] || [ $qrc = 137 ]; then
   exit 1
 fi
 if [ -n "$hit" ]; then
-  grep -v '^\[guest\]' "$out/console.log" | grep -E -B2 -A12 -m1 -F "$hit" >&2 || true
+  grep -v '^\[guest\]' "$out/console.log" | grep -B2 -A12 -m1 -F "$hit" >&2 || true
   say "FAILED: the kernel reported: $hit  ($(basename "$script"); console: $out/console.log)"
   exit 1
 fi

@@ -4,16 +4,16 @@
 # wl_fio DIR SECONDS [EXTRA FIO ARGS]: buffered random writes with frequent
 # fsync plus direct sequential writes, two jobs each.
 wl_fio() {
-  local dir=$1 secs=$2; shift 2
+  local dir=$1 secs=$2 out=/tmp/fio.$BASHPID.out; shift 2
   fio --output-format=terse --terse-version=3 --directory="$dir" --time_based --runtime="$secs" \
       --ioengine=psync --size=48M --group_reporting \
       --name=buffered --rw=randwrite --bs=4k --fsync=16 --numjobs=2 \
-      --name=direct --rw=write --bs=64k --direct=1 --numjobs=1 "$@" > /tmp/fio.$BASHPID.out 2>&1 &
+      --name=direct --rw=write --bs=64k --direct=1 --numjobs=1 "$@" > "$out" 2>&1 &
   local pid=$! t=0
   while kill -0 $pid 2>/dev/null; do sleep 1; t=$((t + 1)); [ $((t % 10)) = 0 ] && echo "  workload: fio $t/${secs}s"; done
   wait $pid; local rc=$?
   # terse v3: field 48 is write KiB/s of the group.
-  awk -F';' '{ printf "  workload: fio done, write %s KiB/s\n", $48 }' /tmp/fio.$BASHPID.out | head -n1
+  awk -F';' '{ printf "  workload: fio done, write %s KiB/s\n", $48 }' "$out" | head -n1
   return $rc
 }
 
