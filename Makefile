@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ARCH_OF = $(if $(filter riscv64-%,$(1)),riscv,x86_64)
 KDIR ?= $(shell qemu/build-kernel.sh --print-dir $(KERNEL) 2>/dev/null)
 
-.PHONY: all module kernel setup test demo torture bench clean help host-test
+.PHONY: all module kernel setup test test-riscv demo torture bench clean help host-test
 
 all: module
 
@@ -31,6 +31,9 @@ host-test:
 test:
 	tests/run.sh
 
+test-riscv:
+	tests/run.sh riscv
+
 demo:
 	scripts/demo.sh
 
@@ -49,6 +52,7 @@ help:
 	@echo "make kernel     install prerequisites and build the test kernel (cached)"
 	@echo "make demo       set up, build, boot QEMU, run a workload, print the report"
 	@echo "make test       set up and run the whole test suite"
+	@echo "make test-riscv  riscv64 16K and 8K kernels: basic + XFS/LVM/NFS smoke (not in make test: CI time)"
 	@echo "make torture    the long XFS-on-LVM-over-NFS torture run (results outside the checkout)"
 	@echo "make bench      benchmarks: per-hit cost, workload slowdown, attach/detach, memory"
 	@echo "make clean      remove build products from the checkout"

@@ -1,0 +1,32 @@
+# A small XFS-on-LVM-over-NFS run for the riscv64 kernels (issue 5): stackwatch
+# with its default set reads back the kernel's THREAD_SIZE, sees the nfsd, XFS
+# and dm/block layers, keeps every maximum inside the stack, records a chain
+# that runs nfsd -> XFS, and unloads. Usage: smoke.sh THREAD_SIZE
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storage.sh"
+. "$(dirname "$0")/workload.sh"
+want=${1:?usage: smoke.sh THREAD_SIZE}
+echo "uname: $(uname -m) $(uname -r)"
+check "insmod stackwatch" sw_load threshold=0
+expect_eq "thread_size read back" "$(cat $SWD/thread_size)" "$want"
+check "storage up (XFS on LVM)" storage_up
+check "NFS v4.1 export mounted back" nfs_up 4.1
+wl_smallfiles $NFS_MNT 100
+wl_fio $NFS_MNT 10
+cp $SWD/summary $SWD/traces $SWD/max_trace $SWD/probes "$SW_OUT/" 2>/dev/null
+expect_cmp "nfsd probes were hit" "$(sw_sum_hits '^nfsd')" -gt 0
+expect_cmp "XFS probes were hit" "$(sw_sum_hits '^xfs_')" -gt 0
+expect_cmp "dm/block probes were hit" "$(sw_sum_hits '^(dm_submit_bio|submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$')" -gt 0
+global=$(sw_field $SWD/summary '(all)' 3)
+expect_cmp "deepest stack is above 0" "$global" -gt 0
+expect_cmp "deepest stack is inside THREAD_SIZE" "$global" -lt "$want"
+chain=$(awk '/^#/ { next } /^[^ ]/ { if (x >= 0 && n > x) { print name; exit } name = $1; i = 0; x = n = -1; next }
+  { split($2, s, "+"); i++; if (x < 0 && s[1] ~ /^xfs_/) x = i; if (x >= 0 && n < 0 && s[1] ~ /^nfsd/) n = i }
+  END { if (x >= 0 && n > x) print name }' $SWD/traces | head -n1)
+expect_eq "a captured chain runs nfsd -> XFS" "$([ -n "$chain" ] && echo yes || echo no)" yes
+echo "deepest: $(awk '!/^#/ && $1 != "(all)" { print $1, $3, "bytes used,", $4, "left"; exit }' $SWD/summary)"
+echo "measure: $(uname -m) THREAD_SIZE $want: deepest $global bytes, $((want - global)) left"
+nfs_down
+check "storage down" storage_down
+check "rmmod stackwatch" sw_unload
+finish
