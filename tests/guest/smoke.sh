@@ -1,13 +1,16 @@
 # A small XFS-on-LVM-over-NFS run for the riscv64 kernels (issue 5): stackwatch
 # with its default set reads back the kernel's THREAD_SIZE, sees the nfsd, XFS
 # and dm/block layers, keeps every maximum inside the stack, records a chain
-# that runs nfsd -> XFS, and unloads. Usage: smoke.sh THREAD_SIZE
+# that runs nfsd -> XFS, warns (with the chain) exactly when the threshold
+# (3/8 of the stack) is crossed, and unloads. Usage: smoke.sh THREAD_SIZE
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
 want=${1:?usage: smoke.sh THREAD_SIZE}
 echo "uname: $(uname -m) $(uname -r)"
-check "insmod stackwatch" sw_load threshold=0
+thr=$((want * 3 / 8))
+dmesg -c >/dev/null
+check "insmod stackwatch threshold=$thr" sw_load threshold=$thr
 expect_eq "thread_size read back" "$(cat $SWD/thread_size)" "$want"
 check "storage up (XFS on LVM)" storage_up
 check "NFS v4.1 export mounted back" nfs_up 4.1
@@ -24,6 +27,17 @@ chain=$(awk '/^#/ { next } /^[^ ]/ { if (x >= 0 && n > x) { print name; exit } n
   { split($2, s, "+"); i++; if (x < 0 && s[1] ~ /^xfs_/) x = i; if (x >= 0 && n < 0 && s[1] ~ /^nfsd/) n = i }
   END { if (x >= 0 && n > x) print name }' $SWD/traces | head -n1)
 expect_eq "a captured chain runs nfsd -> XFS" "$([ -n "$chain" ] && echo yes || echo no)" yes
+# The warning is due when a hit left fewer than $thr bytes, and only then.
+minrem=$(sw_field $SWD/summary '(all)' 4)
+warnings=$(sed -n 's/.* warnings \([0-9]*\) .*/\1/p' $SWD/summary)
+dmesg > "$SW_OUT/dmesg.txt"
+if [ "$minrem" -lt "$thr" ]; then
+  expect_cmp "warned: $minrem bytes left is below the threshold $thr" "${warnings:-0}" -gt 0
+  expect_cmp "the warning on the console carries the chain" "$(grep -A3 'bytes of stack left' "$SW_OUT/dmesg.txt" | grep -c 'stackwatch:   ')" -gt 0
+  grep -m1 -A6 'bytes of stack left' "$SW_OUT/dmesg.txt"
+else
+  expect_eq "no warning: $minrem bytes left is above the threshold $thr" "${warnings:-0}" 0
+fi
 echo "deepest: $(awk '!/^#/ && $1 != "(all)" { print $1, $3, "bytes used,", $4, "left"; exit }' $SWD/summary)"
 echo "measure: $(uname -m) THREAD_SIZE $want: deepest $global bytes, $((want - global)) left"
 nfs_down
