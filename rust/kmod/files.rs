@@ -74,8 +74,8 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for r in rows.iter() {
         let t = table
             .find(r.addr)
-            .and_then(|i| st.slots.get(i))
-            .and_then(|s| s.trace.load());
+            .and_then(|i| st.traces.get(i))
+            .and_then(|t| t.load());
         if let Some(t) = t {
             traces
                 .push((r.addr, t), GFP_KERNEL)
@@ -89,7 +89,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     report::write_max_trace(
         f,
         &st.header(),
-        st.global.trace.load().as_ref(),
+        st.global_trace.load().as_ref(),
         &KernelSymbols,
     )
 }

@@ -15,7 +15,7 @@ use crate::shim;
 use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
 use crate::swcore::{
     sample::{classify, Sample},
-    trace::{frame_sizes, trim_start, Trace, MAX_FRAMES},
+    trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
 };
 
 /// The state the handler reports into; null while no probe may fire.
@@ -49,6 +49,8 @@ pub(crate) extern "C" fn stackwatch_hit(
 /// What the slow path needs to know about one hit.
 struct Hit<'a> {
     slot: Option<&'a Slot>,
+    /// The slot's index (for its chain in `State::traces`).
+    index: usize,
     ip: usize,
     sp: usize,
     used: usize,
@@ -70,14 +72,17 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
         Sample::OnTask { used, remaining } => (used, remaining),
         Sample::OffStack => return off_stack(st, pc, ip),
     };
-    let slot = if pc.glob {
+    let (index, slot) = if pc.glob {
         match glob_slot(st, pc, ip) {
             Some(GlobSlot::KprobeCounts) => return,
-            Some(GlobSlot::Slot(s)) => Some(s),
-            None => None,
+            Some(GlobSlot::Slot(i, s)) => (i, Some(s)),
+            None => (0, None),
         }
     } else {
-        kprobe_slot(st, pc, ip)
+        match kprobe_slot(st, pc, ip) {
+            Some((i, s)) => (i, Some(s)),
+            None => (0, None),
+        }
     };
     let threshold = st.threshold.load(Relaxed);
     let local = match slot {
@@ -97,6 +102,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
             st,
             &Hit {
                 slot,
+                index,
                 ip,
                 sp,
                 used,
@@ -111,36 +117,40 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
 
 /// A kprobe's slot: cached in its counters after the first hit.
 #[inline(always)]
-fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<&'a Slot> {
+fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usize, &'a Slot)> {
     match pc.slot.load(Relaxed) {
         0 => {
             let i = st.table().get_or_insert(ip)?;
             let s = st.slots.get(i)?;
             s.owner.store(pc.id, Relaxed);
             pc.slot.store(i.checked_add(1)?, Relaxed);
-            Some(s)
+            Some((i, s))
         }
-        n => st.slots.get(n.wrapping_sub(1)),
+        n => {
+            let i = n.wrapping_sub(1);
+            Some((i, st.slots.get(i)?))
+        }
     }
 }
 
 enum GlobSlot<'a> {
     /// A kprobe sits on this function too and counts it.
     KprobeCounts,
-    Slot(&'a Slot),
+    Slot(usize, &'a Slot),
 }
 
 /// A glob's slot for `ip`, taking ownership of it for this attachment.
 #[inline(always)]
 fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlot<'a>> {
-    let s = st.table().get_or_insert(ip).and_then(|i| st.slots.get(i))?;
+    let i = st.table().get_or_insert(ip)?;
+    let s = st.slots.get(i)?;
     if s.kprobes.load(Relaxed) != 0 {
         return Some(GlobSlot::KprobeCounts);
     }
     if s.owner.load(Relaxed) != pc.id {
         s.owner.store(pc.id, Relaxed);
     }
-    Some(GlobSlot::Slot(s))
+    Some(GlobSlot::Slot(i, s))
 }
 
 /// A hit on an IRQ or exception stack: counted apart, never against a task.
@@ -179,10 +189,10 @@ fn slow(st: &State, h: &Hit<'_>) {
     let captured = scratch.try_with(|space| {
         capture(space, h.ip, h.sp, h.used);
         if h.local_max {
-            store(st, h.slot, space);
+            store(st, st.traces.get(h.index), space);
         }
         if h.global_max {
-            store(st, Some(&st.global), space);
+            store(st, Some(&st.global_trace), space);
         }
         if warn {
             if st.warn_limit.allow(shim::jiffies(), st.warn_interval) {
@@ -204,9 +214,9 @@ fn slow(st: &State, h: &Hit<'_>) {
     }
 }
 
-fn store(st: &State, slot: Option<&Slot>, space: &ScratchSpace) {
-    if let Some(s) = slot {
-        if !s.trace.try_store(&space.trace) && s.trace.used() < space.trace.used {
+fn store(st: &State, slot: Option<&TraceSlot>, space: &ScratchSpace) {
+    if let Some(t) = slot {
+        if !t.try_store(&space.trace) && t.used() < space.trace.used {
             st.events.trace_busy.fetch_add(1, Relaxed);
         }
     }

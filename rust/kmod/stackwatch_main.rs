@@ -107,9 +107,13 @@ impl kernel::Module for StackWatch {
                 swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
             }
             let (specs, funcs) = set.totals();
-            let slot_bytes = core::mem::size_of::<state::Slot>() + core::mem::size_of::<usize>();
+            // Per function: the hot slot, its chain, and its table key.
+            let hot = core::mem::size_of::<state::Slot>();
+            let slot_bytes = hot
+                + core::mem::size_of::<swcore::trace::TraceSlot>()
+                + core::mem::size_of::<usize>();
             pr_info!(
-                "watching {} functions ({} probes, {} bytes each), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated)\n",
+                "watching {} functions ({} probes, {} bytes each), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
                 funcs,
                 specs,
                 shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
@@ -117,7 +121,8 @@ impl kernel::Module for StackWatch {
                 threshold,
                 nslots,
                 slot_bytes,
-                (slot_bytes * nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids()) / 1024
+                (slot_bytes * nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids()) / 1024,
+                hot
             );
         }
         Ok(StackWatch { scope })

@@ -23,10 +23,12 @@ use crate::swcore::{
 /// Raw stack-trace entries captured before trimming the handler's frames.
 pub(crate) const RAW_FRAMES: usize = 80;
 
-/// Statistics and deepest chain of one function (or of all of them).
+/// What the handler touches at every hit for one function (or for all of
+/// them): statistics and bookkeeping, about 320 bytes. The deepest chain
+/// (about 700 bytes, written only on a new maximum) lives apart in
+/// `State::traces`, so the hot data of thousands of functions stays dense.
 pub(crate) struct Slot {
     pub(crate) stats: DepthStats,
-    pub(crate) trace: TraceSlot,
     /// Threshold generation this slot last warned in.
     pub(crate) warned_gen: AtomicU32,
     /// kprobes attached at this function: an fprobe (glob) hit on it is
@@ -41,7 +43,6 @@ impl Slot {
     pub(crate) const fn new() -> Self {
         Slot {
             stats: DepthStats::new(),
-            trace: TraceSlot::new(),
             warned_gen: AtomicU32::new(0),
             kprobes: AtomicU32::new(0),
             owner: AtomicU64::new(0),
@@ -50,7 +51,6 @@ impl Slot {
 
     fn reset(&self) {
         self.stats.reset();
-        self.trace.reset();
     }
 }
 
@@ -138,9 +138,13 @@ pub(crate) struct State {
     pub(crate) budgets: Budgets,
     pub(crate) keys: KVVec<AtomicUsize>,
     pub(crate) slots: KVVec<Slot>,
-    /// Global maximum and deepest chain; global counts are summed from the
-    /// slots (and `unslotted`) when read.
+    /// Deepest chain of each slot, same index.
+    pub(crate) traces: KVVec<TraceSlot>,
+    /// Global maximum; global counts are summed from the slots (and
+    /// `unslotted`) when read.
     pub(crate) global: Slot,
+    /// Deepest chain of all.
+    pub(crate) global_trace: TraceSlot,
     /// Hits on functions that found no free slot.
     pub(crate) unslotted: DepthStats,
     pub(crate) scratch: KVVec<Scratch>,
@@ -158,9 +162,11 @@ impl State {
     ) -> Result<impl PinInit<Self, Error>> {
         let mut keys = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut slots = KVVec::with_capacity(nslots, GFP_KERNEL)?;
+        let mut traces = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         for _ in 0..nslots {
             keys.push(AtomicUsize::new(0), GFP_KERNEL)?;
             slots.push(Slot::new(), GFP_KERNEL)?;
+            traces.push(TraceSlot::new(), GFP_KERNEL)?;
         }
         let ncpu = crate::shim::nr_cpu_ids();
         let mut scratch = KVVec::with_capacity(ncpu, GFP_KERNEL)?;
@@ -181,7 +187,9 @@ impl State {
             budgets: Budgets::new(),
             keys,
             slots,
+            traces,
             global: Slot::new(),
+            global_trace: TraceSlot::new(),
             unslotted: DepthStats::new(),
             scratch,
             events: EventCounters {
@@ -269,7 +277,11 @@ impl State {
         for s in self.slots.iter() {
             s.reset();
         }
+        for t in self.traces.iter() {
+            t.reset();
+        }
         self.global.reset();
+        self.global_trace.reset();
         self.unslotted.reset();
         let e = &self.events;
         for c in [

@@ -135,7 +135,7 @@ wait_background
 
 # --- 4. memory ---------------------------------------------------------------------
 modsize=$(awk '$1 == "stackwatch" { print $2 }' /proc/modules)
-prealloc=$(dmesg | sed -n 's/.*slots of \([0-9]*\) bytes (\([0-9]*\) KiB preallocated).*/\1 \2/p' | tail -n1)
+prealloc=$(dmesg | sed -n 's/.*slots of \([0-9]*\) bytes (\([0-9]*\) KiB preallocated), \([0-9]*\) of them.*/\1 \2 \3/p' | tail -n1)
 perprobe=$(dmesg | sed -n 's/.*probes, \([0-9]*\) bytes each.*/\1/p' | tail -n1)
 sw_unload
 storage_down
@@ -176,6 +176,6 @@ done
 echo
 set -- $prealloc
 echo "4. memory: module image $modsize bytes (/proc/modules); per attachment ${perprobe:-?} bytes (+ the kernel's own kprobe/fprobe bookkeeping);"
-echo "   per function slot ${1:-?} bytes + 8 bytes of table key, preallocated for max_functions: ${2:-?} KiB in all"
+echo "   per function ${1:-?} bytes (statistics slot ${3:-?} bytes touched per hit, chain slot, table key), preallocated for max_functions: ${2:-?} KiB in all"
 } | tee "$SW_OUT/bench-table.txt"
 finish
