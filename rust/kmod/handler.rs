@@ -48,9 +48,8 @@ pub(crate) extern "C" fn stackwatch_hit(
 
 /// What the slow path needs to know about one hit.
 struct Hit<'a> {
-    slot: Option<&'a Slot>,
-    /// The slot's index (for its chain in `State::traces`).
-    index: usize,
+    /// The function's slot and its index (its chain is `State::traces[index]`).
+    slot: Option<(usize, &'a Slot)>,
     ip: usize,
     sp: usize,
     used: usize,
@@ -72,21 +71,18 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
         Sample::OnTask { used, remaining } => (used, remaining),
         Sample::OffStack => return off_stack(st, pc, ip),
     };
-    let (index, slot) = if pc.glob {
+    let slot = if pc.glob {
         match glob_slot(st, pc, ip) {
             Some(GlobSlot::KprobeCounts) => return,
-            Some(GlobSlot::Slot(i, s)) => (i, Some(s)),
-            None => (0, None),
+            Some(GlobSlot::Slot(i, s)) => Some((i, s)),
+            None => None,
         }
     } else {
-        match kprobe_slot(st, pc, ip) {
-            Some((i, s)) => (i, Some(s)),
-            None => (0, None),
-        }
+        kprobe_slot(st, pc, ip)
     };
     let threshold = st.threshold.load(Relaxed);
     let local = match slot {
-        Some(s) => s
+        Some((_, s)) => s
             .stats
             .record(used, remaining, &st.scale, threshold, &st.budgets),
         None => {
@@ -102,7 +98,6 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
             st,
             &Hit {
                 slot,
-                index,
                 ip,
                 sp,
                 used,
@@ -179,7 +174,7 @@ fn slow(st: &State, h: &Hit<'_>) {
     let gen = st.threshold_gen.load(Relaxed);
     let warn = h.below_threshold
         && h.slot
-            .is_some_and(|s| h.local_max || s.warned_gen.swap(gen, Relaxed) != gen);
+            .is_some_and(|(_, s)| h.local_max || s.warned_gen.swap(gen, Relaxed) != gen);
     if !(h.local_max || h.global_max || warn) {
         return;
     }
@@ -189,7 +184,7 @@ fn slow(st: &State, h: &Hit<'_>) {
     let captured = scratch.try_with(|space| {
         capture(space, h.ip, h.sp, h.used);
         if h.local_max {
-            store(st, st.traces.get(h.index), space);
+            store(st, h.slot.and_then(|(i, _)| st.traces.get(i)), space);
         }
         if h.global_max {
             store(st, Some(&st.global_trace), space);

@@ -110,20 +110,20 @@ graph_profile() {  # graph_profile NAME CMD...: per-function call counts and tot
   cat $T/set_ftrace_filter > "$SW_OUT/graph-$name-filter.txt"
   local t0; t0=$(date +%s%N)
   "$@"
-  GRAPH_MS=$(( ($(date +%s%N) - t0) / 1000 ))e-3
+  local us=$(( ($(date +%s%N) - t0) / 1000 ))
   # Copied before switching back to nop: changing the tracer empties the buffer.
   echo 0 > $T/tracing_on; cp $T/trace "$SW_OUT/graph-$name.txt"
   echo nop > $T/current_tracer; echo 1 > $T/tracing_on; : > $T/set_ftrace_filter; : > $T/set_ftrace_pid
   # Durations sit left of the '|'. A call with children opens with "name() {"
   # and closes with "} ... us"; a leaf is "name();". One task is traced, so one
   # stack matches them even when it moves between CPUs. Times are inclusive.
-  awk -F'|' -v total="$GRAPH_MS" 'NF >= 2 {
+  awk -F'|' -v total_us="$us" 'NF >= 2 {
       r = $2; gsub(/^ +| +$/, "", r)
       d = -1; if (match($1, /[0-9]+(\.[0-9]+)? us/)) d = substr($1, RSTART, RLENGTH - 3) + 0
       if (r ~ /\(\) \{$/) { sub(/\(\) \{$/, "", r); sub(/ \[.*\]$/, "", r); st[++sp] = r; next }
       if (r ~ /^\}/) { if (sp > 0) { f = st[sp--]; if (d >= 0) { n[f]++; t[f] += d } }; next }
       if (r ~ /\(\);$/ && d >= 0) { sub(/\(\);$/, "", r); sub(/ \[.*\]$/, "", r); n[r]++; t[r] += d } }
-    END { printf "write(probes) 1 %.1f\n", total; for (f in t) printf "%s %d %.1f\n", f, n[f], t[f] / 1000 }' \
+    END { printf "write(probes) 1 %.1f\n", total_us / 1000; for (f in t) printf "%s %d %.1f\n", f, n[f], t[f] / 1000 }' \
     "$SW_OUT/graph-$name.txt" | sort -k3,3nr > "$SW_OUT/profile-$name.txt"
 }
 probes_write() { echo "$1" > $SWD/probes; }   # the shell's own echo: no process start-up timed
