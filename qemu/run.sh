@@ -4,13 +4,18 @@
 # script in it and collects the console. Fails (exit 1, naming the cause) on
 # a kernel Oops/BUG/WARNING/panic/guard-page hit, a hang (timeout), a guest
 # that dies before finishing, or a non-zero exit of the guest script.
+# --append adds kernel parameters. --expect-death inverts the verdict for a
+# kernel that is meant to die (riscv64 4K overflowing at boot): it passes when
+# the kernel panics and QEMU exits, fails when the kernel survives or hangs;
+# the caller checks the console (e.g. that a warning came first).
 #   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
 #               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
-#               [--quiet] SCRIPT [ARGS...]
+#               [--append PARAMS] [--expect-death] [--quiet] SCRIPT [ARGS...]
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 kernel=x86_64-16k disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
+user_append= expect_death=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -22,6 +27,8 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --allow) allow=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --append) user_append=$2; shift 2 ;;
+    --expect-death) expect_death=1; shift ;;
     --) shift; break ;;
     -*) die "run.sh: unknown option $1" ;;
     *) break ;;
@@ -96,7 +103,7 @@ if [ "$rootdir" != / ]; then
   done
   extra_append="$extra_append sw.bind=$binds"
 fi
-append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 sw.out=$out$extra_append"
+append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 sw.out=$out$extra_append${user_append:+ $user_append}"
 say "booting $kernel (TCG ${SW_TCG_THREAD:-single}-threaded, $smp CPUs, $mem) for $(basename "$script") $*; console: $out/console.log"
 start=$SECONDS
 set +e
@@ -133,6 +140,16 @@ took=$((SECONDS - start))
 
 bad='Oops|BUG:|WARNING:|stack guard page was hit|Kernel panic|kernel BUG at|general protection fault|Unable to handle kernel|Insufficient stack space|possible circular locking|INFO: task .* blocked|detected stalls|UBSAN:|KASAN:|Kernel stack overflow|refcount_t:'
 hit=$(grep -v '^\[guest\]' "$out/console.log" | grep -E "$bad" | grep -Ev "$allow" | head -n 1 || true)
+if [ $expect_death = 1 ]; then
+  died=$(grep -aE 'Kernel panic|Kernel stack overflow|stack guard page was hit|Insufficient stack space' "$out/console.log" | head -n 1 || true)
+  if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+    say "FAILED: expected the kernel to die; it hung instead (killed after ${timeout}s); console: $out/console.log"; exit 1
+  elif [ -z "$died" ]; then
+    say "FAILED: expected the kernel to die; it survived (qemu exit $qrc after ${took}s); console: $out/console.log"; exit 1
+  fi
+  say "the kernel died as expected after ${took}s: $died; console: $out/console.log"
+  exit 0
+fi
 if [ $qrc = 124 ] || [ $qrc = 137 ]; then
   tail -n 15 "$out/console.log" >&2
   say "FAILED: guest hung: killed after ${timeout}s with no exit ($(basename "$script")); console: $out/console.log"

@@ -25,6 +25,24 @@ pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut()
 /// `endbr64; call __fentry__` or breakpoint at its entry).
 const ENTRY_WINDOW: usize = 32;
 
+/// A warning this many bytes deeper than any before goes out even inside the
+/// rate limit's interval, so a burst of shallow warnings cannot hide the
+/// last one before an overflow (at most THREAD_SIZE / 256 of them).
+const WARN_STEP: usize = 256;
+
+/// Stack that taking a chain needs below the probed context. On riscv64 a
+/// kprobe's trap frame and handlers take 608 bytes, `slow` 192 and
+/// `stack_trace_save` 224: 1024 (x86_64 needs less). With less left the hit
+/// still counts (maximum, histogram) but no chain is taken (`trace_busy`), so
+/// that stackwatch is never what overflows the stack it measures.
+const CAPTURE_RESERVE: usize = 1152;
+
+/// Likewise for printing a warning: the 800 bytes down to `slow`, then the
+/// symbol lookup or printk (`vprintk_store`, `prb_reserve`, `vsnprintf`:
+/// about 600 on riscv64). With less left the warning is counted in
+/// `warnings_suppressed` instead.
+const WARN_RESERVE: usize = 1536;
+
 /// Called by the C shim from kprobe and fprobe handlers.
 #[no_mangle]
 pub(crate) extern "C" fn stackwatch_hit(
@@ -178,6 +196,14 @@ fn slow(st: &State, h: &Hit<'_>) {
     if !(h.local_max || h.global_max || warn) {
         return;
     }
+    let remaining = st.thread_size.saturating_sub(h.used);
+    if remaining < CAPTURE_RESERVE {
+        st.events.trace_busy.fetch_add(1, Relaxed);
+        if warn {
+            st.events.warnings_suppressed.fetch_add(1, Relaxed);
+        }
+        return;
+    }
     let Some(scratch) = st.scratch.get(shim::cpu()) else {
         return;
     };
@@ -190,7 +216,11 @@ fn slow(st: &State, h: &Hit<'_>) {
             store(st, Some(&st.global_trace), space);
         }
         if warn {
-            if st.warn_limit.allow(shim::jiffies(), st.warn_interval) {
+            if remaining >= WARN_RESERVE
+                && st
+                    .warn_limit
+                    .allow(shim::jiffies(), st.warn_interval, h.used, WARN_STEP)
+            {
                 st.events.warnings.fetch_add(1, Relaxed);
                 crate::warn::threshold_crossed(
                     h.ip,
@@ -198,6 +228,7 @@ fn slow(st: &State, h: &Hit<'_>) {
                     st.thread_size,
                     h.threshold,
                     &space.trace,
+                    &mut space.sym,
                 );
             } else {
                 st.events.warnings_suppressed.fetch_add(1, Relaxed);

@@ -17,6 +17,7 @@
 #include <linux/string.h>
 #include <linux/jiffies.h>
 #include <linux/kallsyms.h>
+#include <linux/workqueue.h>
 #include "shim.h"
 
 static char sw_probes_param[4096];
@@ -24,9 +25,9 @@ module_param_string(probes, sw_probes_param, sizeof(sw_probes_param), 0400);
 MODULE_PARM_DESC(probes,
 	"Comma-separated symbols and globs to watch; 'default' is the built-in set (used when empty)");
 
-static char sw_budgets_param[128] = "4096,8192";
+static char sw_budgets_param[128] = "default";
 module_param_string(budgets, sw_budgets_param, sizeof(sw_budgets_param), 0400);
-MODULE_PARM_DESC(budgets, "What-if stack sizes in bytes, up to 4, or 'none'");
+MODULE_PARM_DESC(budgets, "What-if stack sizes in bytes, up to 4, 'none', or 'default' (4096,8192 where smaller than THREAD_SIZE)");
 
 struct sw_probe {
 	bool is_fprobe;
@@ -196,6 +197,25 @@ int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
 	return strnlen(buf, len);
 }
 
+int sw_sprint_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
+{
+	if (len < KSYM_SYMBOL_LEN)
+		return -EINVAL;
+	return name_only ? sprint_symbol_no_offset(buf, addr) : sprint_symbol(buf, addr);
+}
+
+int sw_printk_deferred(const char *fmt, ...)
+{
+	va_list args;
+	int ret;
+
+	va_start(args, fmt);
+	/* LOGLEVEL_SCHED: what printk_deferred() does; fmt's KERN_ prefix sets the level. */
+	ret = vprintk_emit(0, LOGLEVEL_SCHED, NULL, fmt, args);
+	va_end(args);
+	return ret;
+}
+
 unsigned long sw_jiffies(void)
 {
 	return jiffies;
@@ -215,3 +235,36 @@ const char *sw_param_budgets(void)
 {
 	return sw_budgets_param;
 }
+
+#ifndef MODULE
+/*
+ * Built into the kernel image (CONFIG_STACKWATCH=y): attach the probes named
+ * by stackwatch.probes= right after kprobes come up (init_kprobes is an
+ * early_initcall in kernel/, linked before drivers/), so that boot-time
+ * overflows are seen too. The Rust module init (a device_initcall) then adds
+ * the debugfs files over the same state.
+ *
+ * The work runs on a kworker's fresh stack (kworkers exist by now:
+ * workqueue_init() precedes the early initcalls): the init task is already
+ * some way down its own, and allocating the state and attaching probes
+ * (vmalloc, text patching) nested under it overflows a 4K stack.
+ */
+static int sw_early_ret;
+
+static void sw_early_work(struct work_struct *work)
+{
+	sw_early_ret = stackwatch_early_init();
+}
+
+static int __init sw_early_init(void)
+{
+	struct work_struct work;
+
+	INIT_WORK_ONSTACK(&work, sw_early_work);
+	schedule_work(&work);
+	flush_work(&work);
+	destroy_work_on_stack(&work);
+	return sw_early_ret;
+}
+early_initcall(sw_early_init);
+#endif

@@ -19,6 +19,12 @@ struct sw_probe;
  */
 void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp);
 
+/*
+ * Implemented in Rust, called once from an early_initcall when stackwatch is
+ * built into the kernel image; 0 or -errno.
+ */
+int stackwatch_early_init(void);
+
 /* Attach a kprobe on one symbol / an fprobe on a glob; 0 or -errno. */
 int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out);
 int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out);
@@ -47,6 +53,17 @@ void sw_current_comm(char *buf16);
 unsigned int sw_save_trace(unsigned long *store, unsigned int size);
 /* "%pS" (name_only: first token of "%ps") of addr into buf; returns length. */
 int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only);
+/*
+ * Like sw_symbol, with the lookup's buffer being buf (len >= KSYM_SYMBOL_LEN,
+ * else -EINVAL) instead of %pS's 512+ bytes of stack: for the warning, which
+ * runs on the stack it warns about.
+ */
+int sw_sprint_symbol(char *buf, unsigned long len, unsigned long addr, int name_only);
+/*
+ * printk_deferred (not exported to modules): into the log buffer now, to the
+ * consoles later from irq_work, not on the caller's stack.
+ */
+int sw_printk_deferred(const char *fmt, ...);
 /* jiffies and HZ, for the warning's rate limit. */
 unsigned long sw_jiffies(void);
 unsigned long sw_hz(void);

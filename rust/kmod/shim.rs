@@ -24,6 +24,9 @@ mod generated {
     include!("shim_generated.rs");
 }
 use generated as ffi;
+/// `printk_deferred` (variadic: its callers argue their own format/argument
+/// agreement, see `warn.rs`).
+pub(crate) use generated::sw_printk_deferred as printk_deferred;
 
 /// An attached kprobe or fprobe; detached when dropped (or in a batch by
 /// [`detach_all`]).
@@ -177,6 +180,26 @@ pub(crate) fn param_probes() -> &'static CStr {
 pub(crate) fn param_budgets() -> &'static CStr {
     // SAFETY: as for `param_probes`.
     unsafe { CStr::from_char_ptr(ffi::sw_param_budgets()) }
+}
+
+/// Writes the symbol of `addr` ("name+off/size [module]", or the name only)
+/// into `buf` as a C string, without the 512-byte stack buffer of `%pS`;
+/// "?" if it cannot. For the warning, on a nearly exhausted stack.
+pub(crate) fn sprint_symbol(buf: &mut [u8; crate::state::SYM_LEN], addr: usize, name_only: bool) {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; the C side
+    // checks that this is at least KSYM_SYMBOL_LEN, the most sprint_symbol
+    // writes (NUL included).
+    let n = unsafe {
+        ffi::sw_sprint_symbol(
+            buf.as_mut_ptr().cast::<c_char>(),
+            buf.len() as kernel::ffi::c_ulong,
+            addr as kernel::ffi::c_ulong,
+            i32::from(name_only),
+        )
+    };
+    if n <= 0 {
+        buf[..2].copy_from_slice(b"?\0");
+    }
 }
 
 /// Symbol names from kallsyms.

@@ -10,6 +10,8 @@
 use core::sync::atomic::Ordering::Release;
 use kernel::{debugfs::Scope, prelude::*};
 
+#[cfg(not(MODULE))]
+mod boot;
 mod files;
 mod handler;
 mod probes;
@@ -30,7 +32,7 @@ module! {
     license: "GPL",
     params: {
         threshold: u32 {
-            default: 1024,
+            default: 2048,
             description: "Warn when fewer than this many stack bytes remain (0: off)",
         },
         max_functions: u32 {
@@ -44,18 +46,24 @@ module! {
     },
 }
 
-struct StackWatch {
-    scope: Pin<KBox<Scope<State>>>,
+/// Load-time settings from the module parameters, checked before anything
+/// is allocated.
+struct Config {
+    nslots: usize,
+    threshold: usize,
+    enabled: bool,
+    budgets: [usize; swcore::budgets::MAX_BUDGETS],
+    probes: &'static str,
 }
 
-impl kernel::Module for StackWatch {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+impl Config {
+    /// Reads and checks the parameters: an errno and a message naming the
+    /// bad value on error.
+    fn from_params() -> Result<Config> {
         // A power of two, so the function table masks instead of dividing.
         let nslots = (module_parameters::max_functions.value().clamp(16, 1 << 16) as usize)
             .next_power_of_two();
         let threshold = module_parameters::threshold.value() as usize;
-        let enabled = module_parameters::enabled.value();
-
         let ts = shim::thread_size();
         if threshold > ts {
             pr_err!(
@@ -70,8 +78,8 @@ impl kernel::Module for StackWatch {
             pr_err!("budgets: {}: '{}' (EINVAL)\n", e.why, e.token_short());
             EINVAL
         })?;
-        let probes_param = shim::param_probes().to_str().map_err(|_| EINVAL)?;
-        for name in split_list(probes_param) {
+        let probes = shim::param_probes().to_str().map_err(|_| EINVAL)?;
+        for name in split_list(probes) {
             if name != "default" {
                 swcore::command::check_name(name).map_err(|e| {
                     pr_err!("probes: {}: '{}' (EINVAL)\n", e.why, e.token_short());
@@ -79,52 +87,107 @@ impl kernel::Module for StackWatch {
                 })?;
             }
         }
+        Ok(Config {
+            nslots,
+            threshold,
+            enabled: module_parameters::enabled.value(),
+            budgets,
+            probes,
+        })
+    }
 
+    fn state(&self) -> Result<impl PinInit<State, Error>> {
+        State::new(self.nslots, self.threshold, self.enabled)
+    }
+}
+
+/// Publishes `st` to the handler and attaches the probes of `cfg` (the
+/// default set when none are named).
+fn start(st: &State, cfg: &Config) {
+    st.budgets.set(&cfg.budgets);
+    handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
+
+    let mut set = st.probes.lock();
+    let mut any = false;
+    for name in split_list(cfg.probes) {
+        any = true;
+        if name == "default" {
+            swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
+        } else {
+            set.add_or_skip(st, name);
+        }
+    }
+    if !any {
+        swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
+    }
+    let (specs, funcs) = set.totals();
+    // Per function: the hot slot, its chain, and its table key.
+    let hot = core::mem::size_of::<state::Slot>();
+    let slot_bytes =
+        hot + core::mem::size_of::<swcore::trace::TraceSlot>() + core::mem::size_of::<usize>();
+    pr_info!(
+        "watching {} functions ({} probes, {} bytes each), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
+        funcs,
+        specs,
+        shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
+        st.thread_size,
+        cfg.threshold,
+        cfg.nslots,
+        slot_bytes,
+        (slot_bytes * cfg.nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids())
+            / 1024,
+        hot
+    );
+}
+
+/// The loadable module: the state lives in the debugfs scope and goes with it.
+#[cfg(MODULE)]
+struct StackWatch {
+    scope: Pin<KBox<Scope<State>>>,
+}
+
+#[cfg(MODULE)]
+impl kernel::Module for StackWatch {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let cfg = Config::from_params()?;
         let scope = KBox::pin_init(
-            Scope::dir(
-                State::new(nslots, threshold, enabled)?,
-                c"stackwatch",
-                files::populate,
-            ),
+            Scope::dir(cfg.state()?, c"stackwatch", files::populate),
             GFP_KERNEL,
         )?;
-        let st: &State = &scope;
-        st.budgets.set(&budgets);
-        handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
+        start(&scope, &cfg);
+        Ok(StackWatch { scope })
+    }
+}
 
-        {
-            let mut set = st.probes.lock();
-            let mut any = false;
-            for name in split_list(probes_param) {
-                any = true;
-                if name == "default" {
-                    swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
-                } else {
-                    set.add_or_skip(st, name);
-                }
+/// `files::populate` for a scope that only refers to the state.
+#[cfg(not(MODULE))]
+fn populate_static<'d>(st: &'d &'static State, dir: &kernel::debugfs::ScopedDir<'d, '_>) {
+    files::populate(st, dir)
+}
+
+/// Built into the image: the state lives as long as the kernel, perhaps
+/// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
+#[cfg(not(MODULE))]
+struct StackWatch {
+    scope: Pin<KBox<Scope<&'static State>>>,
+}
+
+#[cfg(not(MODULE))]
+impl kernel::Module for StackWatch {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let st = match boot::started() {
+            Some(st) => st,
+            None => {
+                let cfg = Config::from_params()?;
+                let st = boot::leak(cfg.state()?)?;
+                start(st, &cfg);
+                st
             }
-            if !any {
-                swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
-            }
-            let (specs, funcs) = set.totals();
-            // Per function: the hot slot, its chain, and its table key.
-            let hot = core::mem::size_of::<state::Slot>();
-            let slot_bytes = hot
-                + core::mem::size_of::<swcore::trace::TraceSlot>()
-                + core::mem::size_of::<usize>();
-            pr_info!(
-                "watching {} functions ({} probes, {} bytes each), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
-                funcs,
-                specs,
-                shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
-                ts,
-                threshold,
-                nslots,
-                slot_bytes,
-                (slot_bytes * nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids()) / 1024,
-                hot
-            );
-        }
+        };
+        let scope = KBox::pin_init(
+            Scope::dir(Ok::<_, Error>(st), c"stackwatch", populate_static),
+            GFP_KERNEL,
+        )?;
         Ok(StackWatch { scope })
     }
 }

@@ -7,7 +7,7 @@
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use kernel::{alloc::flags::__GFP_ZERO, new_mutex, prelude::*, sync::Mutex};
 
 use crate::probes::ProbeSet;
 use crate::swcore::{
@@ -65,7 +65,13 @@ pub(crate) struct Scratch {
 pub(crate) struct ScratchSpace {
     pub(crate) raw: [usize; RAW_FRAMES],
     pub(crate) trace: Trace,
+    /// One symbol of the warning's chain, NUL-terminated (KSYM_SYMBOL_LEN
+    /// is about 650 bytes on 64-bit kernels).
+    pub(crate) sym: [u8; SYM_LEN],
 }
+
+/// Size of [`ScratchSpace::sym`].
+pub(crate) const SYM_LEN: usize = 1024;
 
 // SAFETY: `space` is only accessed through `Scratch::try_with`, which hands
 // out the `&mut` to one holder at a time (the `busy` flag, taken with an
@@ -73,16 +79,6 @@ pub(crate) struct ScratchSpace {
 unsafe impl Sync for Scratch {}
 
 impl Scratch {
-    pub(crate) const fn new() -> Self {
-        Scratch {
-            busy: AtomicBool::new(false),
-            space: UnsafeCell::new(ScratchSpace {
-                raw: [0; RAW_FRAMES],
-                trace: Trace::empty(),
-            }),
-        }
-    }
-
     /// Runs `f` with exclusive use of the space, or returns `None` if it is
     /// in use (a nested probe hit on the same CPU, e.g. from an NMI).
     pub(crate) fn try_with<R>(&self, f: impl FnOnce(&mut ScratchSpace) -> R) -> Option<R> {
@@ -169,10 +165,14 @@ impl State {
             traces.push(TraceSlot::new(), GFP_KERNEL)?;
         }
         let ncpu = crate::shim::nr_cpu_ids();
-        let mut scratch = KVVec::with_capacity(ncpu, GFP_KERNEL)?;
-        for _ in 0..ncpu {
-            scratch.push(Scratch::new(), GFP_KERNEL)?;
-        }
+        // Zeroed in place: a `Scratch` is about 2.5 KiB, too much to build on
+        // the stack and copy (a 4K kernel's early-boot worker overflows).
+        let mut scratch = KVVec::<Scratch>::with_capacity(ncpu, GFP_KERNEL | __GFP_ZERO)?;
+        // SAFETY: the allocation holds at least `ncpu` elements (the capacity
+        // asked for), zero-filled by `__GFP_ZERO`; all-zero bytes are a valid
+        // `Scratch`: atomics, integers and arrays of them, all zero (not
+        // busy, empty chain, empty symbol).
+        unsafe { scratch.inc_len(ncpu) };
         let hz = crate::shim::hz();
         let thread_size = crate::shim::thread_size();
         let scale = Scale::new(thread_size);

@@ -1,33 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The early warning: a few printk lines naming the probed function, the
-//! bytes left and the chain. printk is safe from NMI context (it defers
-//! console output), so the message also reaches serial, netconsole and
-//! pstore on a machine that is about to die.
+//! bytes left and the chain. Deferred printk: the lines go into the log
+//! buffer at once, and the consoles are driven later from irq_work, not on
+//! the nearly exhausted stack that crossed the threshold. The log keeps its
+//! order, so if the kernel dies first, the panic's console flush prints the
+//! warning before its own messages (serial, netconsole and pstore too).
 
-use core::ffi::{c_int, c_ulong, c_void};
-use kernel::{bindings, str::CStrExt};
+use core::ffi::{c_char, c_int, c_ulong};
+use kernel::str::CStrExt;
 
+use crate::shim;
+
+use crate::state::SYM_LEN;
 use crate::swcore::trace::Trace;
 
-/// Prints the threshold warning with the chain in `t`.
+/// Prints the threshold warning with the chain in `t`, looking symbols up
+/// into `sym` (per-CPU scratch) rather than on the stack.
 pub(crate) fn threshold_crossed(
     ip: usize,
     used: usize,
     thread_size: usize,
     threshold: usize,
     t: &Trace,
+    sym: &mut [u8; SYM_LEN],
 ) {
     let remaining = thread_size.saturating_sub(used);
-    let comm = t.comm.as_ptr().cast::<kernel::ffi::c_char>();
-    // SAFETY: `_printk` takes a KERN_SOH-prefixed format and arguments that
-    // match it: `%ps` a code address, `%lu` unsigned longs, `%d` an int, `%s`
-    // the NUL-terminated comm (the shim writes a NUL at byte 15).
+    let comm = t.comm.as_ptr().cast::<c_char>();
+    shim::sprint_symbol(sym, ip, true);
+    // SAFETY: `printk_deferred` takes a KERN_SOH-prefixed format and arguments
+    // that match it: `%s` NUL-terminated strings (`sprint_symbol` writes one
+    // into `sym`; the shim writes a NUL at byte 15 of the comm), `%lu`
+    // unsigned longs, `%d` an int.
     unsafe {
-        bindings::_printk(
-            c"\x014stackwatch: %ps: only %lu bytes of stack left (threshold %lu, %lu of %lu used) pid %d comm %s\n"
+        shim::printk_deferred(
+            c"\x014stackwatch: %s: only %lu bytes of stack left (threshold %lu, %lu of %lu used) pid %d comm %s\n"
                 .as_char_ptr(),
-            ip as *const c_void,
+            sym.as_ptr().cast::<c_char>(),
             remaining as c_ulong,
             threshold as c_ulong,
             used as c_ulong,
@@ -37,12 +46,13 @@ pub(crate) fn threshold_crossed(
         );
     }
     for (f, s) in t.frames().iter().zip(t.sizes().iter()) {
-        // SAFETY: as above: `%u` an unsigned int, `%pS` a code address.
+        shim::sprint_symbol(sym, *f, false);
+        // SAFETY: as above: `%u` an unsigned int, `%s` the symbol in `sym`.
         unsafe {
-            bindings::_printk(
-                c"\x014stackwatch:   %5u %pS\n".as_char_ptr(),
+            shim::printk_deferred(
+                c"\x014stackwatch:   %5u %s\n".as_char_ptr(),
                 *s,
-                *f as *const c_void,
+                sym.as_ptr().cast::<c_char>(),
             );
         }
     }

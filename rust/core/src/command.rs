@@ -167,11 +167,24 @@ pub fn parse_bool(s: &str) -> Result<bool, ParseError<'_>> {
     }
 }
 
-/// Parses up to MAX_BUDGETS budget sizes in bytes (each 1..=`max`), or
-/// `none`; unused entries are 0.
+/// The what-if sizes of `default`: the smaller kernel stacks of the past.
+pub const DEFAULT_BUDGETS: [usize; 2] = [4096, 8192];
+
+/// Parses up to MAX_BUDGETS budget sizes in bytes (each 1..=`max`), `none`,
+/// or `default` (those of DEFAULT_BUDGETS below `max`, the stack size: none
+/// on a 4K kernel); unused entries are 0.
 pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseError<'_>> {
     let mut out = [0usize; MAX_BUDGETS];
     if s.trim() == "none" {
+        return Ok(out);
+    }
+    if s.trim() == "default" {
+        for (o, b) in out
+            .iter_mut()
+            .zip(DEFAULT_BUDGETS.iter().filter(|b| **b < max))
+        {
+            *o = *b;
+        }
         return Ok(out);
     }
     let mut n = 0;
@@ -199,6 +212,14 @@ pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_budgets_are_the_smaller_stacks() {
+        assert_eq!(parse_budgets("default", 16384), Ok([4096, 8192, 0, 0]));
+        assert_eq!(parse_budgets(" default\n", 8192), Ok([4096, 0, 0, 0]));
+        assert_eq!(parse_budgets("default", 4096), Ok([0; MAX_BUDGETS]));
+        assert!(parse_budgets("8192", 4096).is_err());
+    }
 
     #[test]
     fn probe_lines() {
