@@ -103,6 +103,17 @@ if [ ${#SUITES[@]} -gt 0 ] && want_suite riscv; then
     guest_suite "basic-$k" --kernel "$k" --timeout 600 -- tests/guest/basic.sh "$size"
     guest_suite "smoke-$k" --kernel "$k" --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh "$size"
   done
+  # Across kernels: the 16K run's what-if budgets against what the 8K kernel
+  # did with the same workload (it survived only if no path went over 8192).
+  c16="$results/smoke-riscv64-16k/console.log"
+  over8=$(sed -n 's/^\[guest\] what-if: 8192 \([0-9]*\).*/\1/p' "$c16" 2>/dev/null | tail -n1)
+  over4=$(sed -n 's/^\[guest\] what-if: 4096 \([0-9]*\).*/\1/p' "$c16" 2>/dev/null | tail -n1)
+  if grep -q 'guest run finished cleanly' "$results/smoke-riscv64-8k.runner.log" 2>/dev/null; then
+    if [ "${over8:-x}" = 0 ]; then pass "16K what-if: no hit over 8192, consistent with the 8K kernel surviving the same workload ($over4 hits over 4096)"
+    else fail "16K what-if: ${over8:-no} hits over 8192, but the 8K kernel survived the same workload"; fi
+  else
+    echo "16K what-if: ${over8:-?} hits over 8192, ${over4:-?} over 4096 (the 8K smoke did not finish cleanly: no comparison)"
+  fi
   step "test kernel riscv64-4k (stackwatch built in) and its boot-time overflow"
   if qemu/build-kernel.sh riscv64-4k >/dev/null; then
     pass "build riscv64-4k with stackwatch built in"

@@ -38,6 +38,13 @@ if [ "$minrem" -lt "$thr" ]; then
 else
   expect_eq "no warning: $minrem bytes left is above the threshold $thr" "${warnings:-0}" 0
 fi
+# What-if budgets (the default: 4096 and 8192 where below THREAD_SIZE): a
+# budget counts hits over it exactly when the deepest hit is over it.
+while read -r b over; do
+  if [ "$global" -gt "$b" ]; then expect_cmp "what-if $b: the deepest ($global) is over it, so hits are counted" "$over" -gt 0
+  else expect_eq "what-if $b: the deepest ($global) is not over it, so no hit is counted" "$over" 0; fi
+  echo "what-if: $b $over"
+done < <(grep -v '^#' $SWD/budgets)
 echo "deepest: $(awk '!/^#/ && $1 != "(all)" { print $1, $3, "bytes used,", $4, "left"; exit }' $SWD/summary)"
 echo "measure: $(uname -m) THREAD_SIZE $want: deepest $global bytes, $((want - global)) left"
 nfs_down

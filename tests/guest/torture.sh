@@ -95,18 +95,25 @@ echo "workload 7/7: writes from a memory-limited cgroup (memcg direct reclaim) o
 # The writers' page cache is charged to a cgroup with memory.max far below
 # what they write, so every allocation past the limit reclaims in the
 # writer's own context, below its NFS/XFS write path. Dirty limits are
-# lowered so that reclaim finds clean pages rather than OOM-killing fio.
+# lowered so that reclaim finds clean pages rather than OOM-killing the writers.
 CG=/sys/fs/cgroup
 mountpoint -q $CG || mount -t cgroup2 none $CG
 echo +memory > $CG/cgroup.subtree_control
-mkdir -p $CG/squeeze && echo $((32 << 20)) > $CG/squeeze/memory.max
+mkdir -p $CG/squeeze && echo $((16 << 20)) > $CG/squeeze/memory.max
 dirty=$(cat /proc/sys/vm/dirty_bytes /proc/sys/vm/dirty_background_bytes /proc/sys/vm/dirty_ratio /proc/sys/vm/dirty_background_ratio)
 echo $((8 << 20)) > /proc/sys/vm/dirty_bytes; echo $((4 << 20)) > /proc/sys/vm/dirty_background_bytes
 mkdir -p /mnt/lin/squeeze /mnt/nfs4/squeeze
-squeeze_writer() {  # squeeze_writer DIR: sequential buffered writes, fsync every 32 MiB, from inside the cgroup
-  echo $BASHPID > $CG/squeeze/cgroup.procs &&
-  fio --directory="$1" --name=squeeze --rw=write --bs=1M --size=96M --fsync=32 --ioengine=psync \
-      --time_based --runtime=$SECS >/dev/null 2>&1
+# dd, not fio: fio's main thread sits in pselect6, whose page faults charge
+# the cgroup too and reclaim below core_sys_select's 440-byte frame, deeper
+# than the write path; the deepest reclaim chain must be the write path's.
+squeeze_writer() {  # squeeze_writer DIR: 32 MiB buffered files written with fsync, in turn, from inside the cgroup
+  echo $BASHPID > $CG/squeeze/cgroup.procs || return 1
+  local end=$((SECONDS + SECS)) i=0 rc
+  while [ $SECONDS -lt $end ]; do
+    timeout $((end - SECONDS)) dd if=/dev/zero of="$1/squeeze.$((i % 3))" bs=1M count=32 conv=fsync status=none
+    rc=$?; [ $rc = 0 ] || [ $rc = 124 ] || return $rc
+    i=$((i + 1))
+  done
 }
 squeeze_writer /mnt/nfs4/squeeze & p1=$!
 squeeze_writer /mnt/lin/squeeze & p2=$!
