@@ -90,7 +90,7 @@ sel torture && guest_suite torture --disks 3 --disk-size 2G --mem 1536M --timeou
 # early initcall by the command line below, and the test checks from the
 # console that the warning, with its chain through the initcall that
 # overflowed, came before the kernel died (tests/host/check-boot-warning.sh).
-BOOT4K_APPEND="initcall_debug ignore_loglevel stackwatch.threshold=2048 stackwatch.max_functions=64"
+BOOT4K_APPEND="initcall_debug ignore_loglevel stackwatch.threshold=2048 stackwatch.warn_interval_ms=0 stackwatch.max_functions=64"
 BOOT4K_APPEND+=" stackwatch.probes=device_add,really_probe,kobject_add,of_platform_bus_create,platform_probe,fw_devlink_link_device,sysfs_create_dir_ns"
 if [ ${#SUITES[@]} -gt 0 ] && want_suite riscv; then
   step "riscv64 root file system (scripts/rootfs-riscv64.sh)"

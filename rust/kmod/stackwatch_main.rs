@@ -39,6 +39,10 @@ module! {
             default: 4096,
             description: "Function slots preallocated for per-function statistics",
         },
+        warn_interval_ms: u32 {
+            default: 250,
+            description: "At most one threshold warning per this many ms (0: no limit); one 256 bytes deeper than all before always goes out",
+        },
         enabled: bool {
             default: true,
             description: "Count from load (write 0/1 to debugfs enabled to pause/resume)",
@@ -52,6 +56,7 @@ struct Config {
     nslots: usize,
     threshold: usize,
     enabled: bool,
+    warn_interval_ms: u32,
     budgets: [usize; swcore::budgets::MAX_BUDGETS],
     probes: &'static str,
 }
@@ -91,13 +96,19 @@ impl Config {
             nslots,
             threshold,
             enabled: module_parameters::enabled.value(),
+            warn_interval_ms: module_parameters::warn_interval_ms.value(),
             budgets,
             probes,
         })
     }
 
     fn state(&self) -> Result<impl PinInit<State, Error>> {
-        State::new(self.nslots, self.threshold, self.enabled)
+        State::new(
+            self.nslots,
+            self.threshold,
+            self.enabled,
+            self.warn_interval_ms,
+        )
     }
 }
 

@@ -155,6 +155,7 @@ impl State {
         nslots: usize,
         threshold: usize,
         enabled: bool,
+        warn_interval_ms: u32,
     ) -> Result<impl PinInit<Self, Error>> {
         let mut keys = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut slots = KVVec::with_capacity(nslots, GFP_KERNEL)?;
@@ -183,7 +184,7 @@ impl State {
             threshold: AtomicUsize::new(threshold),
             threshold_gen: AtomicU32::new(1),
             warn_limit: RateLimit::new(),
-            warn_interval: hz / 4,
+            warn_interval: hz.saturating_mul(u64::from(warn_interval_ms)) / 1000,
             budgets: Budgets::new(),
             keys,
             slots,
