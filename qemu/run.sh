@@ -53,7 +53,11 @@ case "$kernel" in
     qemu=(qemu-system-riscv64 -machine virt); console=ttyS0
     command -v qemu-system-riscv64 >/dev/null || die "qemu-system-riscv64 is missing: run scripts/rootfs-riscv64.sh"
     rootdir=$("$SW_ROOT/scripts/rootfs-riscv64.sh" --print-dir)
-    [ -f "$rootdir.built" ] || die "no riscv64 root file system: run scripts/rootfs-riscv64.sh"
+    if [ ! -f "$rootdir.built" ]; then
+      [ $expect_death = 1 ] || die "no riscv64 root file system: run scripts/rootfs-riscv64.sh"
+      # A kernel meant to die while booting never gets to mount its root.
+      rootdir="$SW_CACHE/rootfs/none"; mkdir -p "$rootdir/sbin"
+    fi
     ko=$("$SW_ROOT/scripts/build-module.sh" --print-path "$kernel")
     cmp -s "$SW_ROOT/qemu/guest/preinit.sh" "$rootdir/sbin/stackwatch-preinit" ||
       install -m 0755 "$SW_ROOT/qemu/guest/preinit.sh" "$rootdir/sbin/stackwatch-preinit"

@@ -15,7 +15,7 @@ did=0
 PKGS=(
   clang-19 lld-19 llvm-19 libclang-19-dev
   make flex bison bc libelf-dev libssl-dev cpio ccache kmod xz-utils
-  qemu-system-x86
+  qemu-system-x86 qemu-system-misc
   xfsprogs lvm2 thin-provisioning-tools nfs-kernel-server nfs-common rpcbind
   fio stress-ng busybox-static util-linux procps psmisc gzip python3 iproute2 gcc libc6-dev
 )

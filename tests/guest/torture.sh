@@ -103,24 +103,23 @@ mkdir -p $CG/squeeze && echo $((16 << 20)) > $CG/squeeze/memory.max
 dirty=$(cat /proc/sys/vm/dirty_bytes /proc/sys/vm/dirty_background_bytes /proc/sys/vm/dirty_ratio /proc/sys/vm/dirty_background_ratio)
 echo $((8 << 20)) > /proc/sys/vm/dirty_bytes; echo $((4 << 20)) > /proc/sys/vm/dirty_background_bytes
 mkdir -p /mnt/lin/squeeze /mnt/nfs4/squeeze
-# dd, not fio: fio's main thread sits in pselect6, whose page faults charge
-# the cgroup too and reclaim below core_sys_select's 440-byte frame, deeper
-# than the write path; the deepest reclaim chain must be the write path's.
-squeeze_writer() {  # squeeze_writer DIR: 32 MiB buffered files written with fsync, in turn, from inside the cgroup
-  echo $BASHPID > $CG/squeeze/cgroup.procs || return 1
-  local end=$((SECONDS + SECS)) i=0 rc
-  while [ $SECONDS -lt $end ]; do
-    timeout $((end - SECONDS)) dd if=/dev/zero of="$1/squeeze.$((i % 3))" bs=1M count=32 conv=fsync status=none
-    rc=$?; [ $rc = 0 ] || [ $rc = 124 ] || return $rc
-    i=$((i + 1))
-  done
+# One long-running dd per writer, moved into the cgroup by PID: nothing in
+# the cgroup forks (a fork's page-table charge reclaims below copy_process,
+# deeper than the write path) and nothing sits in pselect6 (fio's main thread
+# did: its page faults reclaimed below core_sys_select's 440-byte frame). So
+# the cgroup's reclaim is the writers' own, below their write path.
+squeeze_writer() {  # squeeze_writer DIR: buffered sequential writes until killed; prints the PID
+  dd if=/dev/zero of="$1/squeeze" bs=1M count=100000 status=none >/dev/null 2>&1 &
+  echo $!
 }
-squeeze_writer /mnt/nfs4/squeeze & p1=$!
-squeeze_writer /mnt/lin/squeeze & p2=$!
-t=0; while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do
+p1=$(squeeze_writer /mnt/nfs4/squeeze); echo "$p1" > $CG/squeeze/cgroup.procs
+p2=$(squeeze_writer /mnt/lin/squeeze); echo "$p2" > $CG/squeeze/cgroup.procs
+t=0; while [ $t -lt $SECS ]; do
   sleep 1; t=$((t + 1)); [ $((t % 10)) = 0 ] && echo "  workload: squeeze $t/${SECS}s, cgroup at $(( $(cat $CG/squeeze/memory.current) >> 20 )) MiB"
 done
-wait $p1; wait $p2
+kill $p1 $p2 2>/dev/null
+while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do sleep 1; done
+rm -f /mnt/nfs4/squeeze/squeeze /mnt/lin/squeeze/squeeze
 memcg_scan=$(awk '$1 == "pgscan_direct" { print $2 }' $CG/squeeze/memory.stat)
 echo "  memcg: $(grep -E '^(pgscan_direct|pgsteal_direct|pgscan_kswapd) ' $CG/squeeze/memory.stat | tr '\n' ' ')max_usage $(( $(cat $CG/squeeze/memory.peak 2>/dev/null || echo 0) >> 20 )) MiB, oom_kill $(awk '$1 == "oom_kill" { print $2 }' $CG/squeeze/memory.events)"
 grep -E '^(allocstall_normal|allocstall_dma32|pgscan_direct|pgscan_kswapd) ' /proc/vmstat | tr '\n' ' '; echo
