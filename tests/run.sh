@@ -86,8 +86,8 @@ sel torture && guest_suite torture --disks 3 --disk-size 2G --mem 1536M --timeou
 # The default run covers riscv64 8K and 4K besides x86_64; `tests/run.sh riscv`
 # (make test-riscv) covers 16K, 8K and 4K and compares 16K's what-if budgets
 # with what 8K did. All four kernels from scratch do not fit in CI's 90
-# minutes on 2 cores (each riscv64 kernel takes about 16 minutes, the riscv64
-# root file system 7-10, x86_64 with its suites 25; THREAD_SIZE is in almost
+# minutes on 2 cores (each riscv64 kernel takes about 15 minutes, the riscv64
+# root file system 3, x86_64 with its suites 25; THREAD_SIZE is in almost
 # every preprocessed file, so neither ccache nor make can reuse another size's
 # build), so the default run leaves out 16K, the one whose stack is never
 # close to running out. 8K and 16K run the module suites. The 4K kernel
