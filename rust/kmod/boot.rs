@@ -23,11 +23,9 @@ static EARLY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
 /// Allocates the state for the lifetime of the kernel.
 pub(crate) fn leak(init: impl PinInit<State, Error>) -> Result<&'static State> {
     let boxed = KBox::pin_init(init, GFP_KERNEL)?;
-    // SAFETY: the box is never moved out of nor freed: it is leaked here, so
-    // the state stays pinned at this address for the rest of the kernel's life.
-    let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(boxed) });
-    // SAFETY: `raw` comes from a live, leaked allocation (above).
-    Ok(unsafe { &*raw })
+    // SAFETY: unpinning only to leak: the state is never moved out of nor
+    // freed, so it stays at this address for the rest of the kernel's life.
+    Ok(KBox::leak(unsafe { Pin::into_inner_unchecked(boxed) }))
 }
 
 /// The state the early initcall started (None when the command line named

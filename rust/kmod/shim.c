@@ -190,18 +190,17 @@ int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
 {
 	char *sp;
 
-	snprintf(buf, len, name_only ? "%ps" : "%pS", (void *)addr);
+	if (len < KSYM_SYMBOL_LEN)
+		return -EINVAL;
+	/* Into buf: not %pS, whose symbol_string() puts 512+ bytes on the stack. */
+	if (name_only)
+		sprint_symbol_no_offset(buf, addr);
+	else
+		sprint_symbol(buf, addr);
 	sp = name_only ? strchr(buf, ' ') : NULL;
 	if (sp)
 		*sp = 0;
 	return strnlen(buf, len);
-}
-
-int sw_sprint_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
-{
-	if (len < KSYM_SYMBOL_LEN)
-		return -EINVAL;
-	return name_only ? sprint_symbol_no_offset(buf, addr) : sprint_symbol(buf, addr);
 }
 
 int sw_printk_deferred(const char *fmt, ...)

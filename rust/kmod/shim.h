@@ -51,14 +51,13 @@ int sw_current_pid(void);
 void sw_current_comm(char *buf16);
 /* stack_trace_save() of the current context. */
 unsigned int sw_save_trace(unsigned long *store, unsigned int size);
-/* "%pS" (name_only: first token of "%ps") of addr into buf; returns length. */
-int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only);
 /*
- * Like sw_symbol, with the lookup's buffer being buf (len >= KSYM_SYMBOL_LEN,
- * else -EINVAL) instead of %pS's 512+ bytes of stack: for the warning, which
- * runs on the stack it warns about.
+ * "name+off/size [module]" (name_only: just "name") of addr into buf, with
+ * buf as the lookup's only buffer: len must be at least KSYM_SYMBOL_LEN, else
+ * -EINVAL. Returns the length. Used by the warning, on a nearly exhausted
+ * stack, so not %pS (its 512+ bytes of stack).
  */
-int sw_sprint_symbol(char *buf, unsigned long len, unsigned long addr, int name_only);
+int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only);
 /*
  * printk_deferred (not exported to modules): into the log buffer now, to the
  * consoles later from irq_work, not on the caller's stack.

@@ -182,24 +182,31 @@ pub(crate) fn param_budgets() -> &'static CStr {
     unsafe { CStr::from_char_ptr(ffi::sw_param_budgets()) }
 }
 
+/// Bytes of a symbol buffer: at least the kernel's KSYM_SYMBOL_LEN (about
+/// 650 on 64-bit), which `sw_symbol` checks.
+pub(crate) const SYM_LEN: usize = 1024;
+
 /// Writes the symbol of `addr` ("name+off/size [module]", or the name only)
-/// into `buf` as a C string, without the 512-byte stack buffer of `%pS`;
-/// "?" if it cannot. For the warning, on a nearly exhausted stack.
-pub(crate) fn sprint_symbol(buf: &mut [u8; crate::state::SYM_LEN], addr: usize, name_only: bool) {
+/// into `buf` as a NUL-terminated string and returns its length (0 if there
+/// is none). No stack buffer of its own: the warning uses it on a nearly
+/// exhausted stack, with `buf` in per-CPU scratch.
+pub(crate) fn symbol(buf: &mut [u8; SYM_LEN], addr: usize, name_only: bool) -> usize {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes; the C side
     // checks that this is at least KSYM_SYMBOL_LEN, the most sprint_symbol
-    // writes (NUL included).
+    // writes (NUL included), and returns the string's length or -errno.
     let n = unsafe {
-        ffi::sw_sprint_symbol(
+        ffi::sw_symbol(
             buf.as_mut_ptr().cast::<c_char>(),
             buf.len() as kernel::ffi::c_ulong,
             addr as kernel::ffi::c_ulong,
             i32::from(name_only),
         )
     };
-    if n <= 0 {
-        buf[..2].copy_from_slice(b"?\0");
+    let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
+    if n == 0 {
+        buf[0] = 0;
     }
+    n
 }
 
 /// Symbol names from kallsyms.
@@ -207,23 +214,11 @@ pub(crate) struct KernelSymbols;
 
 impl KernelSymbols {
     fn write(addr: usize, name_only: bool, w: &mut dyn fmt::Write) -> fmt::Result {
-        let mut buf = [0u8; 160];
-        // SAFETY: `buf` is valid for `buf.len()` bytes; the C side writes a
-        // NUL-terminated string no longer than that and returns its length.
-        let n = unsafe {
-            ffi::sw_symbol(
-                buf.as_mut_ptr().cast::<c_char>(),
-                buf.len() as kernel::ffi::c_ulong,
-                addr as kernel::ffi::c_ulong,
-                i32::from(name_only),
-            )
-        };
-        let n = usize::try_from(n).unwrap_or(0).min(buf.len());
-        let s = core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("?");
-        if s.is_empty() {
-            write!(w, "{:#x}", addr)
-        } else {
-            w.write_str(s)
+        let mut buf = [0u8; SYM_LEN];
+        let n = symbol(&mut buf, addr, name_only);
+        match core::str::from_utf8(buf.get(..n).unwrap_or(&[])) {
+            Ok(s) if !s.is_empty() => w.write_str(s),
+            _ => write!(w, "{:#x}", addr),
         }
     }
 }

@@ -10,6 +10,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering
 use kernel::{alloc::flags::__GFP_ZERO, new_mutex, prelude::*, sync::Mutex};
 
 use crate::probes::ProbeSet;
+use crate::shim::SYM_LEN;
 use crate::swcore::{
     budgets::Budgets,
     hist::Scale,
@@ -65,13 +66,9 @@ pub(crate) struct Scratch {
 pub(crate) struct ScratchSpace {
     pub(crate) raw: [usize; RAW_FRAMES],
     pub(crate) trace: Trace,
-    /// One symbol of the warning's chain, NUL-terminated (KSYM_SYMBOL_LEN
-    /// is about 650 bytes on 64-bit kernels).
+    /// One symbol of the warning's chain, NUL-terminated.
     pub(crate) sym: [u8; SYM_LEN],
 }
-
-/// Size of [`ScratchSpace::sym`].
-pub(crate) const SYM_LEN: usize = 1024;
 
 // SAFETY: `space` is only accessed through `Scratch::try_with`, which hands
 // out the `&mut` to one holder at a time (the `busy` flag, taken with an

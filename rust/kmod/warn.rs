@@ -10,9 +10,8 @@
 use core::ffi::{c_char, c_int, c_ulong};
 use kernel::str::CStrExt;
 
-use crate::shim;
+use crate::shim::{self, SYM_LEN};
 
-use crate::state::SYM_LEN;
 use crate::swcore::trace::Trace;
 
 /// Prints the threshold warning with the chain in `t`, looking symbols up
@@ -27,9 +26,9 @@ pub(crate) fn threshold_crossed(
 ) {
     let remaining = thread_size.saturating_sub(used);
     let comm = t.comm.as_ptr().cast::<c_char>();
-    shim::sprint_symbol(sym, ip, true);
+    lookup(sym, ip, true);
     // SAFETY: `printk_deferred` takes a KERN_SOH-prefixed format and arguments
-    // that match it: `%s` NUL-terminated strings (`sprint_symbol` writes one
+    // that match it: `%s` NUL-terminated strings (`lookup` writes one
     // into `sym`; the shim writes a NUL at byte 15 of the comm), `%lu`
     // unsigned longs, `%d` an int.
     unsafe {
@@ -46,7 +45,7 @@ pub(crate) fn threshold_crossed(
         );
     }
     for (f, s) in t.frames().iter().zip(t.sizes().iter()) {
-        shim::sprint_symbol(sym, *f, false);
+        lookup(sym, *f, false);
         // SAFETY: as above: `%u` an unsigned int, `%s` the symbol in `sym`.
         unsafe {
             shim::printk_deferred(
@@ -55,5 +54,12 @@ pub(crate) fn threshold_crossed(
                 sym.as_ptr().cast::<c_char>(),
             );
         }
+    }
+}
+
+/// The symbol of `addr` into `sym` as a C string, "?" if there is none.
+fn lookup(sym: &mut [u8; SYM_LEN], addr: usize, name_only: bool) {
+    if shim::symbol(sym, addr, name_only) == 0 {
+        sym[..2].copy_from_slice(b"?\0");
     }
 }
