@@ -108,15 +108,22 @@ mkdir -p /mnt/lin/squeeze /mnt/nfs4/squeeze
 # deeper than the write path) and nothing sits in pselect6 (fio's main thread
 # did: its page faults reclaimed below core_sys_select's 440-byte frame). So
 # the cgroup's reclaim is the writers' own, below their write path.
-squeeze_writer() {  # squeeze_writer DIR: buffered sequential writes until killed; prints the PID
-  dd if=/dev/zero of="$1/squeeze" bs=1M count=100000 status=none >/dev/null 2>&1 &
+# Each writes a fixed amount, several times the limit (not for a fixed time:
+# under TCG the dirty throttling makes the rate vary from run to run, and one
+# run's writers stayed at 9 MiB in 12 s), so the limit is surely crossed;
+# the NFS writer crawls once the cgroup is full, so both stop after at most
+# 5 x SECS seconds.
+squeeze_mb=$([ "$mode" = long ] && echo 160 || echo 48)
+squeeze_writer() {  # squeeze_writer DIR: buffered sequential writes of $squeeze_mb MiB; prints the PID
+  dd if=/dev/zero of="$1/squeeze" bs=1M count=$squeeze_mb status=none >/dev/null 2>&1 &
   echo $!
 }
 p1=$(squeeze_writer /mnt/nfs4/squeeze); echo "$p1" > $CG/squeeze/cgroup.procs
 p2=$(squeeze_writer /mnt/lin/squeeze); echo "$p2" > $CG/squeeze/cgroup.procs
-t=0; while [ $t -lt $SECS ]; do
-  sleep 1; t=$((t + 1)); [ $((t % 10)) = 0 ] && echo "  workload: squeeze $t/${SECS}s, cgroup at $(( $(cat $CG/squeeze/memory.current) >> 20 )) MiB"
+t=0; while { kill -0 $p1 || kill -0 $p2; } 2>/dev/null && [ $t -lt $((5 * SECS)) ]; do
+  sleep 1; t=$((t + 1)); [ $((t % 10)) = 0 ] && echo "  workload: squeeze ${t}s, cgroup at $(( $(cat $CG/squeeze/memory.current) >> 20 )) MiB"
 done
+echo "  workload: squeeze: stopped after ${t}s, cgroup peak $(( $(cat $CG/squeeze/memory.peak 2>/dev/null || echo 0) >> 20 )) MiB"
 kill $p1 $p2 2>/dev/null
 while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do sleep 1; done
 rm -f /mnt/nfs4/squeeze/squeeze /mnt/lin/squeeze/squeeze
