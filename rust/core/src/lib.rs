@@ -8,6 +8,8 @@
 pub mod budgets;
 pub mod command;
 pub mod defaults;
+pub mod follow;
+pub mod glob;
 pub mod hist;
 pub mod parse;
 pub mod ratelimit;

@@ -346,6 +346,11 @@ trait Table<'a> {
     fn comment(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, ParseError> {
         Ok(false)
     }
+    /// A row of another kind that this table steps over: `Ok(true)` if
+    /// `text` is one (checked, not yielded).
+    fn aside(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, ParseError> {
+        Ok(false)
+    }
 }
 
 enum TableState<C> {
@@ -421,6 +426,11 @@ impl<'a, T: Table<'a>> Iterator for Rows<'a, T> {
             }
             if T::NEEDS_ALL && self.saw_all {
                 return self.fail(malformed(line.no, T::WHAT, "row after the (all) row"));
+            }
+            match T::aside(&ctx, line.no, text) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => return self.fail(e),
             }
             return match T::row(&ctx, line.no, text) {
                 Ok(r) => {
@@ -1105,6 +1115,31 @@ pub enum ProbeRow<'a> {
     Skipped(Skipped<'a>),
 }
 
+/// A spec waiting for a module that has its functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pending<'a> {
+    /// Symbol or glob as written.
+    pub name: &'a str,
+    /// `kprobe` or `fprobe`.
+    pub mechanism: &'a str,
+}
+
+/// Parses the rest of a `pending NAME kprobe|fprobe` row.
+fn pending_row<'a>(no: usize, mut rest: &'a str) -> Result<Pending<'a>, ParseError> {
+    let name = word(&mut rest, no, "name")?;
+    let mechanism = word(&mut rest, no, "mechanism")?;
+    if mechanism != "kprobe" && mechanism != "fprobe" {
+        return Err(malformed(no, "mechanism", "expected kprobe or fprobe"));
+    }
+    end_of_line(rest, no)?;
+    Ok(Pending { name, mechanism })
+}
+
+/// The first word of a row.
+fn state_of(text: &str) -> &str {
+    text.split(is_space).find(|t| !t.is_empty()).unwrap_or("")
+}
+
 /// The `probes` table.
 enum Probes {}
 
@@ -1168,9 +1203,57 @@ impl<'a> Table<'a> for Probes {
     fn comment(_: &(), _: usize, text: &'a str) -> Result<bool, ParseError> {
         Ok(text.starts_with(SKIPPED_COLUMNS))
     }
+
+    /// Pending rows (`pending_rows` yields them) are checked and stepped over.
+    fn aside(_: &(), no: usize, text: &'a str) -> Result<bool, ParseError> {
+        let mut rest = text;
+        if word(&mut rest, no, "state")? != "pending" {
+            return Ok(false);
+        }
+        pending_row(no, rest).map(|_| true)
+    }
 }
 
-/// The rows of a `probes` file: attached specs, then skipped names.
+/// The `pending` rows of a `probes` file alone.
+enum PendingProbes {}
+
+impl<'a> Table<'a> for PendingProbes {
+    type Context = ();
+    type Row = Pending<'a>;
+    const WHAT: &'static str = "probes";
+    const NEEDS_ALL: bool = false;
+
+    fn header(lines: &mut Lines<'a>) -> Result<(), ParseError> {
+        Probes::header(lines)
+    }
+
+    fn row(_: &(), no: usize, text: &'a str) -> Result<Pending<'a>, ParseError> {
+        let mut rest = text;
+        match word(&mut rest, no, "state")? {
+            "pending" => pending_row(no, rest),
+            _ => Err(malformed(no, "state", "expected pending")),
+        }
+    }
+
+    fn is_all(_: &Pending<'a>) -> bool {
+        false
+    }
+
+    /// Attached and skipped rows are `probe_rows`' to check.
+    fn aside(_: &(), _: usize, text: &'a str) -> Result<bool, ParseError> {
+        Ok(matches!(state_of(text), "attached" | "skipped"))
+    }
+}
+
+/// The specs of a `probes` file waiting for their module (`pending NAME
+/// kprobe|fprobe`, between the attached and the skipped rows); `probe_rows`
+/// checks and steps over them.
+pub fn pending_rows(text: &str) -> impl Iterator<Item = Result<Pending<'_>, ParseError>> {
+    Rows::<PendingProbes>::new(text)
+}
+
+/// The rows of a `probes` file: attached specs, then skipped names (pending
+/// ones, in between, are `pending_rows`').
 pub fn probe_rows(text: &str) -> impl Iterator<Item = Result<ProbeRow<'_>, ParseError>> {
     ProbeRows {
         rows: Rows::new(text),
@@ -1557,6 +1640,39 @@ mod tests {
         );
         let empty = "# state spec mechanism functions hits off_stack missed\n# state name errno\n";
         assert_eq!(probe_rows(empty).count(), 0);
+
+        // Pending specs sit between the attached and the skipped rows:
+        // `probe_rows` steps over them, `pending_rows` yields them alone.
+        let with_pending = String::from(PROBES).replace(
+            "# state name errno\n",
+            "# state name mechanism\npending xfs_buf_lock kprobe\npending nfsd_* fprobe\n# state name errno\n",
+        );
+        let rows: Vec<ProbeRow<'_>> = probe_rows(&with_pending).map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 3);
+        let pending: Vec<Pending<'_>> = pending_rows(&with_pending).map(Result::unwrap).collect();
+        assert_eq!(
+            pending,
+            [
+                Pending {
+                    name: "xfs_buf_lock",
+                    mechanism: "kprobe"
+                },
+                Pending {
+                    name: "nfsd_*",
+                    mechanism: "fprobe"
+                }
+            ]
+        );
+        assert_eq!(pending_rows(&String::from(PROBES)).count(), 0);
+        for bad in [
+            "pending xfs_buf_lock uprobe",
+            "pending xfs_buf_lock",
+            "pending",
+        ] {
+            let text = with_pending.replace("pending xfs_buf_lock kprobe", bad);
+            assert!(probe_rows(&text).any(|r| r.is_err()), "{bad}");
+            assert!(pending_rows(&text).any(|r| r.is_err()), "{bad}");
+        }
 
         let text = budgets_text();
         let b: Vec<BudgetRow> = budget_rows(&text).map(Result::unwrap).collect();
