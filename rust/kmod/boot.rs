@@ -46,7 +46,10 @@ pub(crate) extern "C" fn stackwatch_early_init() -> c_int {
             return Ok(());
         }
         let st = leak(cfg.state()?)?;
-        start(st, &cfg);
+        if let Some(w) = start(st, &cfg) {
+            // Modules load long after this; the state lives for ever.
+            w.leak();
+        }
         EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
         pr_info!(
             "attached from early boot (stackwatch.probes={})\n",

@@ -1,29 +1,120 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The set of attached probes and of names that were skipped, changed at
-//! load time and through the `probes` file. Process context only, under the
-//! state's mutex; the handler never looks at it.
+//! The set of probes: specs attached or pending (waiting for a module that
+//! has their functions), and names that were skipped. Changed at load time,
+//! through the `probes` file, and by the module notifiers as modules come
+//! up and go away. Process context only, under the state's mutex; the
+//! handler never looks at it.
 
+use core::ffi::{c_int, c_void};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use kernel::{prelude::*, str::CString};
 
-use crate::shim::{detach_all, Probe};
+use crate::shim::{detach_all, Module, Probe, RawModule, SYM_LEN};
 use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
+use crate::swcore::follow::{self, Disposition};
 
 /// Names kept for the `skipped` list, at most.
 const MAX_SKIPPED: usize = 64;
 
-/// One attached spec (a symbol or a glob).
+/// One spec (a symbol or a glob): attached, or pending while none of its
+/// functions is in the kernel (`probe` is `None`).
 pub(crate) struct Attachment {
     spec: CString,
     glob: bool,
-    /// Address of the kprobe (0 for an fprobe), marked in the state's slots.
+    /// Address of the kprobe (0 for an fprobe or while pending), marked in
+    /// the state's slots.
     kaddr: usize,
     // Dropped (detached) before `counters`, which the probe's cookie points to.
     probe: Option<Probe>,
+    /// Misses of the probes this spec had before its current one (it is
+    /// re-attached as modules come and go).
+    missed_before: u64,
     counters: KBox<ProbeCounters>,
+}
+
+impl Attachment {
+    fn spec(&self) -> &str {
+        self.spec.to_str().unwrap_or("?")
+    }
+
+    fn cookie(&self) -> *const c_void {
+        let c: *const ProbeCounters = &*self.counters;
+        c.cast()
+    }
+
+    fn missed(&self) -> u64 {
+        let now = self.probe.as_ref().map_or(0, Probe::missed);
+        self.missed_before.saturating_add(now)
+    }
+
+    fn mechanism(&self) -> &'static str {
+        if self.glob {
+            "fprobe"
+        } else {
+            "kprobe"
+        }
+    }
+
+    /// Attaches the probe of a pending spec: the symbol (as `qualified`,
+    /// `module:name`, if given), or the glob over every function that
+    /// matches now; with `coming`, a module whose COMING notifier is
+    /// running, none of its init text.
+    fn attach(
+        &mut self,
+        st: &State,
+        qualified: Option<&CStr>,
+        coming: Option<&Module<'_>>,
+    ) -> Result {
+        if self.probe.is_some() {
+            return Err(EEXIST);
+        }
+        // A kprobe caches its function's slot, which may have moved with its
+        // module; no handler runs for this spec while it has no probe.
+        self.counters.slot.store(0, Relaxed);
+        let name = qualified.unwrap_or(&self.spec);
+        let probe = Probe::attach(name, self.glob, self.cookie(), coming)?;
+        probe.enable(true);
+        self.kaddr = probe.addr();
+        if self.kaddr != 0 {
+            st.mark_kprobe(self.kaddr, true);
+        }
+        self.probe = Some(probe);
+        Ok(())
+    }
+
+    /// Takes the probe off the spec (now pending) without detaching it.
+    fn take_probe(&mut self, st: &State) -> Option<Probe> {
+        if self.kaddr != 0 {
+            st.mark_kprobe(self.kaddr, false);
+            self.kaddr = 0;
+        }
+        let p = self.probe.take()?;
+        self.missed_before = self.missed_before.saturating_add(p.missed());
+        Some(p)
+    }
+
+    /// Replaces an attached glob's fprobe by one over the functions that
+    /// match now, without a moment in which a function is counted twice
+    /// (the new probe is enabled as the old one is disabled) or a function
+    /// both cover is unpatched. On an error the old probe stays.
+    fn reattach_glob(&mut self, coming: Option<&Module<'_>>) -> Result {
+        let new = Probe::attach(&self.spec, true, self.cookie(), coming)?;
+        if let Some(old) = self.probe.take() {
+            old.enable(false);
+            new.enable(true);
+            self.missed_before = self.missed_before.saturating_add(old.missed());
+            // Detached (waiting for its running handlers) with the same
+            // cookie alive.
+            drop(old);
+        } else {
+            new.enable(true);
+        }
+        self.probe = Some(new);
+        Ok(())
+    }
 }
 
 impl Drop for Attachment {
@@ -55,6 +146,7 @@ fn errno_name(e: i32) -> &'static str {
         16 => "EBUSY",
         17 => "EEXIST",
         22 => "EINVAL",
+        84 => "EILSEQ",
         95 => "EOPNOTSUPP",
         _ => "E?",
     }
@@ -75,41 +167,54 @@ impl ProbeSet {
             .position(|a| a.spec.to_bytes() == spec.as_bytes())
     }
 
-    /// Attaches `spec` (a symbol, or a glob through fprobe).
-    pub(crate) fn add(&mut self, st: &State, spec: &str) -> Result {
-        if self.position(spec).is_some() {
-            return Err(EEXIST);
-        }
-        let cs = CString::try_from_fmt(fmt!("{}", spec))?;
+    /// A new pending entry for `spec`, with counters of its own.
+    fn entry(&mut self, spec: &str) -> Result<Attachment> {
+        let spec = CString::try_from_fmt(fmt!("{}", spec))?;
+        let glob = is_glob(spec.to_str().map_err(|_| EINVAL)?);
         let counters = KBox::new(
             ProbeCounters {
                 id: self.next_id,
-                glob: is_glob(spec),
+                glob,
                 slot: AtomicUsize::new(0),
                 off_stack: AtomicU64::new(0),
             },
             GFP_KERNEL,
         )?;
         self.next_id = self.next_id.saturating_add(1);
-        self.attached.reserve(1, GFP_KERNEL)?;
-        let glob = is_glob(spec);
-        let cookie: *const ProbeCounters = &*counters;
-        let probe = Probe::attach(&cs, glob, cookie.cast())?;
-        let kaddr = probe.addr();
-        if kaddr != 0 {
-            st.mark_kprobe(kaddr, true);
+        Ok(Attachment {
+            spec,
+            glob,
+            kaddr: 0,
+            probe: None,
+            missed_before: 0,
+            counters,
+        })
+    }
+
+    /// Attaches `spec` (a symbol, or a glob through fprobe). EEXIST if it is
+    /// in the set already, attached or pending.
+    pub(crate) fn add(&mut self, st: &State, spec: &str) -> Result {
+        self.add_entry(st, spec, false)
+    }
+
+    /// Attaches `spec`; with `pend`, keeps it as pending if its functions
+    /// are not in the kernel (ENOENT), and returns that error.
+    fn add_entry(&mut self, st: &State, spec: &str, pend: bool) -> Result {
+        if self.position(spec).is_some() {
+            return Err(EEXIST);
         }
-        self.attached.push(
-            Attachment {
-                spec: cs,
-                glob,
-                kaddr,
-                probe: Some(probe),
-                counters,
-            },
-            GFP_KERNEL,
-        )?;
-        Ok(())
+        let mut a = self.entry(spec)?;
+        self.attached.reserve(1, GFP_KERNEL)?;
+        let r = a.attach(st, None, None);
+        if let Err(e) = r {
+            if !(pend && follow::at_load(e.to_errno()) == Disposition::Pending) {
+                return Err(e);
+            }
+        }
+        // Within the capacity reserved above: cannot fail, but if it did the
+        // probe would be detached as `a` drops.
+        self.attached.push(a, GFP_KERNEL)?;
+        r
     }
 
     /// Detaches `spec`; ENOENT if it is not attached.
@@ -123,19 +228,24 @@ impl ProbeSet {
         Ok(())
     }
 
-    /// Attaches `spec` or records it as skipped (load time: never fatal).
-    pub(crate) fn add_or_skip(&mut self, st: &State, spec: &str) {
-        if let Err(e) = self.add(st, spec) {
-            if self.skipped.len() < MAX_SKIPPED {
-                if let Ok(name) = CString::try_from_fmt(fmt!("{}", spec)) {
-                    let _ = self.skipped.push(
-                        Skipped {
-                            name,
-                            errno: e.to_errno(),
-                        },
-                        GFP_KERNEL,
-                    );
-                }
+    /// Attaches `spec` at load time (never fatal): if its functions are not
+    /// in the kernel it is kept as pending (perhaps its module is not loaded
+    /// yet), on any other error recorded as skipped.
+    pub(crate) fn add_or_pend(&mut self, st: &State, spec: &str) {
+        if let Err(e) = self.add_entry(st, spec, true) {
+            if follow::at_load(e.to_errno()) == Disposition::Skipped
+                || self.position(spec).is_none()
+            {
+                self.skip(spec, e.to_errno());
+            }
+        }
+    }
+
+    /// Lists `spec` as skipped with `errno`.
+    fn skip(&mut self, spec: &str, errno: i32) {
+        if self.skipped.len() < MAX_SKIPPED {
+            if let Ok(name) = CString::try_from_fmt(fmt!("{}", spec)) {
+                let _ = self.skipped.push(Skipped { name, errno }, GFP_KERNEL);
             }
         }
     }
@@ -207,20 +317,23 @@ impl ProbeSet {
     pub(crate) fn write_report(&self, st: &State, w: &mut dyn Write) -> fmt::Result {
         writeln!(w, "# state spec mechanism functions hits off_stack missed")?;
         for a in self.attached.iter() {
-            let (functions, missed) = a
-                .probe
-                .as_ref()
-                .map_or((0, 0), |p| (p.functions(), p.missed()));
+            let Some(p) = a.probe.as_ref() else {
+                continue;
+            };
             writeln!(
                 w,
                 "attached {} {} {} {} {} {}",
-                a.spec.to_str().unwrap_or("?"),
-                if a.glob { "fprobe" } else { "kprobe" },
-                functions,
+                a.spec(),
+                a.mechanism(),
+                p.functions(),
                 st.hits_of(a.counters.id),
                 a.counters.off_stack.load(Relaxed),
-                missed
+                a.missed()
             )?;
+        }
+        writeln!(w, "# state name mechanism")?;
+        for a in self.attached.iter().filter(|a| a.probe.is_none()) {
+            writeln!(w, "pending {} {}", a.spec(), a.mechanism())?;
         }
         writeln!(w, "# state name errno")?;
         for s in self.skipped.iter() {
@@ -235,14 +348,169 @@ impl ProbeSet {
         Ok(())
     }
 
-    /// Number of attached specs and functions they cover.
-    pub(crate) fn totals(&self) -> (usize, u64) {
+    /// A module is coming up (its COMING notifier is running): pending
+    /// symbols among its functions are attached there, and globs (pending or
+    /// attached) that match any of its functions are attached again over
+    /// every function that matches now, this module's included.
+    pub(crate) fn module_coming(&mut self, st: &State, m: &Module<'_>) -> Result {
+        if !self.attached.iter().any(|a| a.glob || a.probe.is_none()) {
+            return Ok(());
+        }
+        // Which specs the module has functions for: one walk of its symbols.
+        let mut wanted = KVec::from_elem(false, self.attached.len(), GFP_KERNEL)?;
+        let mut name = KBox::new([0u8; SYM_LEN], GFP_KERNEL)?;
+        let specs = &self.attached;
+        m.for_each_function(&mut name, |f, _| {
+            let candidates = specs
+                .iter()
+                .map(|a| (a.glob || a.probe.is_none()).then(|| (a.spec(), a.glob)));
+            !follow::mark(candidates, f, &mut wanted)
+        });
+        let mut i = 0;
+        while i < self.attached.len() {
+            let Some(a) = self.attached.get_mut(i) else {
+                break;
+            };
+            if !wanted.get(i).copied().unwrap_or(false) {
+                i = i.saturating_add(1);
+                continue;
+            }
+            let was_pending = a.probe.is_none();
+            let r = if a.glob && !was_pending {
+                a.reattach_glob(Some(m))
+            } else if a.glob {
+                a.attach(st, None, Some(m))
+            } else {
+                // In this module: not one of the same name elsewhere.
+                let name = CString::try_from_fmt(fmt!("{}:{}", m.name(), a.spec()))?;
+                a.attach(st, Some(&name), Some(m))
+            };
+            match r {
+                Ok(()) if was_pending => pr_info!(
+                    "{}: attached {} {} ({} functions)\n",
+                    m.name(),
+                    a.mechanism(),
+                    a.spec(),
+                    a.probe.as_ref().map_or(0, Probe::functions)
+                ),
+                Ok(()) => {}
+                Err(e)
+                    if was_pending && follow::on_module(e.to_errno()) == Disposition::Skipped =>
+                {
+                    pr_warn!(
+                        "{}: cannot attach {} ({} {}): skipped\n",
+                        m.name(),
+                        a.spec(),
+                        errno_name(e.to_errno()),
+                        e.to_errno()
+                    );
+                    if let Ok(gone) = self.attached.remove(i) {
+                        self.skip(gone.spec(), e.to_errno());
+                        let _ = wanted.remove(i);
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    if e.to_errno() != ENOENT.to_errno() {
+                        pr_warn!(
+                            "{}: cannot attach {} ({} {})\n",
+                            m.name(),
+                            a.spec(),
+                            errno_name(e.to_errno()),
+                            e.to_errno()
+                        );
+                    }
+                }
+            }
+            i = i.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    /// A module is going away (its exit has run, its code is still in
+    /// place): symbols attached in it are detached and pending again, and
+    /// globs with functions in it are attached again over every function
+    /// that matches now (the going module's are left out), or pending if
+    /// none does.
+    pub(crate) fn module_going(&mut self, st: &State, m: &Module<'_>) {
+        let mut gone = KVec::new();
+        for a in self.attached.iter_mut() {
+            if !a.probe.as_ref().is_some_and(|p| p.in_module(m)) {
+                continue;
+            }
+            if a.glob {
+                match a.reattach_glob(None) {
+                    Ok(()) => continue,
+                    Err(e) if e.to_errno() != ENOENT.to_errno() => {
+                        // The old probe stays; fprobe's own notifier drops
+                        // the module's functions from it after this one.
+                        pr_warn!(
+                            "{}: cannot attach {} again without it ({} {})\n",
+                            m.name(),
+                            a.spec(),
+                            errno_name(e.to_errno()),
+                            e.to_errno()
+                        );
+                        continue;
+                    }
+                    Err(_) => {}
+                }
+            }
+            if let Some(p) = a.take_probe(st) {
+                pr_info!("{}: {} {} is pending\n", m.name(), a.mechanism(), a.spec());
+                // On an allocation failure `p` is dropped: detached alone.
+                let _ = gone.push(p, GFP_KERNEL);
+            }
+        }
+        if detach_all(gone).is_err() {
+            pr_err!("detaching probes in a batch failed\n");
+        }
+    }
+
+    /// Number of attached specs, the functions they cover, and the number
+    /// of pending specs.
+    pub(crate) fn totals(&self) -> (usize, u64, usize) {
         let f = self
             .attached
             .iter()
             .filter_map(|a| a.probe.as_ref())
             .map(|p| p.functions())
             .sum();
-        (self.attached.len(), f)
+        let attached = self.attached.iter().filter(|a| a.probe.is_some()).count();
+        (attached, f, self.attached.len().saturating_sub(attached))
+    }
+}
+
+/// Called by the C shim's module notifiers (process context, no lock held)
+/// as a module comes up (`going` 0) or goes away (`going` 1).
+///
+/// # Safety
+///
+/// `cookie` is the `State` the notifiers were registered with, valid until
+/// they are unregistered (which waits for this call to return); `module` is
+/// the module being reported, valid for the duration of the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn stackwatch_module_event(
+    cookie: *mut c_void,
+    going: c_int,
+    module: *const RawModule,
+) {
+    if cookie.is_null() {
+        return;
+    }
+    // SAFETY: by this function's contract, `cookie` is the registered
+    // `State`, alive and pinned until the notifiers are unregistered, which
+    // cannot complete while this call runs.
+    let st = unsafe { &*cookie.cast_const().cast::<State>() };
+    // SAFETY: by this function's contract, `module` is valid for this call,
+    // which the `Module` does not outlive.
+    let Some(m) = (unsafe { Module::from_raw(module) }) else {
+        return;
+    };
+    let mut set = st.probes.lock();
+    if going != 0 {
+        set.module_going(st, &m);
+    } else if let Err(e) = set.module_coming(st, &m) {
+        pr_warn!("{}: not attached to it ({:?})\n", m.name(), e);
     }
 }

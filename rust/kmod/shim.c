@@ -83,16 +83,69 @@ int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out)
 	return 0;
 }
 
-int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out)
+static struct sw_probe *sw_fprobe_alloc(void *cookie)
 {
 	struct sw_probe *p = kzalloc(sizeof(*p), GFP_KERNEL);
+
+	if (p) {
+		p->is_fprobe = true;
+		p->cookie = cookie;
+		p->fp.entry_handler = sw_fprobe_entry;
+		/* Soft-disabled until sw_probe_enable(): see sw_fprobe_attach(). */
+		p->fp.flags = FPROBE_FL_DISABLED;
+	}
+	return p;
+}
+
+#ifdef CONFIG_MODULES
+/*
+ * *pp covers functions in the init text of mod, a module whose COMING
+ * notifier is running (register_fprobe() matches them; that text is freed
+ * once the module is live, and fprobe would keep them): replace *pp by an
+ * fprobe on the same functions less those. *pp is NULL after an error.
+ */
+static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod)
+{
+	struct sw_probe *p = *pp, *q;
+	struct fprobe_hlist *h = p->fp.hlist_array;
+	unsigned long *addrs;
+	int i, n = 0, ret;
+
+	for (i = 0; i < h->size; i++)
+		if (within_module_init(h->array[i].addr, mod))
+			break;
+	if (i == h->size)
+		return 0;
+	addrs = kcalloc(h->size, sizeof(*addrs), GFP_KERNEL);
+	q = sw_fprobe_alloc(p->cookie);
+	ret = -ENOMEM;
+	if (addrs && q) {
+		for (i = 0; i < h->size; i++)
+			if (!within_module_init(h->array[i].addr, mod))
+				addrs[n++] = h->array[i].addr;
+		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
+	}
+	/* After q is registered, so that the functions both cover stay patched. */
+	unregister_fprobe(&p->fp);
+	kfree(p);
+	kfree(addrs);
+	if (ret) {
+		kfree(q);
+		q = NULL;
+	}
+	*pp = q;
+	return ret;
+}
+#endif
+
+int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming,
+		     struct sw_probe **out)
+{
+	struct sw_probe *p = sw_fprobe_alloc(cookie);
 	int ret;
 
 	if (!p)
 		return -ENOMEM;
-	p->is_fprobe = true;
-	p->cookie = cookie;
-	p->fp.entry_handler = sw_fprobe_entry;
 	ret = register_fprobe(&p->fp, glob, NULL);
 	if (!ret && (!p->fp.hlist_array || !p->fp.hlist_array->size)) {
 		unregister_fprobe(&p->fp);
@@ -102,9 +155,23 @@ int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out)
 		kfree(p);
 		return ret;
 	}
+#ifdef CONFIG_MODULES
+	if (coming) {
+		ret = sw_fprobe_without_init(&p, coming);
+		if (ret)
+			return ret;
+	}
+#endif
 	p->functions = p->fp.hlist_array->size;
 	*out = p;
 	return 0;
+}
+
+void sw_probe_enable(struct sw_probe *p, int on)
+{
+	/* Read by fprobe's handler loop without a lock: one store. */
+	if (p->is_fprobe)
+		WRITE_ONCE(p->fp.flags, on ? 0 : FPROBE_FL_DISABLED);
 }
 
 void sw_probes_detach(struct sw_probe **probes, unsigned int n)
@@ -144,6 +211,142 @@ unsigned long sw_probe_functions(const struct sw_probe *p)
 {
 	return p->functions;
 }
+
+#ifdef CONFIG_MODULES
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
+{
+	const struct fprobe_hlist *h;
+	int i;
+
+	if (!p->is_fprobe)
+		return within_module((unsigned long)p->kp.addr, mod);
+	h = p->fp.hlist_array;
+	for (i = 0; h && i < h->size; i++)
+		if (within_module(h->array[i].addr, mod))
+			return 1;
+	return 0;
+}
+
+/*
+ * Module notifiers: one for modules coming up, run after kprobes' own
+ * (priority 0) has added the module's kprobe blacklist; one for modules
+ * going away, run before kprobes' and fprobe's own (priority 0) mark our
+ * probes gone, so that they come off as from any live function, while the
+ * module's text and ftrace records are intact.
+ */
+struct sw_modwatch {
+	struct notifier_block coming;
+	struct notifier_block going;
+	void *cookie;
+};
+
+static int sw_module_coming(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct sw_modwatch *w = container_of(nb, struct sw_modwatch, coming);
+
+	if (state == MODULE_STATE_COMING)
+		stackwatch_module_event(w->cookie, 0, data);
+	return NOTIFY_DONE;
+}
+
+static int sw_module_going(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct sw_modwatch *w = container_of(nb, struct sw_modwatch, going);
+
+	if (state == MODULE_STATE_GOING)
+		stackwatch_module_event(w->cookie, 1, data);
+	return NOTIFY_DONE;
+}
+
+int sw_modwatch_register(void *cookie, struct sw_modwatch **out)
+{
+	struct sw_modwatch *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	int ret;
+
+	if (!w)
+		return -ENOMEM;
+	w->cookie = cookie;
+	w->coming.notifier_call = sw_module_coming;
+	w->coming.priority = -1;
+	w->going.notifier_call = sw_module_going;
+	w->going.priority = 1;
+	/* Going first: a module seen coming is always seen going. */
+	ret = register_module_notifier(&w->going);
+	if (!ret) {
+		ret = register_module_notifier(&w->coming);
+		if (ret)
+			unregister_module_notifier(&w->going);
+	}
+	if (ret) {
+		kfree(w);
+		return ret;
+	}
+	*out = w;
+	return 0;
+}
+
+void sw_modwatch_unregister(struct sw_modwatch *w)
+{
+	/* Each waits for a running callback of its chain. */
+	unregister_module_notifier(&w->coming);
+	unregister_module_notifier(&w->going);
+	kfree(w);
+}
+
+const char *sw_module_name(const struct module *mod)
+{
+	return mod->name;
+}
+
+int sw_module_function(const struct module *mod, unsigned int i, char *buf,
+		       unsigned long len, unsigned long *addr)
+{
+#ifdef CONFIG_KALLSYMS
+	const struct mod_kallsyms *ks;
+	const Elf_Sym *sym;
+
+	guard(rcu)();
+	ks = rcu_dereference(mod->kallsyms);
+	if (!ks || i >= ks->num_symtab)
+		return -ENOENT;
+	sym = &ks->symtab[i];
+	if (sym->st_shndx == SHN_UNDEF ||
+	    !within_module_mem_type(sym->st_value, mod, MOD_TEXT))
+		return 0;
+	if (strscpy(buf, ks->strtab + sym->st_name, len) < 0)
+		return 0;
+	*addr = sym->st_value;
+	return 1;
+#else
+	return -ENOENT;
+#endif
+}
+#else /* !CONFIG_MODULES */
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
+{
+	return 0;
+}
+
+int sw_modwatch_register(void *cookie, struct sw_modwatch **out)
+{
+	return -EOPNOTSUPP;
+}
+
+void sw_modwatch_unregister(struct sw_modwatch *w)
+{
+}
+
+const char *sw_module_name(const struct module *mod)
+{
+	return "";
+}
+
+int sw_module_function(const struct module *mod, unsigned int i, char *buf,
+		       unsigned long len, unsigned long *addr)
+{
+	return -ENOENT;
+}
+#endif /* CONFIG_MODULES */
 
 unsigned long sw_probe_bytes(void)
 {

@@ -11,6 +11,10 @@
 
 /** An attached kprobe or fprobe; owned by the Rust side, opaque to it. */
 struct sw_probe;
+/** A registered pair of module notifiers; owned by the Rust side. */
+struct sw_modwatch;
+/** The kernel's module, opaque here; only passed back to the shim. */
+struct module;
 
 /*
  * Implemented in Rust: called from probe context (possibly NMI-like) with the
@@ -25,9 +29,27 @@ void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp);
  */
 int stackwatch_early_init(void);
 
-/* Attach a kprobe on one symbol / an fprobe on a glob; 0 or -errno. */
+/*
+ * Implemented in Rust, called from the module notifiers (process context)
+ * with the cookie of sw_modwatch_register(): mod is coming up (going 0: its
+ * code is in place, its init has not run) or going away (going 1: its exit
+ * has run, its code is still in place). mod is valid for the call only.
+ */
+void stackwatch_module_event(void *cookie, int going, const struct module *mod);
+
+/*
+ * Attach a kprobe on one symbol ("name" or "module:name") / an fprobe on a
+ * glob; 0 or -errno. An fprobe starts soft-disabled (see sw_probe_enable);
+ * with coming (a module whose COMING notifier is running), it leaves out
+ * that module's init text.
+ */
 int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out);
-int sw_fprobe_attach(const char *glob, void *cookie, struct sw_probe **out);
+int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming,
+		     struct sw_probe **out);
+/* Soft-enable (on 1) or soft-disable an fprobe; no effect on a kprobe. */
+void sw_probe_enable(struct sw_probe *p, int on);
+/* 1 if the probe sits on a function of mod, else 0. */
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod);
 /* Detach and free n probes with one RCU grace period for all kprobes. */
 void sw_probes_detach(struct sw_probe **probes, unsigned int n);
 /* Times the probe could not run (recursion, busy). */
@@ -36,6 +58,22 @@ unsigned long sw_probe_missed(const struct sw_probe *p);
 unsigned long sw_probe_addr(const struct sw_probe *p);
 /* Functions an fprobe attached to (1 for a kprobe). */
 unsigned long sw_probe_functions(const struct sw_probe *p);
+
+/*
+ * Module notifiers calling stackwatch_module_event(cookie, ...) until
+ * unregistered; 0 or -errno. Unregistering waits for a running call.
+ */
+int sw_modwatch_register(void *cookie, struct sw_modwatch **out);
+void sw_modwatch_unregister(struct sw_modwatch *w);
+/* The module's name. */
+const char *sw_module_name(const struct module *mod);
+/*
+ * Symbol i of mod: 1 with its name in buf (NUL-terminated, at most len
+ * bytes) and its address in *addr if it is in the module's (non-init) text,
+ * 0 if it is something else, -ENOENT past the last one.
+ */
+int sw_module_function(const struct module *mod, unsigned int i, char *buf,
+		       unsigned long len, unsigned long *addr);
 
 /* Bytes of one attachment (struct sw_probe), for the footprint report. */
 unsigned long sw_probe_bytes(void);

@@ -5,8 +5,9 @@
 
 use core::ffi::c_void;
 use core::fmt;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
-use kernel::ffi::c_char;
+use kernel::ffi::{c_char, c_ulong};
 use kernel::prelude::*;
 
 use crate::swcore::report::Symbolize;
@@ -24,6 +25,8 @@ mod generated {
     include!("shim_generated.rs");
 }
 use generated as ffi;
+/// The kernel's `struct module`, opaque: only passed back to the shim.
+pub(crate) use generated::module as RawModule;
 /// `printk_deferred` (variadic: its callers argue their own format/argument
 /// agreement, see `warn.rs`).
 pub(crate) use generated::sw_printk_deferred as printk_deferred;
@@ -40,18 +43,28 @@ unsafe impl Send for Probe {}
 unsafe impl Sync for Probe {}
 
 impl Probe {
-    /// Attaches a kprobe to `symbol` (glob: false) or an fprobe to every
-    /// function matching `glob`; `cookie` is passed to `stackwatch_hit`.
-    pub(crate) fn attach(spec: &CStr, glob: bool, cookie: *const c_void) -> Result<Probe> {
+    /// Attaches a kprobe to `symbol` (glob: false; `name` or `module:name`)
+    /// or an fprobe to every function matching `glob`; `cookie` is passed to
+    /// `stackwatch_hit`. An fprobe starts soft-disabled (see [`Probe::enable`])
+    /// and, with `coming` (a module whose COMING notifier is running), leaves
+    /// out that module's init text.
+    pub(crate) fn attach(
+        spec: &CStr,
+        glob: bool,
+        cookie: *const c_void,
+        coming: Option<&Module<'_>>,
+    ) -> Result<Probe> {
         let mut out: *mut ffi::sw_probe = core::ptr::null_mut();
+        let coming = coming.map_or(core::ptr::null(), |m| m.ptr.as_ptr().cast_const());
         // SAFETY: `spec` is a valid NUL-terminated string for the call (the C
         // side copies it for kprobes, and fprobe only reads the filter while
         // registering); `out` is a valid place for the result; `cookie` is
         // only passed back to `stackwatch_hit`, which the caller guarantees
-        // stays valid until the probe is detached.
+        // stays valid until the probe is detached; `coming` is null or a
+        // module that stays valid for this call (`Module`'s lifetime).
         let ret = unsafe {
             if glob {
-                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie.cast_mut(), &mut out)
+                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie.cast_mut(), coming, &mut out)
             } else {
                 ffi::sw_kprobe_attach(spec.as_char_ptr(), cookie.cast_mut(), &mut out)
             }
@@ -60,6 +73,22 @@ impl Probe {
             return Err(Error::from_errno(ret));
         }
         NonNull::new(out).map(Probe).ok_or(EINVAL)
+    }
+
+    /// Soft-enables (or disables) an fprobe: its handler runs (or not) for
+    /// hits from now on, without text patching. No effect on a kprobe.
+    pub(crate) fn enable(&self, on: bool) {
+        // SAFETY: `self.0` is an attached probe owned by this handle; the C
+        // side stores the flag with one WRITE_ONCE, which fprobe's handler
+        // loop reads without a lock.
+        unsafe { ffi::sw_probe_enable(self.0.as_ptr(), i32::from(on)) }
+    }
+
+    /// True if the probe sits on a function of module `m`.
+    pub(crate) fn in_module(&self, m: &Module<'_>) -> bool {
+        // SAFETY: `self.0` is an attached probe owned by this handle; `m` is
+        // valid for this call (`Module`'s lifetime).
+        unsafe { ffi::sw_probe_in_module(self.0.as_ptr(), m.ptr.as_ptr()) != 0 }
     }
 
     /// Times the probe was skipped by the kernel (recursion, busy).
@@ -103,6 +132,123 @@ pub(crate) fn detach_all(probes: KVec<Probe>) -> Result {
     // above without running its destructor, so each is detached exactly once.
     unsafe { ffi::sw_probes_detach(raw.as_mut_ptr(), n) };
     Ok(())
+}
+
+/// A module that a module notifier is telling about: valid while the
+/// notifier runs, which the lifetime `'a` stands for.
+pub(crate) struct Module<'a> {
+    ptr: NonNull<RawModule>,
+    _notifier: PhantomData<&'a RawModule>,
+}
+
+impl<'a> Module<'a> {
+    /// Wraps the module a notifier was called with.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is null or points to a module that stays valid for `'a`: the
+    /// module notifier call it was passed to (the module cannot be freed
+    /// while its notifiers run).
+    pub(crate) unsafe fn from_raw(ptr: *const RawModule) -> Option<Module<'a>> {
+        NonNull::new(ptr.cast_mut()).map(|ptr| Module {
+            ptr,
+            _notifier: PhantomData,
+        })
+    }
+
+    /// The module's name ("?" if it is not UTF-8).
+    pub(crate) fn name(&self) -> &str {
+        // SAFETY: the module is valid for `'a` (see `from_raw`), and its name
+        // is a NUL-terminated array inside it, unchanged while it lives.
+        let name = unsafe { CStr::from_char_ptr(ffi::sw_module_name(self.ptr.as_ptr())) };
+        name.to_str().unwrap_or("?")
+    }
+
+    /// Calls `f` with the name and address of each function in the module's
+    /// (non-init) text, in symbol-table order, until `f` returns false.
+    /// `buf` holds one name at a time.
+    pub(crate) fn for_each_function(
+        &self,
+        buf: &mut [u8; SYM_LEN],
+        mut f: impl FnMut(&str, usize) -> bool,
+    ) {
+        let mut i: u32 = 0;
+        loop {
+            let mut addr: c_ulong = 0;
+            // SAFETY: the module is valid for `'a`; `buf` is valid for writes
+            // of `buf.len()` bytes, which the C side does not exceed (NUL
+            // included); `addr` is a valid place for the address.
+            let r = unsafe {
+                ffi::sw_module_function(
+                    self.ptr.as_ptr(),
+                    i,
+                    buf.as_mut_ptr().cast::<c_char>(),
+                    buf.len() as c_ulong,
+                    &mut addr,
+                )
+            };
+            if r < 0 {
+                return;
+            }
+            if r > 0 {
+                let len = buf.iter().position(|b| *b == 0).unwrap_or(0);
+                let name = core::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or("");
+                if !name.is_empty() && !f(name, addr as usize) {
+                    return;
+                }
+            }
+            i = match i.checked_add(1) {
+                Some(n) => n,
+                None => return,
+            };
+        }
+    }
+}
+
+/// Module notifiers that report modules coming up and going away to
+/// `stackwatch_module_event`; unregistered (waiting for a running report)
+/// when dropped.
+pub(crate) struct ModuleWatch(NonNull<ffi::sw_modwatch>);
+
+// SAFETY: the notifiers are only touched through this handle (registered in
+// `register`, unregistered in `drop`) and by the kernel's notifier chain,
+// which does its own locking; the handle may move between threads.
+unsafe impl Send for ModuleWatch {}
+// SAFETY: `&ModuleWatch` allows nothing.
+unsafe impl Sync for ModuleWatch {}
+
+impl ModuleWatch {
+    /// Registers the notifiers; each report passes `cookie` back.
+    ///
+    /// # Safety
+    ///
+    /// Whatever `cookie` points to must stay valid, and usable from any
+    /// thread, until the returned watch is dropped (or for ever if it is
+    /// leaked).
+    pub(crate) unsafe fn register(cookie: *const c_void) -> Result<ModuleWatch> {
+        let mut out: *mut ffi::sw_modwatch = core::ptr::null_mut();
+        // SAFETY: `out` is a valid place for the result; the caller
+        // guarantees `cookie` outlives the registration, and the C side only
+        // passes it back to `stackwatch_module_event`.
+        let ret = unsafe { ffi::sw_modwatch_register(cookie.cast_mut(), &mut out) };
+        if ret != 0 {
+            return Err(Error::from_errno(ret));
+        }
+        NonNull::new(out).map(ModuleWatch).ok_or(EINVAL)
+    }
+
+    /// Keeps the notifiers for the kernel's life (built into the image).
+    pub(crate) fn leak(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for ModuleWatch {
+    fn drop(&mut self) {
+        // SAFETY: the notifiers were registered by `register` and are
+        // unregistered (and freed) only here, once.
+        unsafe { ffi::sw_modwatch_unregister(self.0.as_ptr()) };
+    }
 }
 
 /// Bytes of one attachment's C side (`struct sw_probe`).

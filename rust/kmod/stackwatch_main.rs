@@ -21,6 +21,7 @@ mod state;
 mod swcore;
 mod warn;
 
+use shim::ModuleWatch;
 use state::State;
 use swcore::command::{parse_budgets, split_list};
 
@@ -112,35 +113,56 @@ impl Config {
     }
 }
 
-/// Publishes `st` to the handler and attaches the probes of `cfg` (the
-/// default set when none are named).
-fn start(st: &State, cfg: &Config) {
+/// Publishes `st` to the handler, starts following modules, and attaches
+/// the probes of `cfg` (the default set when none are named). Returns the
+/// module notifiers (None if they could not be registered), which must be
+/// dropped before `st` goes away.
+fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
     st.budgets.set(&cfg.budgets);
     handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
+
+    // Before attaching, and without the probes lock (the notifiers take it,
+    // and registering waits for a running one): a module that comes up
+    // meanwhile is then seen by the attach below or by the notifier, which
+    // waits for the lock; one that goes away is seen going by the notifier,
+    // or refused by the attach (kprobes and fprobe take no module going).
+    // SAFETY: `st` stays valid until the watch is dropped: `StackWatch`'s
+    // `Drop` drops it first, and the built-in state is never freed.
+    let watch = match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
+        Ok(w) => Some(w),
+        Err(e) => {
+            pr_warn!(
+                "not following modules ({:?}): pending probes stay pending\n",
+                e
+            );
+            None
+        }
+    };
 
     let mut set = st.probes.lock();
     let mut any = false;
     for name in split_list(cfg.probes) {
         any = true;
         if name == "default" {
-            swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
+            swcore::defaults::all().for_each(|n| set.add_or_pend(st, n));
         } else {
-            set.add_or_skip(st, name);
+            set.add_or_pend(st, name);
         }
     }
     if !any {
-        swcore::defaults::all().for_each(|n| set.add_or_skip(st, n));
+        swcore::defaults::all().for_each(|n| set.add_or_pend(st, n));
     }
-    let (specs, funcs) = set.totals();
+    let (specs, funcs, pending) = set.totals();
     // Per function: the hot slot, its chain, and its table key.
     let hot = core::mem::size_of::<state::Slot>();
     let slot_bytes =
         hot + core::mem::size_of::<swcore::trace::TraceSlot>() + core::mem::size_of::<usize>();
     pr_info!(
-        "watching {} functions ({} probes, {} bytes each), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
+        "watching {} functions ({} probes, {} bytes each; {} pending), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
         funcs,
         specs,
         shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
+        pending,
         st.thread_size,
         cfg.threshold,
         cfg.nslots,
@@ -149,11 +171,14 @@ fn start(st: &State, cfg: &Config) {
             / 1024,
         hot
     );
+    watch
 }
 
-/// The loadable module: the state lives in the debugfs scope and goes with it.
+/// The loadable module: the state lives in the debugfs scope and goes with
+/// it; the module notifiers refer to it and go first.
 #[cfg(MODULE)]
 struct StackWatch {
+    watch: Option<ModuleWatch>,
     scope: Pin<KBox<Scope<State>>>,
 }
 
@@ -165,8 +190,8 @@ impl kernel::Module for StackWatch {
             Scope::dir(cfg.state()?, c"stackwatch", files::populate),
             GFP_KERNEL,
         )?;
-        start(&scope, &cfg);
-        Ok(StackWatch { scope })
+        let watch = start(&scope, &cfg);
+        Ok(StackWatch { watch, scope })
     }
 }
 
@@ -191,7 +216,9 @@ impl kernel::Module for StackWatch {
             None => {
                 let cfg = Config::from_params()?;
                 let st = boot::leak(cfg.state()?)?;
-                start(st, &cfg);
+                if let Some(w) = start(st, &cfg) {
+                    w.leak();
+                }
                 st
             }
         };
@@ -205,6 +232,11 @@ impl kernel::Module for StackWatch {
 
 impl Drop for StackWatch {
     fn drop(&mut self) {
+        // Stop following modules first, without the probes lock (a running
+        // notifier takes it, and unregistering waits for it): afterwards no
+        // notifier changes the set or uses the state.
+        #[cfg(MODULE)]
+        drop(self.watch.take());
         // Detach every probe (waiting for running handlers) before the state
         // the handlers use goes away with the scope.
         if self.scope.probes.lock().clear(&self.scope).is_err() {

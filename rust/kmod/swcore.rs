@@ -9,6 +9,10 @@ pub(crate) mod budgets;
 pub(crate) mod command;
 #[path = "../core/src/defaults.rs"]
 pub(crate) mod defaults;
+#[path = "../core/src/follow.rs"]
+pub(crate) mod follow;
+#[path = "../core/src/glob.rs"]
+pub(crate) mod glob;
 #[path = "../core/src/hist.rs"]
 pub(crate) mod hist;
 #[path = "../core/src/ratelimit.rs"]
