@@ -169,8 +169,8 @@ impl ProbeSet {
 
     /// A new pending entry for `spec`, with counters of its own.
     fn entry(&mut self, spec: &str) -> Result<Attachment> {
+        let glob = is_glob(spec);
         let spec = CString::try_from_fmt(fmt!("{}", spec))?;
-        let glob = is_glob(spec.to_str().map_err(|_| EINVAL)?);
         let counters = KBox::new(
             ProbeCounters {
                 id: self.next_id,
@@ -205,27 +205,19 @@ impl ProbeSet {
         }
         let mut a = self.entry(spec)?;
         self.attached.reserve(1, GFP_KERNEL)?;
-        let r = a.attach(st, None, None);
-        if let Err(e) = r {
-            if !(pend && follow::at_load(e.to_errno()) == Disposition::Pending) {
-                return Err(e);
+        // The pushes are within the capacity reserved above: they cannot
+        // fail, but if one did the probe would be detached as `a` drops.
+        match a.attach(st, None, None) {
+            Ok(()) => {
+                self.attached.push(a, GFP_KERNEL)?;
+                Ok(())
             }
+            Err(e) if pend && follow::at_load(e.to_errno()) == Disposition::Pending => {
+                self.attached.push(a, GFP_KERNEL)?;
+                Err(e)
+            }
+            Err(e) => Err(e),
         }
-        // Within the capacity reserved above: cannot fail, but if it did the
-        // probe would be detached as `a` drops.
-        self.attached.push(a, GFP_KERNEL)?;
-        r
-    }
-
-    /// Detaches `spec`; ENOENT if it is not attached.
-    pub(crate) fn remove(&mut self, st: &State, spec: &str) -> Result {
-        let i = self.position(spec).ok_or(ENOENT)?;
-        let a = self.attached.remove(i).map_err(|_| EINVAL)?;
-        if a.kaddr != 0 {
-            st.mark_kprobe(a.kaddr, false);
-        }
-        drop(a);
-        Ok(())
     }
 
     /// Attaches `spec` at load time (never fatal): if its functions are not

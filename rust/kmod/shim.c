@@ -9,6 +9,8 @@
 #include <linux/fprobe.h>
 #include <linux/ftrace.h>
 #include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/rcupdate.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
@@ -99,10 +101,11 @@ static struct sw_probe *sw_fprobe_alloc(void *cookie)
 
 #ifdef CONFIG_MODULES
 /*
- * *pp covers functions in the init text of mod, a module whose COMING
+ * If *pp covers functions in the init text of mod, a module whose COMING
  * notifier is running (register_fprobe() matches them; that text is freed
- * once the module is live, and fprobe would keep them): replace *pp by an
- * fprobe on the same functions less those. *pp is NULL after an error.
+ * once the module is live, and fprobe would keep their addresses), replaces
+ * *pp by an fprobe on the same functions less those. *pp is NULL after an
+ * error.
  */
 static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod)
 {

@@ -1,0 +1,135 @@
+# Probes follow modules: on a kernel where XFS, device-mapper and nfsd are
+# modules loaded after stackwatch, their default-set names and a glob over
+# XFS functions wait as pending, attach when the modules come up, count XFS
+# work, go back to pending when xfs is removed (no kernel warning: the runner
+# fails the run on any), attach again when it returns, and stackwatch can be
+# unloaded while xfs is loaded, busy, and while modules come and go.
+# Run with --no-preload (the storage modules must not be loaded) and a blank
+# virtio disk (--disks 1) or a loop device.
+. "$(dirname "$0")/lib.sh"
+export DM_DISABLE_UDEV=1
+GLOB='xfs_buf_*'
+MNT=/mnt/swxfs
+
+loaded() { grep -q "^$1 " /proc/modules; }
+# state NAME: the probes row state (attached/pending/skipped) of NAME, or none.
+state() { awk -v n="$1" '!/^#/ && $2 == n { print $1; f = 1; exit } END { if (!f) print "none" }' $SWD/probes; }
+# pcol NAME COLUMN: a column of NAME's probes row.
+pcol() { awk -v n="$1" -v c="$2" '!/^#/ && $2 == n { print $c; exit }' $SWD/probes; }
+# expect_state LABEL STATE NAME...: every NAME is in STATE.
+expect_state() {
+  local label=$1 want=$2 n bad=; shift 2
+  for n in "$@"; do [ "$(state "$n")" = "$want" ] || bad="$bad $n=$(state "$n")"; done
+  if [ -z "$bad" ]; then ok "$label: $* $want"; else not_ok "$label" "not $want:$bad"; fi
+}
+XFS_NAMES="xfs_buf_lock xfs_trans_commit xfs_log_force xfs_vm_writepages"
+DM_NAMES="dm_submit_bio"
+NFSD_NAMES="nfsd_dispatch nfsd4_proc_compound nfsd_vfs_write"
+
+echo "kernel: $(uname -r)"
+# A scratch block device: the blank virtio disk, or a loop device on tmpfs.
+if [ -b /dev/vda ]; then DEV=/dev/vda; else
+  mkdir -p /run/swloop && mount -t tmpfs -o size=600M tmpfs /run/swloop &&
+    truncate -s 512M /run/swloop/disk.img && DEV=$(losetup -f --show /run/swloop/disk.img); fi
+echo "scratch device: ${DEV:-none}"
+
+# 1. None of the storage modules is loaded.
+for m in nfsd xfs dm_mod; do loaded "$m" && modprobe -r "$m" 2>/dev/null; done
+for m in xfs dm_mod nfsd; do check "$m is not loaded before stackwatch" sh -c "! grep -q '^$m ' /proc/modules"; done
+
+# 2. stackwatch first: their names wait as pending, the rest attaches.
+check "insmod stackwatch probes=default,$GLOB" sw_load "probes=default,$GLOB"
+cp $SWD/probes "$SW_OUT/probes-1-loaded" 2>/dev/null
+dmesg | grep 'stackwatch: watching' | tail -n1
+grep -v '^attached' $SWD/probes
+check "probes has the '# state name mechanism' header" grep -qx '# state name mechanism' $SWD/probes
+expect_state "XFS names wait" pending $XFS_NAMES
+expect_state "dm names wait" pending $DM_NAMES
+expect_state "nfsd names wait" pending $NFSD_NAMES
+expect_state "the XFS glob waits" pending "$GLOB"
+expect_eq "a pending name is a kprobe" "$(pcol xfs_buf_lock 3)" kprobe
+expect_eq "a pending glob is an fprobe" "$(pcol "$GLOB" 3)" fprobe
+expect_state "block-layer names in vmlinux are attached" attached submit_bio submit_bio_noacct
+expect_eq "no default name skipped as ENOENT" "$(grep -c '^skipped .* ENOENT' $SWD/probes)" 0
+expect_eq "a run-time +name of an unknown symbol still fails" "$(sw_write $SWD/probes '+no_such_function_xyz')" ENOENT
+expect_eq "+name of a pending name is EEXIST" "$(sw_write $SWD/probes '+xfs_buf_lock')" EEXIST
+
+# 3. The modules come up: their names attach.
+check "modprobe xfs" modprobe xfs
+check "modprobe dm_mod" modprobe dm_mod
+check "modprobe nfsd" modprobe nfsd
+cp $SWD/probes "$SW_OUT/probes-2-modules" 2>/dev/null
+grep -E "^attached (xfs|dm_|nfsd)" $SWD/probes
+expect_state "XFS names attached once xfs is up" attached $XFS_NAMES
+expect_state "dm names attached once dm_mod is up" attached $DM_NAMES
+expect_state "nfsd names attached once nfsd is up" attached $NFSD_NAMES
+expect_state "the XFS glob attached once xfs is up" attached "$GLOB"
+glob_funcs=$(pcol "$GLOB" 4)
+expect_cmp "the XFS glob covers XFS functions" "${glob_funcs:-0}" -gt 5
+expect_eq "xfs_buf_lock is one function" "$(pcol xfs_buf_lock 4)" 1
+dmesg | grep 'stackwatch: xfs: attached' | head -n3
+
+# 4. XFS at work (on dm-linear when dm works, so dm_submit_bio runs too).
+sectors=$(blockdev --getsz "$DEV" 2>/dev/null)
+if dmsetup create swlin --table "0 $sectors linear $DEV 0" >/dev/null 2>&1 && [ -b /dev/mapper/swlin ]; then
+  XDEV=/dev/mapper/swlin; else XDEV=$DEV; fi
+echo "XFS on $XDEV"
+mkdir -p $MNT
+check "mkfs.xfs" mkfs.xfs -q -f "$XDEV"
+check "mount XFS" mount -t xfs "$XDEV" $MNT
+dd if=/dev/zero of=$MNT/f bs=64k count=256 conv=fsync status=none
+for i in $(seq 1 50); do echo "$i" > $MNT/s$i; done; sync
+xfs_hits=$(sw_sum_hits '^xfs_'); glob_hits=$(pcol "$GLOB" 5); lock_hits=$(pcol xfs_buf_lock 5)
+expect_cmp "XFS functions were hit (summary)" "$xfs_hits" -gt 0
+expect_cmp "the XFS glob counted hits" "${glob_hits:-0}" -gt 0
+expect_cmp "xfs_buf_lock counted hits" "${lock_hits:-0}" -gt 0
+[ "$XDEV" != "$DEV" ] && expect_cmp "dm_submit_bio was hit" "$(pcol dm_submit_bio 5)" -gt 0
+grep -E '^xfs_|^dm_' $SWD/summary | head -n 5
+cp $SWD/summary $SWD/probes "$SW_OUT/" 2>/dev/null
+check "umount XFS" umount $MNT
+
+# 5. xfs goes away: its names are pending again, the others stay attached.
+check "rmmod xfs with stackwatch attached to it (by name and glob)" rmmod xfs
+check "xfs is gone" sh -c "! grep -q '^xfs ' /proc/modules"
+cp $SWD/probes "$SW_OUT/probes-3-xfs-removed" 2>/dev/null
+expect_state "XFS names pending again" pending $XFS_NAMES
+expect_state "the XFS glob pending again" pending "$GLOB"
+expect_state "dm and nfsd names still attached" attached $DM_NAMES $NFSD_NAMES
+check "summary still reads (rows of the gone module)" sh -c "cat $SWD/summary $SWD/traces $SWD/histogram >/dev/null"
+dmesg | grep 'stackwatch: xfs: .* is pending' | head -n3
+
+# 6. xfs comes back: they attach again and count again.
+check "modprobe xfs again" modprobe xfs
+expect_state "XFS names attached again" attached $XFS_NAMES
+expect_state "the XFS glob attached again" attached "$GLOB"
+expect_eq "the XFS glob covers as many functions as before" "$(pcol "$GLOB" 4)" "$glob_funcs"
+check "mount XFS again" mount -t xfs "$XDEV" $MNT
+dd if=/dev/zero of=$MNT/g bs=64k count=64 conv=fsync status=none
+expect_cmp "xfs_buf_lock counts again after the reload" "$(pcol xfs_buf_lock 5)" -gt "${lock_hits:-0}"
+expect_cmp "the XFS glob counts again after the reload" "$(pcol "$GLOB" 5)" -gt "${glob_hits:-0}"
+cp $SWD/probes "$SW_OUT/probes-4-xfs-back" 2>/dev/null
+
+# 7. stackwatch goes while xfs is loaded and busy.
+( for i in $(seq 1 200); do dd if=/dev/zero of=$MNT/bg bs=64k count=16 conv=fsync status=none 2>/dev/null || break; done ) &
+bg=$!
+sleep 2
+check "rmmod stackwatch while xfs is loaded and writing" sw_unload
+wait $bg
+check "umount XFS" umount $MNT
+check "modprobe -r xfs after stackwatch is gone" modprobe -r xfs
+check "xfs is gone" sh -c "! grep -q '^xfs ' /proc/modules"
+
+# 8. stackwatch unloaded and reloaded while xfs comes and goes.
+( for i in $(seq 1 4); do modprobe xfs; sleep 1; modprobe -r xfs; done ) &
+bg=$!
+for i in 1 2; do
+  check "insmod stackwatch while xfs comes and goes ($i)" sw_load "probes=default,$GLOB"
+  sleep 2
+  check "rmmod stackwatch while xfs comes and goes ($i)" sw_unload
+done
+wait $bg
+check "stackwatch is gone" sh -c "! grep -q '^stackwatch ' /proc/modules"
+loaded xfs && modprobe -r xfs
+[ "$XDEV" != "$DEV" ] && dmsetup remove swlin
+check "modprobe -r nfsd dm_mod" modprobe -r nfsd dm_mod
+finish
