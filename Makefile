@@ -1,28 +1,38 @@
-# stackwatch: build the module against a cached test kernel, and the entry
+# stackwatch: build the module against a kernel (default: Debian's stock
+# kernel, whose Rust metadata scripts/stock-kernel.sh regenerates; or one of
+# our cached test kernels, KERNEL=riscv64-8k ...; or any KDIR), and the entry
 # points for everything else. `make help` lists the targets.
-KERNEL ?= x86_64-16k
+KERNEL ?= debian
 LLVM ?= -19
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 HOME ?= $(shell getent passwd $$(id -u) | cut -d: -f6)
 export HOME
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-ARCH_OF = $(if $(filter riscv64-%,$(1)),riscv,x86_64)
-KDIR ?= $(shell qemu/build-kernel.sh --print-dir $(KERNEL) 2>/dev/null)
+KDIR ?= $(shell bash -c '. scripts/lib.sh && kernel_kdir $(KERNEL)' 2>/dev/null)
+# A stock kernel's KDIR (scripts/stock-kernel.sh) names the root whose
+# toolchain built it and the compiler arguments its .config asks for; the
+# build runs there. Our own kernels are built with clang (LLVM=-19).
+TOOLROOT = $(shell cat $(KDIR)/.stackwatch-toolroot 2>/dev/null)
+KMAKE = $(if $(TOOLROOT),scripts/toolroot.sh --run $(TOOLROOT) make -C $(KDIR) $(shell cat $(KDIR)/.stackwatch-make),\
+	$(MAKE) -C $(KDIR) ARCH=$(shell bash -c '. scripts/lib.sh && kernel_arch $(KERNEL)') LLVM=$(LLVM))
 
-.PHONY: all module kernel setup test test-riscv demo torture bench clean help host-test
+.PHONY: all module kernel stock-kernel setup test test-riscv demo torture bench clean help host-test
 
 all: module
 
 module:
-	@test -f "$(KDIR)/.stackwatch-built" || test -f "$(KDIR)/Module.symvers" || \
-	  { echo "stackwatch: no built kernel at KDIR='$(KDIR)': run 'make kernel' (or set KDIR)" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(call ARCH_OF,$(KERNEL)) LLVM=$(LLVM) modules
+	@test -f "$(KDIR)/.stackwatch-built" || test -f "$(KDIR)/.stackwatch-toolroot" || test -f "$(KDIR)/Module.symvers" || \
+	  { echo "stackwatch: no kernel to build against at KDIR='$(KDIR)': run 'make kernel' (or set KDIR)" >&2; exit 1; }
+	$(KMAKE) M=$(CURDIR) modules
 
 setup:
 	scripts/setup.sh
 
 kernel: setup
-	qemu/build-kernel.sh $(KERNEL)
+	bash -c '. scripts/lib.sh && prepare_kernel $(KERNEL) && echo $$KDIR'
+
+stock-kernel: setup
+	scripts/stock-kernel.sh $(RELEASE)
 
 host-test:
 	cd rust/core && cargo test
@@ -44,12 +54,13 @@ bench:
 	scripts/bench.sh
 
 clean:
-	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-test -d "$(KDIR)" && $(KMAKE) M=$(CURDIR) clean
 	rm -rf rust/core/target
 
 help:
-	@echo "make            build stackwatch.ko against KDIR (default: cached $(KERNEL) test kernel)"
-	@echo "make kernel     install prerequisites and build the test kernel (cached)"
+	@echo "make            build stackwatch.ko against KDIR (default: KERNEL=$(KERNEL), Debian's stock kernel)"
+	@echo "make kernel     install prerequisites and make KERNEL ready (stock: metadata, image, modules; ours: build; cached)"
+	@echo "make stock-kernel [RELEASE=7.3.4+deb13-amd64]  regenerate a Debian kernel's Rust metadata (KDIR overlay)"
 	@echo "make demo       set up, build, boot QEMU, run a workload, print the report"
 	@echo "make test       set up and run the whole test suite"
 	@echo "make test-riscv  riscv64 16K, 8K and 4K kernels (make test has 8K and 4K; 16K is left out for CI time)"

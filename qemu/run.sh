@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Boots a stackwatch test kernel under QEMU (TCG) on a read-only 9p view of
-# this machine's root file system, with N blank virtio disks, runs a guest
+# Boots a stackwatch test kernel (one of ours, or Debian's stock signed kernel:
+# --kernel debian[-RELEASE], with its own modules and qemu/initramfs.sh) under
+# QEMU (TCG) on a read-only 9p view of this machine's root file system, with N blank virtio disks, runs a guest
 # script in it and collects the console. Fails (exit 1, naming the cause) on
 # a kernel Oops/BUG/WARNING/panic/guard-page hit, a hang (timeout), a guest
 # that dies before finishing, or a non-zero exit of the guest script.
@@ -10,12 +11,15 @@
 # the caller checks the console (e.g. that a warning came first).
 #   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
 #               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
-#               [--append PARAMS] [--expect-death] [--quiet] SCRIPT [ARGS...]
+#               [--append PARAMS] [--expect-death] [--no-preload] [--quiet]
+#               SCRIPT [ARGS...]
+# --no-preload: on a stock kernel, load none of the storage modules (xfs,
+# dm, nfsd ...) before the script runs (the module-order test loads them).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
-kernel=x86_64-16k disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
-user_append= expect_death=0
+kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
+user_append= expect_death=0 preload=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
     --quiet) quiet=1; shift ;;
     --append) user_append=$2; shift 2 ;;
     --expect-death) expect_death=1; shift ;;
+    --no-preload) preload=0; shift ;;
     --) shift; break ;;
     -*) die "run.sh: unknown option $1" ;;
     *) break ;;
@@ -38,16 +43,29 @@ script=${1:?usage: qemu/run.sh [options] SCRIPT [ARGS...]}; shift
 script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 [ -f "$script" ] || die "no guest script $script"
 
-kdir=$(qemu/build-kernel.sh --print-dir "$kernel" 2>/dev/null || "$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
-[ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
-image="$kdir/$(readlink "$kdir/stackwatch-image")"
+stock_env=
+if release=$(stock_release "$kernel"); then
+  # Debian's signed image as shipped; its modules and config from the cache.
+  moddir=$(stock_moddir "$release")
+  image="$moddir/vmlinuz"
+  [ -f "$image" ] && [ -f "$moddir/modules.dep" ] || die "stock kernel $release is not fetched: run scripts/stock-kernel.sh --boot $release"
+  initrd=$("$SW_ROOT/qemu/initramfs.sh" "$release")
+  stock_env="SW_MODULES_DIR='$(dirname "$moddir")'
+SW_KCONFIG='$moddir/config'
+SW_PRELOAD=$preload"
+else
+  kdir=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
+  [ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
+  image="$kdir/$(readlink "$kdir/stackwatch-image")"
+  initrd=
+fi
 # The guest's root: this machine's own (x86_64), or for another architecture a
 # Debian root of that architecture with this machine's root mounted at /host and
 # the checkout, the cache, the script's and the results' directories bind-mounted
 # at their own paths (qemu/guest/preinit.sh, then init.sh as on x86_64).
 rootdir=/ init="$SW_ROOT/qemu/guest/init.sh" ko="$SW_ROOT/stackwatch.ko" extra_append= extra_fs=()
 case "$kernel" in
-  x86_64-*) qemu=(qemu-system-x86_64 -machine pc -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
+  x86_64-*|debian*) qemu=(qemu-system-x86_64 -machine pc -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
   riscv64-*)
     # virt machine, OpenSBI from qemu-system-data; the 8250 UART at 0x10000000.
     qemu=(qemu-system-riscv64 -machine virt); console=ttyS0
@@ -79,6 +97,7 @@ SW_KERNEL='$kernel'
 SW_KO='$ko'
 SW_SCRIPT='$script'
 SW_ARGS='$*'
+$stock_env
 ENV
 
 diskdir="$SW_CACHE/disks/$$"
@@ -118,7 +137,7 @@ set +e
 # brings it back.
 timeout -k 10 "$timeout" "${qemu[@]}" -accel "tcg,thread=${SW_TCG_THREAD:-single}" -smp "$smp" -m "$mem" \
   -display none -vga none -no-reboot -serial "file:$out/console.log" -monitor none \
-  -kernel "$image" -append "$append" \
+  -kernel "$image" ${initrd:+-initrd "$initrd"} -append "$append" \
   -fsdev "local,id=root,path=$rootdir,security_model=none,readonly=on,multidevs=remap" \
   -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra_fs[@]}" \
   -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap" \

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-prepare x86_64-16k
+prepare debian
 out="$SW_CACHE/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 gcc -O2 -o "$out/syscall_loop" tests/bench/syscall_loop.c

@@ -5,20 +5,18 @@
 # in the checkout. The module sources (Kbuild, rust/kmod, rust/core/src) are
 # copied there, only the files whose content changed, and kbuild rebuilds what
 # depends on them. Prints the path of the .ko on stdout.
-#   scripts/build-module.sh [--print-path] KERNEL     (KERNEL: riscv64-16k, ...)
+#   scripts/build-module.sh [--print-path|--clippy] KERNEL   (KERNEL: riscv64-16k, ...)
+# --clippy rebuilds it with the kernel's clippy lints (CLIPPY=1).
 # (The kernel's MO= does not fit: the crate's include!("shim_generated.rs") is
 # resolved next to the source file, but kbuild writes the file under MO.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-print_only=0
+print_only=0 clippy=
 [ "${1:-}" = --print-path ] && { print_only=1; shift; }
+[ "${1:-}" = --clippy ] && { clippy=CLIPPY=1; shift; }
 kernel=${1:?usage: scripts/build-module.sh [--print-path] KERNEL}
-case "$kernel" in
-  x86_64-*) arch=x86_64 ;;
-  riscv64-*) arch=riscv ;;
-  *) die "cannot tell the architecture of kernel '$kernel'" ;;
-esac
+arch=$(kernel_arch "$kernel")
 kdir=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
 dir="$SW_CACHE/modules/$(basename "$kdir")"
 if [ $print_only = 1 ]; then echo "$dir/stackwatch.ko"; exit 0; fi
@@ -36,6 +34,7 @@ for f in "$SW_ROOT"/rust/kmod/*.rs "$SW_ROOT"/rust/kmod/*.c "$SW_ROOT"/rust/kmod
   sync_file "$rel"
 done
 say "building stackwatch.ko for $kernel in $dir ($copied source files updated)"
-run_logged "module-$kernel" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 modules
+[ -z "$clippy" ] || rm -f "$dir"/rust/kmod/*.o
+run_logged "module-$kernel${clippy:+-clippy}" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 $clippy modules
 [ -f "$dir/stackwatch.ko" ] || die "stackwatch.ko for $kernel was not produced (log: $SW_LOGS/module-$kernel.log)"
 echo "$dir/stackwatch.ko"

@@ -35,6 +35,39 @@ run_logged() {
   fi
 }
 
+# Kernel names: our own test kernels are ARCH-SIZE (x86_64-16k, riscv64-8k,
+# described by qemu/configs/NAME.config); Debian's stock kernels are
+# "debian" (the default release) or "debian-RELEASE" (debian-7.3.4+deb13-amd64).
+STOCK_DEFAULT_RELEASE=7.3.4+deb13-amd64
+# stock_default_release: the running kernel if it is a Debian 7.x one, else the default.
+stock_default_release() {
+  local r; r=$(uname -r)
+  case "$r" in 7.*+deb*-*) echo "$r" ;; *) echo "$STOCK_DEFAULT_RELEASE" ;; esac
+}
+# stock_release KERNEL: the Debian release of a stock kernel name; fails for ours.
+stock_release() {
+  case "$1" in debian) stock_default_release ;; debian-*) echo "${1#debian-}" ;; *) return 1 ;; esac
+}
+# stock_dir RELEASE: where a stock release's headers overlay, image and modules are cached.
+stock_dir() { echo "$SW_CACHE/stock/$1"; }
+# stock_moddir RELEASE: the release's /usr/lib/modules/RELEASE as unpacked
+# from its packages (modules, modules.dep, vmlinuz, config).
+stock_moddir() { echo "$SW_CACHE/stock/$1/root/usr/lib/modules/$1"; }
+# kernel_arch KERNEL: the kernel's ARCH= (x86_64, riscv).
+kernel_arch() {
+  case "$1" in
+    x86_64-*|debian|debian-*-amd64) echo x86_64 ;;
+    riscv64-*) echo riscv ;;
+    *) die "cannot tell the architecture of kernel '$1'" ;;
+  esac
+}
+# kernel_kdir KERNEL: the KDIR of a kernel (ours: its cached build; stock: the overlay).
+kernel_kdir() {
+  local rel
+  if rel=$(stock_release "$1"); then "$SW_ROOT/scripts/stock-kernel.sh" --print-kdir "$rel"
+  else "$SW_ROOT/qemu/build-kernel.sh" --print-dir "$1"; fi
+}
+
 # kernel_src: prints the unpacked Linux source directory, unpacking it once.
 kernel_src() {
   local tarball ver dir
@@ -50,12 +83,24 @@ kernel_src() {
   echo "$dir"
 }
 
-# prepare KERNEL: installs what is missing, builds (or reuses) the test kernel
-# and stackwatch.ko against it; sets KDIR.
+# prepare_kernel KERNEL: makes KERNEL ready to build against and boot: our
+# own test kernels are built (cached), a stock one gets its Rust metadata,
+# signed image and modules (cached). Sets KDIR.
+prepare_kernel() {
+  local rel
+  if rel=$(stock_release "$1"); then
+    "$SW_ROOT/scripts/stock-kernel.sh" --boot "$rel" >/dev/null
+  else
+    "$SW_ROOT/qemu/build-kernel.sh" "$1" >/dev/null
+  fi
+  KDIR=$(kernel_kdir "$1")
+}
+
+# prepare KERNEL: installs what is missing, makes the kernel ready and builds
+# stackwatch.ko against it into the checkout; sets KDIR.
 prepare() {
-  local kernel=${1:-x86_64-16k}
+  local kernel=${1:-debian}
   "$SW_ROOT/scripts/setup.sh"
-  "$SW_ROOT/qemu/build-kernel.sh" "$kernel" >/dev/null
-  KDIR=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
+  prepare_kernel "$kernel"
   run_logged module-build make -s -C "$SW_ROOT" module KDIR="$KDIR" KERNEL="$kernel"
 }

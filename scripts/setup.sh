@@ -18,6 +18,7 @@ PKGS=(
   qemu-system-x86 qemu-system-misc
   xfsprogs lvm2 thin-provisioning-tools nfs-kernel-server nfs-common rpcbind
   fio stress-ng busybox-static util-linux procps psmisc gzip python3 iproute2 gcc libc6-dev
+  mmdebstrap
 )
 
 SRC_LIST=/etc/apt/sources.list.d/stackwatch-trixie.sources
@@ -72,6 +73,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ $made_policy = 1 ] && rm -f $policy
   trap - EXIT
 fi
+
+# A stock kernel's guest binds its modules (from the cache) here: the guest's
+# root is this machine's, read-only, so the mount point must exist.
+[ -d /lib/modules ] || { mkdir -p /lib/modules; did=1; }
 
 # Rust: the kernel builds `core` itself from rust-src.
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then

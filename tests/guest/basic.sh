@@ -8,7 +8,7 @@ want=${1:-16384}
 check "insmod stackwatch" sw_load
 check "debugfs directory exists" test -d $SWD
 expect_eq "thread_size matches the kernel" "$(cat $SWD/thread_size)" "$want"
-cfg=$(zcat /proc/config.gz | sed -n 's/^CONFIG_THREAD_SIZE_ORDER=//p')
+cfg=$(sw_kconfig | sed -n 's/^CONFIG_THREAD_SIZE_ORDER=//p')
 [ -n "$cfg" ] && expect_eq "thread_size = PAGE_SIZE << THREAD_SIZE_ORDER" "$(cat $SWD/thread_size)" $((4096 << cfg))
 attached=$(grep -c '^attached ' $SWD/probes)
 expect_cmp "default probes attached" "$attached" -gt 10

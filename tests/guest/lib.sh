@@ -32,6 +32,9 @@ except OSError as e:
 sw_field() { awk -v f="$2" -v c="$3" '!/^#/ && $1 == f { print $c; exit }' "$1"; }
 # sw_sum_hits PATTERN: sum of hits of summary rows whose name matches PATTERN.
 sw_sum_hits() { awk -v p="$1" '!/^#/ && $1 != "(all)" && $1 ~ p { s += $2 } END { print s + 0 }' "$SWD/summary"; }
+# sw_kconfig: the running kernel's .config (ours have /proc/config.gz; a
+# stock kernel's comes from the cache, named by the runner in SW_KCONFIG).
+sw_kconfig() { if [ -r /proc/config.gz ]; then zcat /proc/config.gz; else cat "${SW_KCONFIG:?no kernel config}"; fi; }
 sw_load() { insmod "$SW_KO" "$@"; }
 sw_unload() { rmmod stackwatch; }
 finish() { echo "guest checks done (failed=$SW_FAILED)"; exit "$SW_FAILED"; }

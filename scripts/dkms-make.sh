@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# DKMS's build step (dkms.conf): makes sure the kernel release has its Rust
+# metadata (scripts/stock-kernel.sh: regenerated once with this machine's
+# toolchain, refused if that is not the kernel's), then builds stackwatch.ko
+# here, in DKMS's copy of the sources, against that KDIR.
+#   scripts/dkms-make.sh KERNELRELEASE
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+release=${1:?usage: scripts/dkms-make.sh KERNELRELEASE}
+# DKMS runs on the machine the module is for: its toolchain is the one to use.
+export STACKWATCH_TOOLROOT=${STACKWATCH_TOOLROOT:-/}
+kdir=$("$SW_ROOT/scripts/stock-kernel.sh" "$release")
+# shellcheck disable=SC2046 # the file holds make arguments (CC=... or LLVM=...)
+make -C "$kdir" M="$SW_ROOT" $(cat "$kdir/.stackwatch-make") modules

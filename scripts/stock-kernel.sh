@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Makes an unmodified Debian kernel a build target for stackwatch: fetches the
+# release's headers, kbuild and matching linux-source, regenerates the Rust
+# metadata its headers package lacks (rust/*.rmeta, the proc-macro .so files,
+# scripts/target.json) with exactly the toolchain its .config names, and lays
+# it over the headers in $SW_CACHE/stock/RELEASE/kdir (usable as KDIR). It
+# refuses, naming the difference, when the toolchain's version texts differ
+# from the .config's, when olddefconfig would change the stock .config, or
+# when an exported Rust symbol it builds is not in the stock Module.symvers
+# (the stock kernel has no MODVERSIONS: a silent layout drift would load and
+# corrupt memory). The toolchain is the host's on a trixie host, else that of
+# a trixie root made by scripts/toolroot.sh (STACKWATCH_TOOLROOT overrides:
+# a directory, or / for the host).
+#   scripts/stock-kernel.sh [RELEASE]               prints KDIR; RELEASE defaults
+#                                                   to the running kernel if it is
+#                                                   a Debian 7.x one, else 7.3.4+deb13-amd64
+#   scripts/stock-kernel.sh --print-kdir [RELEASE]  prints KDIR, builds nothing
+#   scripts/stock-kernel.sh --boot [RELEASE]        also fetches the signed image
+#                                                   and its modules (for qemu/run.sh);
+#                                                   prints the release's directory
+#   scripts/stock-kernel.sh --dbg [RELEASE]         also fetches the DWARF vmlinux
+#                                                   (the -dbg package, 1.2 GB); prints its path
+#   scripts/stock-kernel.sh --check-toolchain [RELEASE]  only compares the toolchain
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=kdir
+case "${1:-}" in
+  --print-kdir) mode=print; shift ;;
+  --boot) mode=boot; shift ;;
+  --dbg) mode=dbg; shift ;;
+  --check-toolchain) mode=check; shift ;;
+  -*) die "stock-kernel.sh: unknown option $1" ;;
+esac
+release=${1:-$(stock_default_release)}
+case "$release" in
+  [0-9]*.*+deb*-*) ;;
+  *) die "'$release' is not a Debian kernel release (like 7.3.4+deb13-amd64)" ;;
+esac
+dir=$(stock_dir "$release")
+kdir=$dir/kdir
+[ $mode = print ] && { echo "$kdir"; exit 0; }
+need_root
+mkdir -p "$dir"
+
+# The toolchain's root: the host on trixie, else the project's trixie root.
+toolroot=${STACKWATCH_TOOLROOT:-}
+if [ -z "$toolroot" ]; then
+  if grep -qx 'VERSION_CODENAME=trixie' /etc/os-release 2>/dev/null; then toolroot=/
+  else toolroot=$("$SW_ROOT/scripts/toolroot.sh"); fi
+fi
+in_root() { "$SW_ROOT/scripts/toolroot.sh" --run "$toolroot" "$@"; }
+headers=/usr/src/linux-headers-$release
+
+# Headers and kbuild of the release, installed in the tool root by apt (they
+# name absolute paths under /usr/src), and the apt lists updated once a day.
+if ! in_root test -f "$headers/.config"; then
+  say "installing linux-headers-$release in the tool root ($toolroot)"
+  stamp="$dir/.apt-updated"
+  [ -n "$(find "$stamp" -mmin -1440 2>/dev/null)" ] || { run_logged "stock-$release-apt-update" in_root apt-get update; touch "$stamp"; }
+  DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-headers" \
+    in_root apt-get install -y --no-install-recommends "linux-headers-$release"
+fi
+config=$(in_root cat "$headers/.config")
+kconf() { sed -n "s/^CONFIG_$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" <<<"$config"; }
+grep -qx 'CONFIG_RUST=y' <<<"$config" || die "$release is not built with CONFIG_RUST=y: no Rust module can load into it"
+
+# The compiler the kernel was built with, from its .config.
+if grep -qx 'CONFIG_CC_IS_CLANG=y' <<<"$config"; then
+  llvm_major=$(( $(kconf CLANG_VERSION) / 10000 ))
+  cc=${STACKWATCH_CC:-clang-$llvm_major}; make_args="LLVM=-$llvm_major"
+else
+  cc=${STACKWATCH_CC:-$(kconf CC_VERSION_TEXT | cut -d' ' -f1)}; make_args="CC=$cc"
+fi
+[ -z "${STACKWATCH_CC:-}" ] || make_args="CC=$STACKWATCH_CC"
+rustc=${STACKWATCH_RUSTC:-rustc}
+
+# toolchain_check: each version text the kernel's .config records against the
+# tool root's; prints the differences and fails if there are any.
+toolchain_check() {
+  local bad=0 want got
+  want=$(kconf CC_VERSION_TEXT); got=$(in_root sh -c "LC_ALL=C $cc --version 2>/dev/null | head -n1" || true)
+  [ "$want" = "$got" ] || { echo "  C compiler ($cc): kernel built with '$want', this toolchain has '${got:-nothing}'"; bad=1; }
+  want=$(kconf RUSTC_VERSION_TEXT); got=$(in_root sh -c "$rustc --version 2>/dev/null" || true)
+  [ "$want" = "$got" ] || { echo "  rustc ($rustc): kernel built with '$want', this toolchain has '${got:-nothing}'"; bad=1; }
+  want=$(kconf BINDGEN_VERSION_TEXT); got=$(in_root sh -c 'bindgen --version 2>/dev/null | head -n1' || true)
+  [ "$want" = "$got" ] || { echo "  bindgen: kernel built with '$want', this toolchain has '${got:-nothing}'"; bad=1; }
+  want=$(kconf PAHOLE_VERSION)
+  got=$(in_root sh -c 'pahole --version 2>/dev/null' | sed -n 's/^v\([0-9]*\)\.\([0-9]*\).*/\1\2/p' || true)
+  [ "$want" = "${got:-0}" ] || { echo "  pahole: kernel built with version $want, this toolchain has '${got:-nothing}'"; bad=1; }
+  return $bad
+}
+if ! diffs=$(toolchain_check); then
+  printf '%s\n' "$diffs" >&2
+  die "the toolchain in $toolroot is not the one $release was built with (above): its Rust metadata would not match the kernel"
+fi
+[ $mode = check ] && { say "toolchain in $toolroot matches $release's .config"; exit 0; }
+
+# The key of the metadata: the headers' version and the .config (which names
+# the toolchain, checked above); a different key regenerates.
+hdr_ver=$(in_root dpkg-query -W -f='${Version}' "linux-headers-$release")
+key=$(printf '%s\n' "$hdr_ver" "$make_args" "$(sha256sum <<<"$config")" | sha256sum | cut -c1-16)
+
+if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
+  majmin=$(cut -d. -f1,2 <<<"$release")
+  say "regenerating Rust metadata for $release (linux-source-$majmin $hdr_ver, $cc, $(kconf RUSTC_VERSION_TEXT))"
+  start=$SECONDS
+  if ! in_root dpkg-query -W -f='${Version}\n' "linux-source-$majmin" 2>/dev/null | grep -qxF "$hdr_ver"; then
+    DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-source" \
+      in_root apt-get install -y --no-install-recommends "linux-source-$majmin=$hdr_ver"
+  fi
+  src="$dir/src" build="$dir/build"
+  if [ "$(cat "$src/.unpacked" 2>/dev/null)" != "$hdr_ver" ]; then
+    rm -rf "$src"; mkdir -p "$src"
+    run_logged "stock-$release-unpack" in_root tar -C "$src" --strip-components=1 -xJf "/usr/src/linux-source-$majmin.tar.xz"
+    echo "$hdr_ver" > "$src/.unpacked"
+  fi
+  rm -rf "$build"; mkdir -p "$build"
+  printf '%s\n' "$config" > "$build/.config"
+  kv=$(in_root cat "$headers/.kernelvariables")
+  arch=$(sed -n 's/^override ARCH = //p' <<<"$kv")
+  cross=$(sed -n 's/^override CROSS_COMPILE = //p' <<<"$kv")
+  mk=(make -C "$src" O="$build" ARCH="${arch:-x86}" CROSS_COMPILE="$cross" "$make_args")
+  run_logged "stock-$release-olddefconfig" in_root "${mk[@]}" olddefconfig
+  if ! changed=$(diff <(grep -v '^#' <<<"$config" | grep .) <(grep -v '^#' "$build/.config" | grep .)); then
+    printf '%s\n' "$changed" | head -n 40 >&2
+    die "olddefconfig changes $release's stock .config with this toolchain ($(grep -c '^[<>]' <<<"$changed") lines, above: < stock, > here): the metadata would not match the kernel"
+  fi
+  run_logged "stock-$release-prepare" in_root "${mk[@]}" -j"$(( $(nproc) + 1 ))" prepare
+  # Every Rust symbol the metadata refers to must be exported by the kernel.
+  symvers=$(in_root cat "$headers/Module.symvers")
+  ours=$(cat "$build"/rust/exports_*_generated.h | sed -n 's/^EXPORT_SYMBOL_RUST_GPL(\(.*\));$/\1/p' | sort -u)
+  [ -n "$ours" ] || die "prepare produced no exported Rust symbols (log: $SW_LOGS/stock-$release-prepare.log)"
+  missing=$(comm -23 <(printf '%s\n' "$ours") <(awk '{print $2}' <<<"$symvers" | sort -u))
+  if [ -n "$missing" ]; then
+    printf '  %s\n' $(head -n 10 <<<"$missing") >&2
+    die "$(wc -l <<<"$missing") of $(wc -l <<<"$ours") exported Rust symbols built here are not in $release's Module.symvers (first ones above): refusing metadata that does not match the kernel"
+  fi
+  # The overlay: the headers' files by link, plus scripts/target.json and rust/.
+  rm -rf "$kdir"; mkdir -p "$kdir/scripts" "$kdir/rust"
+  common=$(in_root sed -n 's/^include //p' "$headers/Makefile")
+  printf 'KBUILD_OUTPUT=%s\ninclude %s\n' "$kdir" "$common" > "$kdir/Makefile"
+  for f in .config .kernelvariables Module.symvers arch include tools vmlinux; do ln -s "$headers/$f" "$kdir/$f"; done
+  for f in $(in_root ls -A "$headers/scripts/"); do ln -s "$headers/scripts/$f" "$kdir/scripts/$f"; done
+  cp "$build/scripts/target.json" "$kdir/scripts/"
+  cp "$build"/rust/*.rmeta "$build"/rust/*.so "$kdir/rust/"
+  echo "$toolroot" > "$kdir/.stackwatch-toolroot"
+  echo "$make_args" > "$kdir/.stackwatch-make"
+  echo "$release" > "$kdir/.stackwatch-release"
+  echo "$key" > "$kdir/.stackwatch-key"
+  rm -rf "$build"
+  say "Rust metadata for $release regenerated in $((SECONDS - start))s ($(wc -l <<<"$ours") exported Rust symbols, all in the stock Module.symvers): KDIR=$kdir"
+fi
+
+# fetch_debs NAME...: downloads the packages (same version as the headers) and
+# unpacks them into $dir/root, once each.
+fetch_debs() {
+  local p
+  mkdir -p "$dir/debs" "$dir/root"
+  for p in "$@"; do
+    [ -f "$dir/debs/.$p-$hdr_ver" ] && continue
+    say "fetching $p $hdr_ver"
+    rm -f "$dir/debs/${p}_"*.deb
+    run_logged "stock-$release-download" in_root sh -c "cd '$dir/debs' && apt-get download '$p=$hdr_ver'"
+    dpkg-deb -x "$dir/debs/${p}_"*.deb "$dir/root"
+    rm -f "$dir/debs/${p}_"*.deb
+    touch "$dir/debs/.$p-$hdr_ver"
+  done
+}
+case $mode in
+  boot)
+    fetch_debs "linux-binary-$release" "linux-modules-$release" "linux-base-$release"
+    moddir=$(stock_moddir "$release")
+    [ -f "$moddir/vmlinuz" ] || die "no vmlinuz in linux-binary-$release ($moddir)"
+    # modules.dep is made at install time (depmod in the package's scripts).
+    if [ ! -f "$moddir/modules.dep" ]; then
+      mkdir -p "$dir/root/lib"; ln -sfn ../usr/lib/modules "$dir/root/lib/modules"
+      depmod -b "$dir/root" "$release"
+    fi
+    echo "$dir" ;;
+  dbg)
+    fetch_debs "linux-image-$release-dbg"
+    v=$(ls "$dir"/root/usr/lib/debug/boot/vmlinux-"$release" "$dir"/root/usr/lib/debug/lib/modules/"$release"/vmlinux 2>/dev/null | head -n1)
+    [ -n "$v" ] || die "no DWARF vmlinux in linux-image-$release-dbg"
+    echo "$v" ;;
+  *) echo "$kdir" ;;
+esac
