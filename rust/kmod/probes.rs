@@ -220,6 +220,18 @@ impl ProbeSet {
         }
     }
 
+    /// Detaches `spec`, or drops it if pending; ENOENT if it is not in the
+    /// set.
+    pub(crate) fn remove(&mut self, st: &State, spec: &str) -> Result {
+        let i = self.position(spec).ok_or(ENOENT)?;
+        let a = self.attached.remove(i).map_err(|_| EINVAL)?;
+        if a.kaddr != 0 {
+            st.mark_kprobe(a.kaddr, false);
+        }
+        drop(a);
+        Ok(())
+    }
+
     /// Attaches `spec` at load time (never fatal): if its functions are not
     /// in the kernel it is kept as pending (perhaps its module is not loaded
     /// yet), on any other error recorded as skipped.

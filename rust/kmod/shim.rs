@@ -238,6 +238,7 @@ impl ModuleWatch {
     }
 
     /// Keeps the notifiers for the kernel's life (built into the image).
+    #[cfg(not(MODULE))]
     pub(crate) fn leak(self) {
         core::mem::forget(self);
     }
