@@ -8,7 +8,11 @@
 # virtio disk (--disks 1) or a loop device.
 . "$(dirname "$0")/lib.sh"
 export DM_DISABLE_UDEV=1
-GLOB='xfs_buf_*'
+# A glob over XFS functions only; one over vmlinux and XFS functions (attached
+# from the start, extended to xfs while it is loaded); one that also matches
+# __init functions of xfs (xfs_init_caches...), which must be left out.
+GLOB='xfs_buf_*' WIDE='*_writepages' INIT='xfs_init_*'
+PROBES="probes=default,$GLOB,$WIDE,$INIT"
 MNT=/mnt/swxfs
 
 loaded() { grep -q "^$1 " /proc/modules; }
@@ -38,7 +42,7 @@ for m in nfsd xfs dm_mod; do loaded "$m" && modprobe -r "$m" 2>/dev/null; done
 for m in xfs dm_mod nfsd; do check "$m is not loaded before stackwatch" sh -c "! grep -q '^$m ' /proc/modules"; done
 
 # 2. stackwatch first: their names wait as pending, the rest attaches.
-check "insmod stackwatch probes=default,$GLOB" sw_load "probes=default,$GLOB"
+check "insmod stackwatch $PROBES" sw_load "$PROBES"
 cp $SWD/probes "$SW_OUT/probes-1-loaded" 2>/dev/null
 dmesg | grep 'stackwatch: watching' | tail -n1
 grep -v '^attached' $SWD/probes
@@ -46,7 +50,9 @@ check "probes has the '# state name mechanism' header" grep -qx '# state name me
 expect_state "XFS names wait" pending $XFS_NAMES
 expect_state "dm names wait" pending $DM_NAMES
 expect_state "nfsd names wait" pending $NFSD_NAMES
-expect_state "the XFS glob waits" pending "$GLOB"
+expect_state "the XFS globs wait" pending "$GLOB" "$INIT"
+expect_state "a glob with vmlinux functions is attached" attached "$WIDE"
+wide_funcs=$(pcol "$WIDE" 4)
 expect_eq "a pending name is a kprobe" "$(pcol xfs_buf_lock 3)" kprobe
 expect_eq "a pending glob is an fprobe" "$(pcol "$GLOB" 3)" fprobe
 expect_state "block-layer names in vmlinux are attached" attached submit_bio submit_bio_noacct
@@ -63,9 +69,12 @@ grep -E "^attached (xfs|dm_|nfsd)" $SWD/probes
 expect_state "XFS names attached once xfs is up" attached $XFS_NAMES
 expect_state "dm names attached once dm_mod is up" attached $DM_NAMES
 expect_state "nfsd names attached once nfsd is up" attached $NFSD_NAMES
-expect_state "the XFS glob attached once xfs is up" attached "$GLOB"
+expect_state "the XFS globs attached once xfs is up" attached "$GLOB" "$INIT"
 glob_funcs=$(pcol "$GLOB" 4)
 expect_cmp "the XFS glob covers XFS functions" "${glob_funcs:-0}" -gt 5
+expect_cmp "the vmlinux+XFS glob now covers XFS functions too" "$(pcol "$WIDE" 4)" -gt "${wide_funcs:-0}"
+init_funcs=$(pcol "$INIT" 4)
+echo "functions: $GLOB $glob_funcs, $WIDE $wide_funcs -> $(pcol "$WIDE" 4), $INIT $init_funcs"
 expect_eq "xfs_buf_lock is one function" "$(pcol xfs_buf_lock 4)" 1
 dmesg | grep 'stackwatch: xfs: attached' | head -n3
 
@@ -93,7 +102,8 @@ check "rmmod xfs with stackwatch attached to it (by name and glob)" rmmod xfs
 check "xfs is gone" sh -c "! grep -q '^xfs ' /proc/modules"
 cp $SWD/probes "$SW_OUT/probes-3-xfs-removed" 2>/dev/null
 expect_state "XFS names pending again" pending $XFS_NAMES
-expect_state "the XFS glob pending again" pending "$GLOB"
+expect_state "the XFS globs pending again" pending "$GLOB" "$INIT"
+expect_eq "the vmlinux+XFS glob is back to its vmlinux functions" "$(pcol "$WIDE" 4)" "$wide_funcs"
 expect_state "dm and nfsd names still attached" attached $DM_NAMES $NFSD_NAMES
 check "summary still reads (rows of the gone module)" sh -c "cat $SWD/summary $SWD/traces $SWD/histogram >/dev/null"
 dmesg | grep 'stackwatch: xfs: .* is pending' | head -n3
@@ -101,30 +111,37 @@ dmesg | grep 'stackwatch: xfs: .* is pending' | head -n3
 # 6. xfs comes back: they attach again and count again.
 check "modprobe xfs again" modprobe xfs
 expect_state "XFS names attached again" attached $XFS_NAMES
-expect_state "the XFS glob attached again" attached "$GLOB"
+expect_state "the XFS globs attached again" attached "$GLOB" "$INIT"
 expect_eq "the XFS glob covers as many functions as before" "$(pcol "$GLOB" 4)" "$glob_funcs"
+expect_eq "so does the XFS init glob" "$(pcol "$INIT" 4)" "$init_funcs"
 check "mount XFS again" mount -t xfs "$XDEV" $MNT
 dd if=/dev/zero of=$MNT/g bs=64k count=64 conv=fsync status=none
 expect_cmp "xfs_buf_lock counts again after the reload" "$(pcol xfs_buf_lock 5)" -gt "${lock_hits:-0}"
 expect_cmp "the XFS glob counts again after the reload" "$(pcol "$GLOB" 5)" -gt "${glob_hits:-0}"
 cp $SWD/probes "$SW_OUT/probes-4-xfs-back" 2>/dev/null
 
-# 7. stackwatch goes while xfs is loaded and busy.
+# 7. stackwatch goes while xfs is loaded and busy, and comes back.
 ( for i in $(seq 1 200); do dd if=/dev/zero of=$MNT/bg bs=64k count=16 conv=fsync status=none 2>/dev/null || break; done ) &
 bg=$!
 sleep 2
 check "rmmod stackwatch while xfs is loaded and writing" sw_unload
+# Loaded after xfs (its init text gone): the init glob must cover what it
+# covered when attached as xfs came up, its __init functions left out.
+check "insmod stackwatch with xfs loaded" sw_load "$PROBES"
+expect_state "XFS names attached at load" attached $XFS_NAMES "$GLOB" "$INIT"
+expect_eq "the XFS init glob covers the same functions as when xfs came up" "$(pcol "$INIT" 4)" "$init_funcs"
+check "rmmod stackwatch again" sw_unload
 wait $bg
 check "umount XFS" umount $MNT
 check "modprobe -r xfs after stackwatch is gone" modprobe -r xfs
 check "xfs is gone" sh -c "! grep -q '^xfs ' /proc/modules"
 
 # 8. stackwatch unloaded and reloaded while xfs comes and goes.
-( for i in $(seq 1 4); do modprobe xfs; sleep 1; modprobe -r xfs; done ) &
+( for i in $(seq 1 8); do modprobe xfs; modprobe -r xfs; done ) &
 bg=$!
-for i in 1 2; do
-  check "insmod stackwatch while xfs comes and goes ($i)" sw_load "probes=default,$GLOB"
-  sleep 2
+for i in 1 2 3 4; do
+  check "insmod stackwatch while xfs comes and goes ($i)" sw_load "$PROBES"
+  sleep 1
   check "rmmod stackwatch while xfs comes and goes ($i)" sw_unload
 done
 wait $bg
