@@ -50,6 +50,17 @@ if [ -z "$toolroot" ]; then
   else toolroot=$("$SW_ROOT/scripts/toolroot.sh"); fi
 fi
 in_root() { "$SW_ROOT/scripts/toolroot.sh" --run "$toolroot" "$@"; }
+if [ "$toolroot" = / ] && grep -qx 'VERSION_CODENAME=trixie' /etc/os-release 2>/dev/null; then
+  # This machine's own toolchain (a trixie machine): install what is missing.
+  missing=()
+  for p in $("$SW_ROOT/scripts/toolroot.sh" --packages); do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing the kernel's toolchain: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive run_logged stock-toolchain apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
 headers=/usr/src/linux-headers-$release
 
 # Headers and kbuild of the release, installed in the tool root by apt (they
@@ -152,24 +163,22 @@ if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
   say "Rust metadata for $release regenerated in $((SECONDS - start))s ($(wc -l <<<"$ours") exported Rust symbols, all in the stock Module.symvers): KDIR=$kdir"
 fi
 
-# fetch_debs NAME...: downloads the packages (same version as the headers) and
-# unpacks them into $dir/root, once each.
-fetch_debs() {
-  local p
+# fetch_deb NAME [PATH...]: downloads the package (same version as the
+# headers) and unpacks it into $dir/root (only PATH... if given), once.
+fetch_deb() {
+  local p=$1; shift
   mkdir -p "$dir/debs" "$dir/root"
-  for p in "$@"; do
-    [ -f "$dir/debs/.$p-$hdr_ver" ] && continue
-    say "fetching $p $hdr_ver"
-    rm -f "$dir/debs/${p}_"*.deb
-    run_logged "stock-$release-download" in_root sh -c "cd '$dir/debs' && apt-get download '$p=$hdr_ver'"
-    dpkg-deb -x "$dir/debs/${p}_"*.deb "$dir/root"
-    rm -f "$dir/debs/${p}_"*.deb
-    touch "$dir/debs/.$p-$hdr_ver"
-  done
+  [ -f "$dir/debs/.$p-$hdr_ver" ] && return 0
+  say "fetching $p $hdr_ver"
+  rm -f "$dir/debs/${p}_"*.deb
+  run_logged "stock-$release-download" in_root sh -c "cd '$dir/debs' && apt-get download '$p=$hdr_ver'"
+  dpkg-deb --fsys-tarfile "$dir/debs/${p}_"*.deb | tar -x -C "$dir/root" "$@"
+  rm -f "$dir/debs/${p}_"*.deb
+  touch "$dir/debs/.$p-$hdr_ver"
 }
 case $mode in
   boot)
-    fetch_debs "linux-binary-$release" "linux-modules-$release" "linux-base-$release"
+    for p in binary modules base; do fetch_deb "linux-$p-$release"; done
     moddir=$(stock_moddir "$release")
     [ -f "$moddir/vmlinuz" ] || die "no vmlinuz in linux-binary-$release ($moddir)"
     # modules.dep is made at install time (depmod in the package's scripts).
@@ -179,9 +188,10 @@ case $mode in
     fi
     echo "$dir" ;;
   dbg)
-    fetch_debs "linux-image-$release-dbg"
-    v=$(ls "$dir"/root/usr/lib/debug/boot/vmlinux-"$release" "$dir"/root/usr/lib/debug/lib/modules/"$release"/vmlinux 2>/dev/null | head -n1)
-    [ -n "$v" ] || die "no DWARF vmlinux in linux-image-$release-dbg"
-    echo "$v" ;;
+    # 7.8 GB unpacked: only the kernel's DWARF vmlinux.
+    v=./usr/lib/debug/lib/modules/$release/vmlinux
+    fetch_deb "linux-image-$release-dbg" "$v"
+    [ -f "$dir/root/$v" ] || die "no $v in linux-image-$release-dbg"
+    echo "$dir/root/${v#./}" ;;
   *) echo "$kdir" ;;
 esac

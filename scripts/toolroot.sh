@@ -8,6 +8,7 @@
 # $SW_CACHE/toolroot/trixie-KEY/; kernel headers and linux-source are added to
 # it per kernel release by scripts/stock-kernel.sh.
 #   scripts/toolroot.sh [--print-dir]      prints the root's directory
+#   scripts/toolroot.sh --packages         prints the toolchain's Debian packages
 #   scripts/toolroot.sh --run ROOT CMD...  runs CMD inside ROOT (a private mount
 #                                          namespace: /proc, /dev, a fresh /tmp,
 #                                          and the checkout and the cache at
@@ -50,6 +51,7 @@ PKGS=(
   gcc-14 make bc flex bison libelf-dev libssl-dev dwarves kmod cpio xz-utils
   rustc rust-src bindgen libclang-19-dev dkms python3 ca-certificates
 )
+[ "${1:-}" = --packages ] && { printf '%s\n' "${PKGS[@]}"; exit 0; }
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 key=$(printf '%s\n' "$recipe" "$suite" $(printf '%s\n' "${PKGS[@]}" | sort) | sha256sum | cut -c1-16)

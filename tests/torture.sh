@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 mode=${1:-long}
-prepare x86_64-16k
+prepare debian
 out="$SW_CACHE/results/torture-$mode-$(date +%Y%m%d-%H%M%S)"
 qemu/run.sh --out "$out" --disks 3 --disk-size 2G --mem 1536M --timeout $([ "$mode" = long ] && echo 5400 || echo 1500) \
   tests/guest/torture.sh "$mode"
