@@ -63,16 +63,19 @@ if [ "$toolroot" = / ] && grep -qx 'VERSION_CODENAME=trixie' /etc/os-release 2>/
 fi
 headers=/usr/src/linux-headers-$release
 
-# Headers and kbuild of the release, installed in the tool root by apt (they
-# name absolute paths under /usr/src), and the apt lists updated once a day.
-if ! in_root test -f "$headers/.config"; then
+# The release's .config: from its headers in the tool root, else from its
+# package in the cache (scripts/stock-kernel.sh --boot), else the headers are
+# installed first. The toolchain is compared with it before anything is built.
+install_headers() {
   say "installing linux-headers-$release in the tool root ($toolroot)"
   stamp="$dir/.apt-updated"
   [ -n "$(find "$stamp" -mmin -1440 2>/dev/null)" ] || { run_logged "stock-$release-apt-update" in_root apt-get update; touch "$stamp"; }
   DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-headers" \
     in_root apt-get install -y --no-install-recommends "linux-headers-$release"
-fi
-config=$(in_root cat "$headers/.config")
+}
+if in_root test -f "$headers/.config"; then config=$(in_root cat "$headers/.config")
+elif [ -f "$(stock_moddir "$release")/config" ]; then config=$(cat "$(stock_moddir "$release")/config")
+else install_headers; config=$(in_root cat "$headers/.config"); fi
 kconf() { sed -n "s/^CONFIG_$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p" <<<"$config"; }
 grep -qx 'CONFIG_RUST=y' <<<"$config" || die "$release is not built with CONFIG_RUST=y: no Rust module can load into it"
 
@@ -106,6 +109,8 @@ if ! diffs=$(toolchain_check); then
   die "the toolchain in $toolroot is not the one $release was built with (above): its Rust metadata would not match the kernel"
 fi
 [ $mode = check ] && { say "toolchain in $toolroot matches $release's .config"; exit 0; }
+in_root test -f "$headers/.config" || install_headers
+[ "$(in_root cat "$headers/.config")" = "$config" ] || die "$headers/.config is not the .config of $release's image"
 
 # The key of the metadata: the headers' version and the .config (which names
 # the toolchain, checked above); a different key regenerates.

@@ -130,15 +130,19 @@ fi
 if sel dkms; then
   step "dkms build for $release (in the trixie tool root, as on a trixie machine)"
   log="$results/dkms.log"
+  # The sources where DKMS wants them (/usr/src/stackwatch-VERSION) in the tool root.
+  dsrc="$TOOLROOT/usr/src/stackwatch-0.1.0"
+  rm -rf "$dsrc"; mkdir -p "$dsrc"
+  git ls-files -z | xargs -0 cp --parents -t "$dsrc"
   if scripts/toolroot.sh --run "$TOOLROOT" sh -c "
-       set -e; dkms remove stackwatch/0.1.0 --all >/dev/null 2>&1 || true; rm -rf /usr/src/stackwatch-0.1.0
-       mkdir -p /usr/src/stackwatch-0.1.0; git -C '$PWD' ls-files -z | (cd '$PWD' && xargs -0 cp --parents -t /usr/src/stackwatch-0.1.0)
+       set -e; dkms remove stackwatch/0.1.0 --all >/dev/null 2>&1 || true
        dkms add stackwatch/0.1.0 && dkms build stackwatch/0.1.0 -k $release
        modinfo -F vermagic /var/lib/dkms/stackwatch/0.1.0/$release/x86_64/module/stackwatch.ko*
-       dkms remove stackwatch/0.1.0 --all; rm -rf /usr/src/stackwatch-0.1.0" > "$log" 2>&1 \
+       dkms remove stackwatch/0.1.0 --all" > "$log" 2>&1 \
      && grep -q "^$release " "$log"; then
     pass "dkms build stackwatch/0.1.0 -k $release ($(grep "^$release " "$log"))"
   else fail "dkms build for $release (log: $log)"; fi
+  rm -rf "$dsrc"
 fi
 
 # --- symbolization against the stock kernel's own DWARF (Debian's -dbg) ------
