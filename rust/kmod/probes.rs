@@ -386,8 +386,10 @@ impl ProbeSet {
                 a.attach(st, None, Some(m))
             } else {
                 // In this module: not one of the same name elsewhere.
-                let name = CString::try_from_fmt(fmt!("{}:{}", m.name(), a.spec()))?;
-                a.attach(st, Some(&name), Some(m))
+                match CString::try_from_fmt(fmt!("{}:{}", m.name(), a.spec())) {
+                    Ok(name) => a.attach(st, Some(&name), Some(m)),
+                    Err(e) => Err(e),
+                }
             };
             match r {
                 Ok(()) if was_pending => pr_info!(
