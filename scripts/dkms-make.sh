@@ -10,5 +10,5 @@ release=${1:?usage: scripts/dkms-make.sh KERNELRELEASE}
 # DKMS runs on the machine the module is for: its toolchain is the one to use.
 export STACKWATCH_TOOLROOT=${STACKWATCH_TOOLROOT:-/}
 kdir=$("$SW_ROOT/scripts/stock-kernel.sh" "$release")
-# shellcheck disable=SC2046 # the file holds make arguments (CC=... or LLVM=...)
-make -C "$kdir" M="$SW_ROOT" $(cat "$kdir/.stackwatch-make") modules
+read -r -a args < "$kdir/.stackwatch-make"   # CC=... or LLVM=-N, from the kernel's .config
+make -C "$kdir" M="$SW_ROOT" "${args[@]}" modules

@@ -147,10 +147,10 @@ if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
   symvers=$(in_root cat "$headers/Module.symvers")
   ours=$(cat "$build"/rust/exports_*_generated.h | sed -n 's/^EXPORT_SYMBOL_RUST_GPL(\(.*\));$/\1/p' | sort -u)
   [ -n "$ours" ] || die "prepare produced no exported Rust symbols (log: $SW_LOGS/stock-$release-prepare.log)"
-  missing=$(comm -23 <(printf '%s\n' "$ours") <(awk '{print $2}' <<<"$symvers" | sort -u))
-  if [ -n "$missing" ]; then
-    printf '  %s\n' $(head -n 10 <<<"$missing") >&2
-    die "$(wc -l <<<"$missing") of $(wc -l <<<"$ours") exported Rust symbols built here are not in $release's Module.symvers (first ones above): refusing metadata that does not match the kernel"
+  unexported=$(comm -23 <(printf '%s\n' "$ours") <(awk '{print $2}' <<<"$symvers" | sort -u))
+  if [ -n "$unexported" ]; then
+    head -n 10 <<<"$unexported" | sed 's/^/  /' >&2
+    die "$(wc -l <<<"$unexported") of $(wc -l <<<"$ours") exported Rust symbols built here are not in $release's Module.symvers (first ones above): refusing metadata that does not match the kernel"
   fi
   # The overlay: the headers' files by link, plus scripts/target.json and rust/.
   rm -rf "$kdir"; mkdir -p "$kdir/scripts" "$kdir/rust"

@@ -54,7 +54,7 @@ PKGS=(
 [ "${1:-}" = --packages ] && { printf '%s\n' "${PKGS[@]}"; exit 0; }
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-key=$(printf '%s\n' "$recipe" "$suite" $(printf '%s\n' "${PKGS[@]}" | sort) | sha256sum | cut -c1-16)
+key=$( { printf '%s\n' "$recipe" "$suite"; printf '%s\n' "${PKGS[@]}" | sort; } | sha256sum | cut -c1-16)
 dir="$SW_CACHE/toolroot/$suite-$key"
 
 if [ $print_only = 1 ]; then echo "$dir"; exit 0; fi

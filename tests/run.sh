@@ -44,8 +44,9 @@ else fail "build stackwatch.ko (log: $SW_LOGS/module-build.log)"; fi
 vermagic=$(modinfo -F vermagic stackwatch.ko 2>/dev/null)
 case "$vermagic" in "$release "*) pass "stackwatch.ko's vermagic names $release ($vermagic)" ;;
   *) fail "stackwatch.ko's vermagic is '$vermagic', not $release's" ;; esac
+read -r -a kmake_args < "$KDIR/.stackwatch-make"
 if run_logged test-modules-build scripts/toolroot.sh --run "$TOOLROOT" make -C "$KDIR" M="$PWD/tests/modules" \
-     $(cat "$KDIR/.stackwatch-make") modules; then
+     "${kmake_args[@]}" modules; then
   pass "build test modules"; else fail "build test modules (log: $SW_LOGS/test-modules-build.log)"; fi
 
 if sel toolchain; then
