@@ -61,6 +61,10 @@ expect_eq "a run-time +name of an unknown symbol still fails" "$(sw_write $SWD/p
 expect_eq "+name of a pending name is EEXIST" "$(sw_write $SWD/probes '+xfs_buf_lock')" EEXIST
 
 # 3. The modules come up: their names attach.
+# A load that fails after the COMING notifier (a bad parameter): attached at
+# COMING, detached at the GOING that follows without LIVE.
+check "modprobe dm_mod major=notanumber fails" sh -c '! modprobe dm_mod major=notanumber'
+expect_state "dm names wait again after the failed load" pending $DM_NAMES
 check "modprobe xfs" modprobe xfs
 check "modprobe dm_mod" modprobe dm_mod
 check "modprobe nfsd" modprobe nfsd
