@@ -295,7 +295,7 @@ impl ProbeSet {
                     .and_then(|()| added.push(spec, GFP_KERNEL).map_err(Into::into))
                 {
                     pr_warn!(
-                        "stackwatch: probes: cannot attach '{}' ({} {})\n",
+                        "probes: cannot attach '{}' ({} {})\n",
                         spec,
                         errno_name(e.to_errno()),
                         e.to_errno()
