@@ -2,8 +2,10 @@
 /*
  * The few lines of stackwatch that Rust cannot reach from an out-of-tree
  * module: kprobe/fprobe registration (struct layouts and register accessors
- * are not in the kernel crate's bindings), THREAD_SIZE/current macros, and
- * the string module parameters. All policy lives in Rust; see shim.h.
+ * are not in the kernel crate's bindings), module notifiers and a module's
+ * name and symbols (struct notifier_block, struct module), THREAD_SIZE/current
+ * macros, and the string module parameters. All policy lives in Rust; see
+ * shim.h.
  */
 #include <linux/kprobes.h>
 #include <linux/fprobe.h>
