@@ -111,7 +111,7 @@ guest_suite() {
 
 sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basic.sh 16384
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
-sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 1500 -- tests/guest/torture.sh short
+sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
