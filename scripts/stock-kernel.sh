@@ -2,7 +2,7 @@
 # Makes an unmodified Debian kernel a build target for stackwatch: fetches the
 # release's headers, kbuild and matching linux-source, regenerates the Rust
 # metadata its headers package lacks (rust/*.rmeta, the proc-macro .so files,
-# scripts/target.json) with exactly the toolchain its .config names, and lays
+# the assembly the kernel crate's macros include, scripts/target.json) with exactly the toolchain its .config names, and lays
 # it over the headers in $SW_CACHE/stock/RELEASE/kdir (usable as KDIR). It
 # refuses, naming the difference, when the toolchain's version texts differ
 # from the .config's, when olddefconfig would change the stock .config, or
@@ -115,7 +115,9 @@ in_root test -f "$headers/.config" || install_headers
 # The key of the metadata: the headers' version and the .config (which names
 # the toolchain, checked above); a different key regenerates.
 hdr_ver=$(in_root dpkg-query -W -f='${Version}' "linux-headers-$release")
-key=$(printf '%s\n' "$hdr_ver" "$make_args" "$(sha256sum <<<"$config")" | sha256sum | cut -c1-16)
+# Bump recipe when what is laid over the headers changes.
+recipe=2
+key=$(printf '%s\n' "$recipe" "$hdr_ver" "$make_args" "$(sha256sum <<<"$config")" | sha256sum | cut -c1-16)
 
 if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
   majmin=$(cut -d. -f1,2 <<<"$release")
@@ -160,6 +162,10 @@ if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
   for f in $(in_root ls -A "$headers/scripts/"); do ln -s "$headers/scripts/$f" "$kdir/scripts/$f"; done
   cp "$build/scripts/target.json" "$kdir/scripts/"
   cp "$build"/rust/*.rmeta "$build"/rust/*.so "$kdir/rust/"
+  # Assembly the kernel crate's macros include! from the objtree where they
+  # expand, in the module (warn_on!, static_branch!).
+  mkdir -p "$kdir/rust/kernel"
+  cp "$build"/rust/kernel/generated_arch_*.rs "$kdir/rust/kernel/"
   echo "$toolroot" > "$kdir/.stackwatch-toolroot"
   echo "$make_args" > "$kdir/.stackwatch-make"
   echo "$release" > "$kdir/.stackwatch-release"
