@@ -68,6 +68,22 @@ kernel_kdir() {
   else "$SW_ROOT/qemu/build-kernel.sh" --print-dir "$1"; fi
 }
 
+# debian_mirror: the Debian mirror this machine's apt uses.
+debian_mirror() {
+  local m
+  m=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+# made_once DIR PRINT_ONLY WHAT: for a root made once into DIR (DIR.built when
+# done): prints DIR and exits if only its path was asked for or it is made
+# already; else returns, as root, for the caller to make it.
+made_once() {
+  [ "$2" = 1 ] && { echo "$1"; exit 0; }
+  [ -f "$1.built" ] && { say "$3 is cached: $1"; echo "$1"; exit 0; }
+  need_root
+}
+
 # kernel_src: prints the unpacked Linux source directory, unpacking it once.
 kernel_src() {
   local tarball ver dir

@@ -26,17 +26,11 @@ PKGS=(
   nfs-kernel-server nfs-common rpcbind
   fio stress-ng
 )
-mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+mirror=$(debian_mirror)
 key=$(printf '%s\n' "$recipe" "$suite" "$arch" $(printf '%s\n' "${PKGS[@]}" | sort) | sha256sum | cut -c1-16)
 dir="$SW_CACHE/rootfs/$arch-$suite-$key"
 
-if [ $print_only = 1 ]; then echo "$dir"; exit 0; fi
-if [ -f "$dir.built" ]; then
-  say "riscv64 root file system is cached: $dir"
-  echo "$dir"; exit 0
-fi
-need_root
+made_once "$dir" $print_only "riscv64 root file system"
 
 # Host packages: mmdebstrap (+ arch-test, which it needs for a foreign
 # architecture), qemu-user-static (second stage), qemu-system-misc

@@ -25,8 +25,7 @@ SRC_LIST=/etc/apt/sources.list.d/stackwatch-trixie.sources
 PIN=/etc/apt/preferences.d/stackwatch-trixie
 if [ ! -f "$SRC_LIST" ] || [ ! -f "$PIN" ]; then
   say "adding Debian trixie + trixie-backports sources (pinned at priority 100) for linux-source-7.3"
-  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+  mirror=$(debian_mirror)
   cat > "$SRC_LIST" <<SRC
 Types: deb
 URIs: $mirror

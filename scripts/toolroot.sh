@@ -52,17 +52,11 @@ PKGS=(
   rustc rust-src bindgen libclang-19-dev dkms python3 ca-certificates
 )
 [ "${1:-}" = --packages ] && { printf '%s\n' "${PKGS[@]}"; exit 0; }
-mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+mirror=$(debian_mirror)
 key=$( { printf '%s\n' "$recipe" "$suite"; printf '%s\n' "${PKGS[@]}" | sort; } | sha256sum | cut -c1-16)
 dir="$SW_CACHE/toolroot/$suite-$key"
 
-if [ $print_only = 1 ]; then echo "$dir"; exit 0; fi
-if [ -f "$dir.built" ]; then
-  say "trixie tool root is cached: $dir"
-  echo "$dir"; exit 0
-fi
-need_root
+made_once "$dir" $print_only "trixie tool root"
 if ! command -v mmdebstrap >/dev/null; then
   say "installing mmdebstrap"
   DEBIAN_FRONTEND=noninteractive run_logged apt-install-mmdebstrap \
