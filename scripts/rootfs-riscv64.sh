@@ -27,7 +27,7 @@ PKGS=(
   fio stress-ng
 )
 mirror=$(debian_mirror)
-key=$(printf '%s\n' "$recipe" "$suite" "$arch" $(printf '%s\n' "${PKGS[@]}" | sort) | sha256sum | cut -c1-16)
+key=$( { printf '%s\n' "$recipe" "$suite" "$arch"; printf '%s\n' "${PKGS[@]}" | sort; } | sha256sum | cut -c1-16)
 dir="$SW_CACHE/rootfs/$arch-$suite-$key"
 
 made_once "$dir" $print_only "riscv64 root file system"
