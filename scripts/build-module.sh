@@ -5,16 +5,14 @@
 # in the checkout. The module sources (Kbuild, rust/kmod, rust/core/src) are
 # copied there, only the files whose content changed, and kbuild rebuilds what
 # depends on them. Prints the path of the .ko on stdout.
-#   scripts/build-module.sh [--print-path|--clippy] KERNEL   (KERNEL: riscv64-16k, ...)
-# --clippy rebuilds it with the kernel's clippy lints (CLIPPY=1).
+#   scripts/build-module.sh [--print-path] KERNEL     (KERNEL: riscv64-16k, ...)
 # (The kernel's MO= does not fit: the crate's include!("shim_generated.rs") is
 # resolved next to the source file, but kbuild writes the file under MO.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-print_only=0 clippy=
+print_only=0
 [ "${1:-}" = --print-path ] && { print_only=1; shift; }
-[ "${1:-}" = --clippy ] && { clippy=CLIPPY=1; shift; }
 kernel=${1:?usage: scripts/build-module.sh [--print-path] KERNEL}
 arch=$(kernel_arch "$kernel")
 kdir=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
@@ -34,7 +32,6 @@ for f in "$SW_ROOT"/rust/kmod/*.rs "$SW_ROOT"/rust/kmod/*.c "$SW_ROOT"/rust/kmod
   sync_file "$rel"
 done
 say "building stackwatch.ko for $kernel in $dir ($copied source files updated)"
-[ -z "$clippy" ] || rm -f "$dir"/rust/kmod/*.o
-run_logged "module-$kernel${clippy:+-clippy}" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 $clippy modules
+run_logged "module-$kernel" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 modules
 [ -f "$dir/stackwatch.ko" ] || die "stackwatch.ko for $kernel was not produced (log: $SW_LOGS/module-$kernel.log)"
 echo "$dir/stackwatch.ko"
