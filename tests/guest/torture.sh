@@ -40,10 +40,15 @@ awk '$1 == "attached" && $3 == "fprobe"' $SWD/probes
 layer_line() {  # layer_line NAME REGEX -> "NAME hits deepest"
   awk -v n="$1" -v p="$2" '!/^#/ && $1 != "(all)" && $1 ~ p { h += $2; if ($3 > m) m = $3 } END { printf "%s %d %d\n", n, h, m }' $SWD/summary
 }
-snapshot() {  # snapshot NAME: copies the debugfs files and prints per-layer numbers
-  local d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1"
+# snapshot NAME [traces]: copies the debugfs files and prints per-layer
+# numbers; the per-function chains (`traces`) only when asked: on a kernel
+# whose XFS is a module, rendering them resolves every XFS frame through the
+# module's symbol table, about a minute under TCG with xfs_* watched.
+snapshot() {
+  local d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1" files="summary max_trace histogram probes budgets thread_size"
   mkdir -p "$d"
-  for f in summary traces max_trace histogram probes budgets thread_size; do cat $SWD/$f > "$d/$f"; done
+  [ "${2:-}" = traces ] && files="$files traces"
+  for f in $files; do cat $SWD/$f > "$d/$f"; done
   cat $T/stack_max_size > "$d/ftrace_stack_max_size"; cat $T/stack_trace > "$d/ftrace_stack_trace"
   { layer_line nfsd '^nfsd'; layer_line xfs '^xfs_'; layer_line dm '^dm_'
     layer_line block '^(submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$'
@@ -134,7 +139,7 @@ set -- $dirty
 echo "$3" > /proc/sys/vm/dirty_ratio; echo "$4" > /proc/sys/vm/dirty_background_ratio
 [ "$1" != 0 ] && echo "$1" > /proc/sys/vm/dirty_bytes; [ "$2" != 0 ] && echo "$2" > /proc/sys/vm/dirty_background_bytes
 rmdir $CG/squeeze
-snapshot reclaim
+snapshot reclaim traces
 
 # --- assertions --------------------------------------------------------------
 echo 0 > /proc/sys/kernel/stack_tracer_enabled
