@@ -6,8 +6,8 @@
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture modorder
-#                               clone dkms harness (default: all of these);
-#                               riscv4k, riscv8k: one riscv64 kernel; riscv: the
+#                               clone dkms harness riscv4k (default: all of
+#                               these); riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -246,9 +246,7 @@ fi
 
 # The riscv64 4K kernel with stackwatch built in (no root file system needed:
 # it dies before mounting one): part of the default run, and of `riscv`.
-# Named only (and in `riscv`) for now: with the module-following code the
-# early initcall itself overflows the 4K stack (see README, known limits).
-if want_suite riscv4k || named_riscv; then
+if sel riscv4k || named_riscv; then
   step "test kernel riscv64-4k (stackwatch built in) and its boot-time overflow"
   if qemu/build-kernel.sh riscv64-4k >/dev/null; then
     pass "build riscv64-4k with stackwatch built in"

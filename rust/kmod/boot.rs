@@ -40,25 +40,37 @@ pub(crate) fn started() -> Option<&'static State> {
 /// `stackwatch.probes=` names something to watch.
 #[no_mangle]
 pub(crate) extern "C" fn stackwatch_early_init() -> c_int {
-    let run = || -> Result {
-        let cfg = Config::from_params()?;
-        if cfg.probes.trim().is_empty() {
-            return Ok(());
-        }
-        let st = leak(cfg.state()?)?;
-        if let Some(w) = start(st, &cfg) {
-            // Modules load long after this; the state lives for ever.
-            w.leak();
-        }
-        EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
-        pr_info!(
-            "attached from early boot (stackwatch.probes={})\n",
-            cfg.probes
-        );
-        Ok(())
-    };
-    match run() {
+    match early_start() {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
+}
+
+/// Reads the parameters and starts watching. Small frames on this path (see
+/// `start`): the state is initialised in `early_state`'s frame and the log
+/// line formatted in `log_early`'s, neither of which is on the stack while
+/// the probes are attached.
+fn early_start() -> Result {
+    let cfg = Config::from_params()?;
+    if cfg.probes.trim().is_empty() {
+        return Ok(());
+    }
+    let st = early_state(&cfg)?;
+    if let Some(w) = start(st, &cfg) {
+        // Modules load long after this; the state lives for ever.
+        w.leak();
+    }
+    EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
+    log_early(cfg.probes);
+    Ok(())
+}
+
+#[inline(never)]
+fn early_state(cfg: &Config) -> Result<&'static State> {
+    leak(cfg.state()?)
+}
+
+#[inline(never)]
+fn log_early(probes: &str) {
+    pr_info!("attached from early boot (stackwatch.probes={})\n", probes);
 }

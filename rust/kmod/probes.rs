@@ -168,6 +168,7 @@ impl ProbeSet {
     }
 
     /// A new pending entry for `spec`, with counters of its own.
+    #[inline(never)]
     fn entry(&mut self, spec: &str) -> Result<Attachment> {
         let glob = is_glob(spec);
         let spec = CString::try_from_fmt(fmt!("{}", spec))?;

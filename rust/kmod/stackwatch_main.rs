@@ -65,6 +65,7 @@ struct Config {
 impl Config {
     /// Reads and checks the parameters: an errno and a message naming the
     /// bad value on error.
+    #[inline(never)]
     fn from_params() -> Result<Config> {
         // A power of two, so the function table masks instead of dividing.
         let nslots = (module_parameters::max_functions.value().clamp(16, 1 << 16) as usize)
@@ -117,6 +118,12 @@ impl Config {
 /// the probes of `cfg` (the default set when none are named). Returns the
 /// module notifiers (None if they could not be registered), which must be
 /// dropped before `st` goes away.
+///
+/// The attach runs deepest of all (`register_kprobe` and the vmalloc of an
+/// instruction slot, with probes already live), and when built in it runs
+/// on a 4K stack in early boot: so `start` and its callers keep small
+/// frames, and what formats text is in functions of its own that are not
+/// on the stack while probes are attached.
 fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
     st.budgets.set(&cfg.budgets);
     handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
@@ -131,17 +138,22 @@ fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
     let watch = match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
         Ok(w) => Some(w),
         Err(e) => {
-            pr_warn!(
-                "not following modules ({:?}): pending probes stay pending\n",
-                e
-            );
+            warn_not_following(e);
             None
         }
     };
+    attach_all(st, cfg.probes);
+    log_watching(st, cfg);
+    watch
+}
 
+/// Attaches every probe of the list `probes` (the default set when it names
+/// none), keeping those whose module is not loaded as pending.
+#[inline(never)]
+fn attach_all(st: &State, probes: &str) {
     let mut set = st.probes.lock();
     let mut any = false;
-    for name in split_list(cfg.probes) {
+    for name in split_list(probes) {
         any = true;
         if name == "default" {
             swcore::defaults::all().for_each(|n| set.add_or_pend(st, n));
@@ -152,7 +164,21 @@ fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
     if !any {
         swcore::defaults::all().for_each(|n| set.add_or_pend(st, n));
     }
-    let (specs, funcs, pending) = set.totals();
+}
+
+#[cold]
+#[inline(never)]
+fn warn_not_following(e: Error) {
+    pr_warn!(
+        "not following modules ({:?}): pending probes stay pending\n",
+        e
+    );
+}
+
+/// The load line: what is watched and what it costs.
+#[inline(never)]
+fn log_watching(st: &State, cfg: &Config) {
+    let (specs, funcs, pending) = st.probes.lock().totals();
     // Per function: the hot slot, its chain, and its table key.
     let hot = core::mem::size_of::<state::Slot>();
     let slot_bytes =
@@ -171,7 +197,6 @@ fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
             / 1024,
         hot
     );
-    watch
 }
 
 /// The loadable module: the state lives in the debugfs scope and goes with
