@@ -8,7 +8,7 @@ use core::fmt;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{debugfs::ScopedDir, prelude::*, uaccess::UserSliceReader};
 
-use crate::shim::KernelSymbols;
+use crate::shim::{self, KernelSymbols};
 use crate::state::State;
 use crate::swcore::{
     budgets::MAX_BUDGETS,
@@ -17,6 +17,7 @@ use crate::swcore::{
         ParseError, MAX_WRITE,
     },
     report::{self, Row},
+    tasks::{self, Deepest, TaskRow},
     trace::Trace,
 };
 
@@ -27,6 +28,7 @@ pub(crate) fn populate<'d>(st: &'d State, dir: &ScopedDir<'d, '_>) {
     dir.read_callback_file(c"max_trace", st, &read_max_trace);
     dir.read_callback_file(c"histogram", st, &read_histogram);
     dir.read_callback_file(c"thread_size", st, &read_thread_size);
+    dir.read_callback_file(c"tasks", st, &read_tasks);
     dir.read_write_callback_file(c"probes", st, &read_probes, &write_probes);
     dir.read_write_callback_file(c"threshold", st, &read_threshold, &write_threshold);
     dir.read_write_callback_file(c"budgets", st, &read_budgets, &write_budgets);
@@ -107,6 +109,15 @@ fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "{}", st.thread_size)
+}
+
+/// Every live thread's deepest point so far, read off its stack now.
+fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut buf =
+        KVec::from_elem(TaskRow::EMPTY, tasks::MAX_SHOWN, GFP_KERNEL).map_err(|_| fmt::Error)?;
+    let mut deepest = Deepest::new(&mut buf);
+    shim::scan_thread_stacks(&mut deepest);
+    tasks::write_tasks(f, st.thread_size, &deepest)
 }
 
 fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -389,6 +389,40 @@ void sw_current_comm(char *buf16)
 	buf16[15] = 0;
 }
 
+/*
+ * A thread's stack is freed after an RCU grace period (kernel/fork.c:
+ * thread_stack_delayed_free() uses call_rcu(); a stack kept in the per-CPU
+ * cache stays mapped), and task_structs are too: under rcu_read_lock() a
+ * stack read through task->stack stays mapped. put_task_stack() is not
+ * exported, so no reference is taken; the stack of a thread that is exiting
+ * may be being freed (its first words then hold the RCU head), so those are
+ * skipped.
+ */
+void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
+					  const unsigned long *stack, unsigned long words),
+			      void *ctx)
+{
+	struct task_struct *p, *t;
+	char comm[TASK_COMM_LEN];
+
+	rcu_read_lock();
+	for_each_process_thread(p, t) {
+		const unsigned long *stack = READ_ONCE(t->stack);
+
+		if (!stack || READ_ONCE(t->exit_state) || (READ_ONCE(t->flags) & PF_EXITING))
+			continue;
+		memcpy(comm, t->comm, TASK_COMM_LEN);
+		comm[TASK_COMM_LEN - 1] = 0;
+		fn(ctx, task_pid_nr(t), comm, stack, THREAD_SIZE / sizeof(unsigned long));
+	}
+	rcu_read_unlock();
+}
+
+unsigned long sw_read_stack_word(const unsigned long *p)
+{
+	return READ_ONCE_NOCHECK(*p);
+}
+
 unsigned int sw_save_trace(unsigned long *store, unsigned int size)
 {
 	return stack_trace_save(store, size, 0);

@@ -87,6 +87,18 @@ unsigned int sw_nr_cpu_ids(void);
 /* Current task's pid and comm (16 bytes, NUL-padded). */
 int sw_current_pid(void);
 void sw_current_comm(char *buf16);
+/*
+ * Every live thread's stack, under rcu_read_lock(): fn(ctx, pid, comm,
+ * stack, words) with the thread's stack (lowest address first, words words;
+ * word 0 is the end-of-stack canary). The stack stays readable until fn
+ * returns; fn must not sleep and must read it with sw_read_stack_word().
+ * Threads that are exiting, or have no stack, are skipped.
+ */
+void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
+					  const unsigned long *stack, unsigned long words),
+			      void *ctx);
+/* One word of another context's stack, exempt from KASAN (READ_ONCE_NOCHECK). */
+unsigned long sw_read_stack_word(const unsigned long *p);
 /* stack_trace_save() of the current context. */
 unsigned int sw_save_trace(unsigned long *store, unsigned int size);
 /*

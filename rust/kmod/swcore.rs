@@ -25,5 +25,7 @@ pub(crate) mod sample;
 pub(crate) mod stats;
 #[path = "../core/src/table.rs"]
 pub(crate) mod table;
+#[path = "../core/src/tasks.rs"]
+pub(crate) mod tasks;
 #[path = "../core/src/trace.rs"]
 pub(crate) mod trace;

@@ -19,6 +19,24 @@ expect_eq "module parameter budgets (sysfs)" "$(cat /sys/module/stackwatch/param
 expected_budgets=$(for b in 4096 8192; do [ "$b" -lt "$want" ] && echo "$b"; done | tr '\n' ' ')
 expect_eq "default budgets below THREAD_SIZE" "$(awk '!/^#/ { printf "%s ", $1 }' $SWD/budgets)" "$expected_budgets"
 expect_eq "threshold default" "$(cat $SWD/threshold)" 2048
+# Every live thread's deepest point, read off its stack (issue 13).
+cat $SWD/tasks > "$SW_OUT/tasks"
+read -r t_ts t_threads < <(awk '/^# stackwatch tasks:/ { print $5, $7 }' "$SW_OUT/tasks")
+expect_eq "tasks: thread_size in its header" "$t_ts" "$want"
+nproc_threads=$(ls -d /proc/[0-9]*/task/[0-9]* | wc -l)
+expect_cmp "tasks: scanned about as many threads as /proc lists ($nproc_threads)" "$t_threads" -ge $((nproc_threads * 8 / 10))
+bad=$(awk -v ts="$want" '!/^#/ { if ($2 <= 0 || $2 > ts || $3 != ts - $2 || (NR > 3 && $2 > prev)) print $1; prev = $2 }' "$SW_OUT/tasks")
+expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
+read -r pid used comm < <(awk '!/^#/ { print $1, $2, $4; exit }' "$SW_OUT/tasks")
+# (/proc adds a kworker's workqueue to its comm: compare the start.)
+pcomm=$(cat /proc/"$pid"/comm 2>/dev/null)
+case "$comm:$pcomm" in
+  ?*:"$comm"*) ok "tasks: the deepest thread's comm starts its /proc comm ($comm, $pcomm)" ;;
+  *) not_ok "tasks: the deepest thread's comm" "'$comm' does not start /proc/$pid/comm '$pcomm'" ;;
+esac
+# A thread never shallower than at its last look: stacks are not re-zeroed.
+again=$(awk -v p="$pid" '!/^#/ && $1 == p { print $2 }' $SWD/tasks)
+expect_cmp "tasks: pid $pid's deepest point does not shrink between reads ($used, then ${again:-gone})" "${again:-$used}" -ge "$used"
 check "rmmod stackwatch" sw_unload
 check "debugfs directory removed" test ! -e $SWD
 check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'

@@ -45,7 +45,7 @@ layer_line() {  # layer_line NAME REGEX -> "NAME hits deepest"
 # whose XFS is a module, rendering them resolves every XFS frame through the
 # module's symbol table, about a minute under TCG with xfs_* watched.
 snapshot() {
-  local d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1" files="summary max_trace histogram probes budgets thread_size"
+  local d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1" files="summary max_trace histogram probes budgets thread_size tasks"
   mkdir -p "$d"
   [ "${2:-}" = traces ] && files="$files traces"
   for f in $files; do cat $SWD/$f > "$d/$f"; done
@@ -147,6 +147,47 @@ tracer_max=$(cat $T/stack_max_size)
 global=$(sw_field $SWD/summary '(all)' 3)
 expect_cmp "stackwatch max is not above the stack tracer's (same run)" "$global" -le "$tracer_max"
 expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
+# The deepest point (issue 13): each thread's lowest written stack word (the
+# `tasks` file) sees what runs below the probes -- leaves, interrupts, the
+# scheduler -- so it is at least as deep as the stack tracer, which checks
+# the stack at the entry of every function (the tracer's and stackwatch's
+# own handler frames, which run below those entries, make it deeper still).
+# Threads live on (nfsd's, the workqueues'), so this read covers the run.
+TS=$(cat $SWD/thread_size)
+cat $SWD/tasks > "$SW_OUT/tasks"
+read -r t_ts t_threads < <(awk '/^# stackwatch tasks:/ { print $5, $7 }' "$SW_OUT/tasks")
+expect_eq "tasks: thread_size in its header" "$t_ts" "$TS"
+expect_cmp "tasks: threads scanned" "${t_threads:-0}" -gt 20
+bad=$(awk -v ts="$TS" '!/^#/ { if ($2 <= 0 || $2 > ts || $3 != ts - $2 || (NR > 3 && $2 > prev)) print $1; prev = $2 }' "$SW_OUT/tasks")
+expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
+deepest_thread=$(awk '!/^#/ { print $2; exit }' "$SW_OUT/tasks")
+nfsd_thread=$(awk '!/^#/ && $4 == "nfsd" { if ($2 > m) m = $2 } END { print m + 0 }' "$SW_OUT/tasks")
+echo "measure: deepest probe entry $global bytes; deepest thread stack $deepest_thread ($(awk '!/^#/ { print $4, "pid", $1; exit }' "$SW_OUT/tasks")); deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
+expect_cmp "deepest thread stack within 128 bytes of the stack tracer, or deeper" "$deepest_thread" -ge $((tracer_max - 128))
+if grep -q ' nfsd' $T/stack_trace; then
+  expect_cmp "the tracer's deepest stack ran in nfsd: an nfsd thread's deepest point is within 128 bytes of it, or deeper" "$nfsd_thread" -ge $((tracer_max - 128))
+else
+  echo "note: the tracer's deepest stack is not in nfsd this run; the nfsd comparison is skipped"
+fi
+# The what-if verdicts take the deepest thread stack: every budget the
+# tracer's maximum overflows is called overflowed (entry depths alone said
+# "fits" for some: issue 13).
+SWC="$SW_ROOT/rust/cli/target/debug/stackwatch"
+"$SWC" report --json --from "${SNAPS[${#SNAPS[@]}-1]}" > "$SW_OUT/report.json" 2> "$SW_OUT/report.err"
+verdicts=$(python3 - "$SW_OUT/report.json" "$tracer_max" <<'PY'
+import json, sys
+r, t = json.load(open(sys.argv[1])), int(sys.argv[2])
+out = []
+for b in r["what_if"]:
+    v = b["verdict"]
+    ok = v["measure"] == "thread_stack" and (v["fits"] is False if t > b["budget"] else True)
+    out.append(f'{b["budget"]}:{"fits" if v["fits"] else "overflows"}({v["deepest"]},{v["measure"]}):{"ok" if ok else "WRONG"}')
+print(" ".join(out))
+PY
+)
+echo "what-if verdicts (tracer max $tracer_max): $verdicts"
+expect_eq "what-if verdicts use the thread stacks and agree with the tracer's maximum" \
+  "$(echo "$verdicts" | grep -c WRONG)/$([ -n "$verdicts" ] && echo some || echo none)" "0/some"
 # The chains are read from the last snapshot (taken right after the last
 # workload): on a kernel whose XFS is a module, rendering `traces` resolves
 # every frame through the module's symbol table, which takes a while under TCG.

@@ -5,9 +5,10 @@ use crate::debugfs::Dir;
 use crate::error::{Error, Result};
 use crate::model::{
     AttachedProbe, BudgetTotal, Chain, Counters, Frame, FunctionStats, Histogram, HistogramRow,
-    MaxTrace, Probes, SkippedProbe, Snapshot, Summary,
+    MaxTrace, Probes, SkippedProbe, Snapshot, Summary, Tasks, ThreadUse,
 };
 use stackwatch_core::parse::{self, ErrorKind, ParseError, ProbeRow, SummaryRow, Symbol};
+use stackwatch_core::tasks::read_tasks;
 use std::path::Path;
 
 fn stats(r: &SummaryRow<'_>) -> FunctionStats {
@@ -162,6 +163,28 @@ pub fn budgets(text: &str) -> std::result::Result<Vec<BudgetTotal>, ParseError> 
         .collect()
 }
 
+/// The `tasks` file.
+pub fn tasks(text: &str) -> std::result::Result<Tasks, ParseError> {
+    let mut rows = Vec::new();
+    let h = read_tasks(text, |r| {
+        rows.push(ThreadUse {
+            pid: r.pid,
+            comm: r.comm.to_string(),
+            used: r.used as u64,
+        })
+    })
+    .map_err(|e| ParseError {
+        line: e.line,
+        kind: ErrorKind::Malformed,
+        field: "tasks",
+        why: e.why,
+    })?;
+    Ok(Tasks {
+        threads: h.threads as u64,
+        rows,
+    })
+}
+
 /// A parse error with the file's path and the offending line.
 pub fn context(path: &Path, text: &str, e: &ParseError) -> Error {
     let mut msg = format!("{}: {e}", path.display());
@@ -203,5 +226,6 @@ pub fn load(dir: &Dir) -> Result<Snapshot> {
         histogram: optional(dir, "histogram", histogram)?,
         probes: optional(dir, "probes", probes)?,
         budgets: optional(dir, "budgets", budgets)?,
+        tasks: optional(dir, "tasks", tasks)?,
     })
 }

@@ -209,6 +209,8 @@ pub struct Snapshot {
     pub probes: Option<Probes>,
     /// Totals per budget.
     pub budgets: Option<Vec<BudgetTotal>>,
+    /// Every live thread's deepest point, read off the thread stacks.
+    pub tasks: Option<Tasks>,
 }
 
 impl Snapshot {
@@ -219,6 +221,26 @@ impl Snapshot {
             .iter()
             .find(|c| c.function == function)
     }
+}
+
+/// One thread of the `tasks` file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ThreadUse {
+    /// Thread id.
+    pub pid: i32,
+    /// `comm`.
+    pub comm: String,
+    /// Deepest point its stack reached since it started, bytes.
+    pub used: u64,
+}
+
+/// The `tasks` file: the deepest threads, deepest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tasks {
+    /// Threads scanned.
+    pub threads: u64,
+    /// The deepest of them.
+    pub rows: Vec<ThreadUse>,
 }
 
 /// Percentage of `part` in `whole` (0 if `whole` is 0).

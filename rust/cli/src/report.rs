@@ -245,6 +245,23 @@ fn budgets(snap: &Snapshot, st: &Style) -> String {
             b.total,
             if b.functions.is_empty() { ", none" } else { "" }
         );
+        let v = &b.verdict;
+        let _ = writeln!(
+            out,
+            "    verdict: {} — deepest {} bytes, {} {}",
+            if v.fits {
+                st.paint(Paint::Bold, "fits")
+            } else {
+                st.paint(Paint::Red, "does not fit")
+            },
+            v.deepest,
+            match v.measure {
+                whatif::Measure::ThreadStack => "the deepest point of a thread stack,",
+                whatif::Measure::ProbeEntry =>
+                    "at the entry of a probed function (what runs below is not seen),",
+            },
+            v.at
+        );
         let mut t = Table::new(&[("PATH", Align::Left), ("TIMES", Align::Right)]);
         for o in b.functions.iter().take(WHATIF_ROWS) {
             t.row(
@@ -259,6 +276,16 @@ fn budgets(snap: &Snapshot, st: &Style) -> String {
         }
         if b.functions.len() > WHATIF_ROWS {
             let _ = writeln!(out, "    (and {} more)", b.functions.len() - WHATIF_ROWS);
+        }
+    }
+    if let Some(t) = &snap.tasks {
+        let _ = writeln!(
+            out,
+            "  deepest thread stacks ({} threads scanned; each thread's deepest point since it started):",
+            t.threads
+        );
+        for r in t.rows.iter().take(WHATIF_ROWS) {
+            let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
         }
     }
     out

@@ -1,6 +1,9 @@
 //! What-if budgets: for each configured budget, which probed functions had
 //! hits that would have overflowed a stack that small, how often, and along
-//! which path of probed functions their deepest chain ran.
+//! which path of probed functions their deepest chain ran; and the verdict,
+//! from the best measure there is: the deepest point a thread's stack
+//! reached (the `tasks` file) when the snapshot has it, else the deepest
+//! probe entry, which misses what runs below the probes.
 
 use crate::model::Snapshot;
 use serde::Serialize;
@@ -27,6 +30,54 @@ pub struct Budget {
     pub total: u64,
     /// Functions with such hits, most first.
     pub functions: Vec<Overflow>,
+    /// Whether the deepest use seen fits in the budget, and by which measure.
+    pub verdict: Verdict,
+}
+
+/// Where the deepest use comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// A thread stack's lowest written word: the deepest point it reached,
+    /// leaves, interrupts and the scheduler included.
+    ThreadStack,
+    /// The stack at the entry of a probed function: what runs below the
+    /// probes is not seen.
+    ProbeEntry,
+}
+
+/// The verdict for one budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// The deepest use seen, bytes.
+    pub deepest: u64,
+    /// Which measure gave it.
+    pub measure: Measure,
+    /// The thread (`comm`, pid) or probed function where it was seen.
+    pub at: String,
+    /// `deepest <= budget`.
+    pub fits: bool,
+}
+
+/// The deepest use a snapshot shows: the deepest thread stack if the
+/// snapshot has the `tasks` file and it is deeper than every probe entry
+/// (it always is, unless that thread has exited), else the deepest entry.
+pub fn deepest(snap: &Snapshot) -> (u64, Measure, String) {
+    let entry = snap.summary.all.max_used;
+    let entry_at = snap
+        .summary
+        .functions
+        .first()
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
+    match snap.tasks.as_ref().and_then(|t| t.rows.first()) {
+        Some(t) if t.used >= entry => (
+            t.used,
+            Measure::ThreadStack,
+            format!("{} (pid {})", t.comm, t.pid),
+        ),
+        _ => (entry, Measure::ProbeEntry, entry_at),
+    }
 }
 
 /// The probed functions on `function`'s deepest chain, outermost first.
@@ -70,6 +121,7 @@ pub fn abbreviate(path: &[String], keep: usize) -> String {
 /// Every configured budget with the functions that would have overflowed it.
 pub fn budgets(snap: &Snapshot) -> Vec<Budget> {
     let s = &snap.summary;
+    let (deepest, measure, at) = deepest(snap);
     s.budgets
         .iter()
         .enumerate()
@@ -98,6 +150,12 @@ pub fn budgets(snap: &Snapshot) -> Vec<Budget> {
                 budget,
                 total,
                 functions,
+                verdict: Verdict {
+                    deepest,
+                    measure,
+                    at: at.clone(),
+                    fits: deepest <= budget,
+                },
             }
         })
         .collect()

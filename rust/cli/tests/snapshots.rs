@@ -226,7 +226,7 @@ fn synthetic_report_text() {
     assert!(text.contains("Deepest chains (1 of 17 functions)"));
     assert!(text.contains("   15488       0  virtio_queue_rq+0x4/0x3c0 [virtio_blk]"));
     assert!(text.contains(
-        "would overflow 8192: 57616 hits in all\n    nfsd_dispatch -> nfsd4_proc_compound -> ... -> blk_mq_submit_bio -> virtio_queue_rq"
+        "would overflow 8192: 57616 hits in all\n    verdict: does not fit — deepest 15488 bytes, at the entry of a probed function (what runs below is not seen), virtio_queue_rq\n    nfsd_dispatch -> nfsd4_proc_compound -> ... -> blk_mq_submit_bio -> virtio_queue_rq"
     ));
     assert!(text.contains("15659 times"));
     assert!(text.contains("skipped xfs_alloc_vextent_start_ag: ENOENT: no such symbol"));
@@ -263,4 +263,42 @@ fn synthetic_prometheus() {
     assert!(text.contains("# TYPE stackwatch_hits_total counter\n"));
     assert!(text.contains("# HELP stackwatch_max_used_bytes "));
     assert!(text.contains("stackwatch_thread_size_bytes 16384\n"));
+}
+
+/// The verdict takes the deepest point of a thread stack over the deepest
+/// probe entry, and says which it took; without the `tasks` file (or when
+/// the deepest thread has exited) it falls back to the probe entry.
+#[test]
+fn verdict_uses_the_deepest_thread_stack() {
+    let mut snap = load::load(&Dir::snapshot(synthetic())).unwrap();
+    let entry = snap.summary.all.max_used;
+    let text = format!(
+        "# stackwatch tasks: thread_size 16384 threads 90 shown 2\n# pid used left comm\n812 {} {} nfsd\n9 100 16284 kworker/0:1 x\n",
+        entry + 200,
+        16384 - entry - 200
+    );
+    snap.tasks = Some(load::tasks(&text).unwrap());
+    let b = whatif::budgets(&snap);
+    let v = &b.last().unwrap().verdict;
+    assert_eq!(v.measure, whatif::Measure::ThreadStack);
+    assert_eq!(v.deepest, entry + 200);
+    assert_eq!(v.at, "nfsd (pid 812)");
+    assert_eq!(snap.tasks.as_ref().unwrap().rows[1].comm, "kworker/0:1 x");
+    let text = report::render(
+        &snap,
+        &Options {
+            sections: Sections::DEFAULT,
+            chains: 1,
+            style: Style::PLAIN,
+        },
+    );
+    assert!(text.contains(&format!(
+        "deepest {} bytes, the deepest point of a thread stack, nfsd (pid 812)",
+        entry + 200
+    )));
+    assert!(text.contains("deepest thread stacks (90 threads scanned"));
+    // Shallower than an entry (its thread exited): the entry stands.
+    let text = "# stackwatch tasks: thread_size 16384 threads 1 shown 1\n# pid used left comm\n1 64 16320 init\n";
+    snap.tasks = Some(load::tasks(text).unwrap());
+    assert_eq!(whatif::deepest(&snap).1, whatif::Measure::ProbeEntry);
 }

@@ -17,6 +17,7 @@ pub mod report;
 pub mod sample;
 pub mod stats;
 pub mod table;
+pub mod tasks;
 pub mod trace;
 
 #[cfg(test)]
