@@ -12,6 +12,7 @@
 #   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
 #               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
 #               [--append PARAMS] [--expect-death] [--no-preload] [--quiet]
+#               [--module PATH.ko]
 #               SCRIPT [ARGS...]
 # --no-preload: on a stock kernel, load none of the storage modules (xfs,
 # dm, nfsd ...) before the script runs (the module-order test loads them).
@@ -19,7 +20,7 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
-user_append= expect_death=0 preload=1
+user_append= expect_death=0 preload=1 module=
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --append) user_append=$2; shift 2 ;;
     --expect-death) expect_death=1; shift ;;
     --no-preload) preload=0; shift ;;
+    --module) module=$2; shift 2 ;;
     --) shift; break ;;
     -*) die "run.sh: unknown option $1" ;;
     *) break ;;

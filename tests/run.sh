@@ -7,7 +7,8 @@
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture modorder
 #                               clone dkms harness riscv4k (default: all of
-#                               these); riscv8k: one riscv64 kernel; riscv: the
+#                               these); debug: the x86_64 debug kernel;
+#                               riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -195,6 +196,26 @@ if sel harness; then
     pass "runner kills a hung guest after its timeout ($((SECONDS - hs))s) and reports it"
   else
     fail "hung guest not reported as such: $(tail -n1 "$out.log")"
+  fi
+fi
+
+# --- the x86_64 debug kernel (issues 13, 14) -----------------------------------
+# Our x86_64 build with the kernel's checkers for code like ours (lockdep and
+# PROVE_RCU, DEBUG_ATOMIC_SLEEP, KASAN, kmemleak, debug objects; the runner
+# fails a run on any of their reports) and DEBUG_STACK_USAGE, whose per-task
+# numbers (sysrq-t's "stack:") the `tasks` file must match. KASAN doubles
+# x86_64 stacks: THREAD_SIZE is 32K there.
+if sel debug; then
+  step "x86_64 debug kernel (lockdep, KASAN, kmemleak, DEBUG_STACK_USAGE) and its stackwatch.ko"
+  t0=$SECONDS
+  if qemu/build-kernel.sh x86_64-debug >/dev/null && dko=$(scripts/build-module.sh x86_64-debug); then
+    pass "build x86_64-debug and stackwatch.ko for it ($((SECONDS - t0))s)"
+    dkdir=$(qemu/build-kernel.sh --print-dir x86_64-debug)
+    dts=16384; grep -qx 'CONFIG_KASAN=y' "$dkdir/.config" && dts=32768
+    guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/basic.sh "$dts"
+    guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+  else
+    fail "build x86_64-debug or its module (logs: $SW_LOGS/kernel-x86_64-debug-build.log, $SW_LOGS/module-x86_64-debug.log)"
   fi
 fi
 

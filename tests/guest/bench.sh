@@ -133,6 +133,20 @@ sleep 1
 graph_profile detach probes_write "-$PROF_GLOB"
 wait_background
 
+# --- 5. the deepest-point measure (`tasks`): read-time only --------------------------
+# Nothing of it runs in probe context (the per-hit numbers above include it);
+# what it costs is one scan of every thread's stack per read. Interleaved with
+# reads of `summary`, for scale.
+for r in $(seq 1 $((REPS * 10))); do
+  for f in tasks summary; do
+    t0=$(date +%s%N); cat $SWD/$f > /dev/null; t1=$(date +%s%N)
+    echo "read $f $(( (t1 - t0) / 1000 ))" >> "$RAW"
+  done
+done
+TASKS_READ=$(awk '$1 == "read" && $2 == "tasks" { print $3 }' "$RAW" | median)
+SUMMARY_READ=$(awk '$1 == "read" && $2 == "summary" { print $3 }' "$RAW" | median)
+TASKS_THREADS=$(awk '/^# stackwatch tasks:/ { print $7 }' $SWD/tasks)
+
 # --- 4. memory ---------------------------------------------------------------------
 modsize=$(awk '$1 == "stackwatch" { print $2 }' /proc/modules)
 prealloc=$(dmesg | sed -n 's/.*slots of \([0-9]*\) bytes (\([0-9]*\) KiB preallocated), \([0-9]*\) of them.*/\1 \2 \3/p' | tail -n1)
@@ -173,6 +187,10 @@ echo "    function_graph durations (calls, total ms) of our entry points and the
 for k in attach detach; do
   printf '   %s:' $k; head -n 6 "$SW_OUT/profile-$k.txt" | awk '{ printf " %s x%d %.1f ms;", $1, $2, $3 }'; echo
 done
+echo
+echo "5. deepest point of every thread (\`tasks\`): no cost per hit (nothing in probe context);"
+echo "   per read: ${TASKS_READ} us for ${TASKS_THREADS} threads ($(awk -v t="$TASKS_READ" -v n="$TASKS_THREADS" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print "nan" }') us per thread's stack scanned),"
+echo "   $(r "$TASKS_READ" "$SUMMARY_READ") x a read of \`summary\` (${SUMMARY_READ} us), median of $((REPS * 10)) interleaved reads each"
 echo
 set -- $prealloc
 echo "4. memory: module image $modsize bytes (/proc/modules); per attachment ${perprobe:-?} bytes (+ the kernel's own kprobe/fprobe bookkeeping);"
