@@ -8,7 +8,7 @@ use core::fmt;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{debugfs::ScopedDir, prelude::*, uaccess::UserSliceReader};
 
-use crate::shim::{self, KernelSymbols};
+use crate::shim::{self, KernelSymbols, SYM_LEN};
 use crate::state::State;
 use crate::swcore::{
     budgets::MAX_BUDGETS,
@@ -17,7 +17,7 @@ use crate::swcore::{
         ParseError, MAX_WRITE,
     },
     report::{self, Row},
-    tasks::{self, Deepest, TaskRow},
+    tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
 
@@ -117,7 +117,16 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         KVec::from_elem(TaskRow::EMPTY, tasks::MAX_SHOWN, GFP_KERNEL).map_err(|_| fmt::Error)?;
     let mut deepest = Deepest::new(&mut buf);
     shim::scan_thread_stacks(&mut deepest);
-    tasks::write_tasks(f, st.thread_size, &deepest)
+    // The deepest few again, for the return addresses above their deepest point.
+    let shown = deepest.shown();
+    let mut points = KVec::from_elem(Point::EMPTY, tasks::POINTS.min(shown.len()), GFP_KERNEL)
+        .map_err(|_| fmt::Error)?;
+    for (p, r) in points.iter_mut().zip(shown) {
+        p.row = *r;
+    }
+    let mut scratch = KBox::new([0u8; SYM_LEN], GFP_KERNEL).map_err(|_| fmt::Error)?;
+    shim::find_points(&mut points, &mut scratch);
+    tasks::write_tasks(f, st.thread_size, &deepest, &points, &KernelSymbols)
 }
 
 fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -21,6 +21,7 @@
 #include <linux/string.h>
 #include <linux/jiffies.h>
 #include <linux/kallsyms.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 #include "shim.h"
 
@@ -421,6 +422,11 @@ void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
 unsigned long sw_read_stack_word(const unsigned long *p)
 {
 	return READ_ONCE_NOCHECK(*p);
+}
+
+int sw_read_kernel(void *dst, unsigned long src, unsigned long len)
+{
+	return copy_from_kernel_nofault(dst, (const void *)src, len);
 }
 
 unsigned int sw_save_trace(unsigned long *store, unsigned int size)

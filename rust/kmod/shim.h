@@ -99,6 +99,8 @@ void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
 			      void *ctx);
 /* One word of another context's stack, exempt from KASAN (READ_ONCE_NOCHECK). */
 unsigned long sw_read_stack_word(const unsigned long *p);
+/* len bytes of kernel memory at src into dst without faulting; 0 or -errno. */
+int sw_read_kernel(void *dst, unsigned long src, unsigned long len);
 /* stack_trace_save() of the current context. */
 unsigned int sw_save_trace(unsigned long *store, unsigned int size);
 /*

@@ -34,6 +34,15 @@ case "$comm:$pcomm" in
   ?*:"$comm"*) ok "tasks: the deepest thread's comm starts its /proc comm ($comm, $pcomm)" ;;
   *) not_ok "tasks: the deepest thread's comm" "'$comm' does not start /proc/$pid/comm '$pcomm'" ;;
 esac
+# Where the deepest points are: return addresses found just above them, each
+# a symbol of kernel or module text.
+npoints=$(grep -c '^point ' "$SW_OUT/tasks")
+nframes=$(grep -c '^  [A-Za-z_][A-Za-z0-9_.]*+0x[0-9a-f]*/0x[0-9a-f]*' "$SW_OUT/tasks")
+badframes=$(grep '^  ' "$SW_OUT/tasks" | grep -vc '^  [A-Za-z_][A-Za-z0-9_.]*+0x[0-9a-f]*/0x[0-9a-f]*')
+expect_cmp "tasks: deepest points listed" "$npoints" -ge 1
+expect_cmp "tasks: return addresses found above the deepest points" "$nframes" -ge 3
+expect_eq "tasks: every frame is a symbol+offset" "$badframes" 0
+sed -n '/^point /,$p' "$SW_OUT/tasks" | head -n 14
 # A thread never shallower than at its last look: stacks are not re-zeroed.
 again=$(awk -v p="$pid" '!/^#/ && $1 == p { print $2 }' $SWD/tasks)
 expect_cmp "tasks: pid $pid's deepest point does not shrink between reads ($used, then ${again:-gone})" "${again:-$used}" -ge "$used"

@@ -4,11 +4,11 @@
 use crate::debugfs::Dir;
 use crate::error::{Error, Result};
 use crate::model::{
-    AttachedProbe, BudgetTotal, Chain, Counters, Frame, FunctionStats, Histogram, HistogramRow,
-    MaxTrace, Probes, SkippedProbe, Snapshot, Summary, Tasks, ThreadUse,
+    AttachedProbe, BudgetTotal, Chain, Counters, DeepestPoint, Frame, FunctionStats, Histogram,
+    HistogramRow, MaxTrace, Probes, SkippedProbe, Snapshot, Summary, Tasks, ThreadUse,
 };
 use stackwatch_core::parse::{self, ErrorKind, ParseError, ProbeRow, SummaryRow, Symbol};
-use stackwatch_core::tasks::read_tasks;
+use stackwatch_core::tasks::{read_tasks, TaskLine, TasksItem};
 use std::path::Path;
 
 fn stats(r: &SummaryRow<'_>) -> FunctionStats {
@@ -165,13 +165,23 @@ pub fn budgets(text: &str) -> std::result::Result<Vec<BudgetTotal>, ParseError> 
 
 /// The `tasks` file.
 pub fn tasks(text: &str) -> std::result::Result<Tasks, ParseError> {
-    let mut rows = Vec::new();
-    let h = read_tasks(text, |r| {
-        rows.push(ThreadUse {
-            pid: r.pid,
-            comm: r.comm.to_string(),
-            used: r.used as u64,
-        })
+    let (mut rows, mut points) = (Vec::new(), Vec::<DeepestPoint>::new());
+    let thread = |t: &TaskLine<'_>| ThreadUse {
+        pid: t.pid,
+        comm: t.comm.to_string(),
+        used: t.used as u64,
+    };
+    let h = read_tasks(text, |item| match item {
+        TasksItem::Thread(t) => rows.push(thread(&t)),
+        TasksItem::Point(t) => points.push(DeepestPoint {
+            thread: thread(&t),
+            frames: Vec::new(),
+        }),
+        TasksItem::Frame(f) => {
+            if let Some(p) = points.last_mut() {
+                p.frames.push(f.to_string());
+            }
+        }
     })
     .map_err(|e| ParseError {
         line: e.line,
@@ -182,6 +192,7 @@ pub fn tasks(text: &str) -> std::result::Result<Tasks, ParseError> {
     Ok(Tasks {
         threads: h.threads as u64,
         rows,
+        points,
     })
 }
 

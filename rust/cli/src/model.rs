@@ -234,6 +234,16 @@ pub struct ThreadUse {
     pub used: u64,
 }
 
+/// A thread's deepest point with the return addresses found just above it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeepestPoint {
+    /// The thread.
+    pub thread: ThreadUse,
+    /// Return addresses, innermost first, as the kernel symbolized them
+    /// (stale stack words: a heuristic chain).
+    pub frames: Vec<String>,
+}
+
 /// The `tasks` file: the deepest threads, deepest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Tasks {
@@ -241,6 +251,8 @@ pub struct Tasks {
     pub threads: u64,
     /// The deepest of them.
     pub rows: Vec<ThreadUse>,
+    /// The deepest few, with the frames above their deepest point.
+    pub points: Vec<DeepestPoint>,
 }
 
 /// Percentage of `part` in `whole` (0 if `whole` is 0).

@@ -287,6 +287,16 @@ fn budgets(snap: &Snapshot, st: &Style) -> String {
         for r in t.rows.iter().take(WHATIF_ROWS) {
             let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
         }
+        for p in t.points.iter().filter(|p| !p.frames.is_empty()) {
+            let _ = writeln!(
+                out,
+                "  where {} (pid {}) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):",
+                p.thread.comm, p.thread.pid, p.thread.used
+            );
+            for f in &p.frames {
+                let _ = writeln!(out, "    {f}");
+            }
+        }
     }
     out
 }

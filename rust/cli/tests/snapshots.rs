@@ -273,9 +273,10 @@ fn verdict_uses_the_deepest_thread_stack() {
     let mut snap = load::load(&Dir::snapshot(synthetic())).unwrap();
     let entry = snap.summary.all.max_used;
     let text = format!(
-        "# stackwatch tasks: thread_size 16384 threads 90 shown 2\n# pid used left comm\n812 {} {} nfsd\n9 100 16284 kworker/0:1 x\n",
+        "# stackwatch tasks: thread_size 16384 threads 90 shown 2\n# pid used left comm\n812 {} {} nfsd\n9 100 16284 kworker/0:1 x\n# deepest points\npoint 812 {} nfsd\n  update_curr+0x4b/0x1f0\n  __schedule+0x2c1/0x9a0\n",
         entry + 200,
-        16384 - entry - 200
+        16384 - entry - 200,
+        entry + 200
     );
     snap.tasks = Some(load::tasks(&text).unwrap());
     let b = whatif::budgets(&snap);
@@ -297,6 +298,10 @@ fn verdict_uses_the_deepest_thread_stack() {
         entry + 200
     )));
     assert!(text.contains("deepest thread stacks (90 threads scanned"));
+    assert!(text.contains(&format!(
+        "where nfsd (pid 812) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):\n    update_curr+0x4b/0x1f0\n    __schedule+0x2c1/0x9a0\n",
+        entry + 200
+    )));
     // Shallower than an entry (its thread exited): the entry stands.
     let text = "# stackwatch tasks: thread_size 16384 threads 1 shown 1\n# pid used left comm\n1 64 16320 init\n";
     snap.tasks = Some(load::tasks(text).unwrap());
