@@ -24,8 +24,8 @@ cat $SWD/tasks > "$SW_OUT/tasks-after"
 dmesg > "$SW_OUT/sysrq-t"
 # "task:NAME state:S stack:FREE pid:PID ..." -> "PID FREE"
 sed -n 's/.*task:.* stack:\([0-9]*\) *pid:\([0-9]*\) .*/\2 \1/p' "$SW_OUT/sysrq-t" | sort -n > "$SW_OUT/kernel-free"
-awk '!/^#/ { print $1, $3 }' "$SW_OUT/tasks" | sort -n > "$SW_OUT/ours-before"
-awk '!/^#/ { print $1, $3 }' "$SW_OUT/tasks-after" | sort -n > "$SW_OUT/ours-after"
+awk '/^# deepest points/ { exit } !/^#/ { print $1, $3 }' "$SW_OUT/tasks" | sort -n > "$SW_OUT/ours-before"
+awk '/^# deepest points/ { exit } !/^#/ { print $1, $3 }' "$SW_OUT/tasks-after" | sort -n > "$SW_OUT/ours-after"
 expect_cmp "sysrq-t listed tasks with their free stack" "$(wc -l < "$SW_OUT/kernel-free")" -gt 20
 # For each thread in both: before >= kernel >= after (deeper only over
 # time), and equal for threads that did not run in between.
