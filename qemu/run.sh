@@ -88,6 +88,8 @@ case "$kernel" in
               -device virtio-9p-pci,fsdev=host,mount_tag=host) ;;
   *) die "no QEMU machine for kernel $kernel yet" ;;
 esac
+# --module: a stackwatch.ko built elsewhere (scripts/build-module.sh).
+[ -z "$module" ] || ko=$(readlink -f "$module")
 
 [ -n "$out" ] || out="$SW_CACHE/results/$(date +%Y%m%d-%H%M%S)-$(basename "$script" .sh)-$$"
 mkdir -p "$out"
