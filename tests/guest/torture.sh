@@ -158,12 +158,15 @@ cat $SWD/tasks > "$SW_OUT/tasks"
 read -r t_ts t_threads < <(awk '/^# stackwatch tasks:/ { print $5, $7 }' "$SW_OUT/tasks")
 expect_eq "tasks: thread_size in its header" "$t_ts" "$TS"
 expect_cmp "tasks: threads scanned" "${t_threads:-0}" -gt 20
-bad=$(awk -v ts="$TS" '!/^#/ { if ($2 <= 0 || $2 > ts || $3 != ts - $2 || (NR > 3 && $2 > prev)) print $1; prev = $2 }' "$SW_OUT/tasks")
+bad=$(awk -v ts="$TS" '/^# deepest points/ { exit } !/^#/ { if ($2 <= 0 || $2 > ts || $3 != ts - $2 || (NR > 3 && $2 > prev)) print $1; prev = $2 }' "$SW_OUT/tasks")
 expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
 deepest_thread=$(awk '!/^#/ { print $2; exit }' "$SW_OUT/tasks")
-nfsd_thread=$(awk '!/^#/ && $4 == "nfsd" { if ($2 > m) m = $2 } END { print m + 0 }' "$SW_OUT/tasks")
+nfsd_thread=$(awk '/^# deepest points/ { exit } !/^#/ && $4 == "nfsd" { if ($2 > m) m = $2 } END { print m + 0 }' "$SW_OUT/tasks")
 echo "measure: deepest probe entry $global bytes; deepest thread stack $deepest_thread ($(awk '!/^#/ { print $4, "pid", $1; exit }' "$SW_OUT/tasks")); deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
 expect_cmp "deepest thread stack within 128 bytes of the stack tracer, or deeper" "$deepest_thread" -ge $((tracer_max - 128))
+echo "where the deepest points are (return addresses just above them, innermost first):"
+sed -n '/^point /,$p' "$SW_OUT/tasks" | head -n 40 | sed 's/^/   /'
+expect_cmp "return addresses found above the deepest points" "$(grep -c '^  [A-Za-z_]' "$SW_OUT/tasks")" -ge 3
 if grep -q ' nfsd' $T/stack_trace; then
   expect_cmp "the tracer's deepest stack ran in nfsd: an nfsd thread's deepest point is within 128 bytes of it, or deeper" "$nfsd_thread" -ge $((tracer_max - 128))
 else
