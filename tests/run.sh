@@ -175,6 +175,32 @@ if sel torture; then
     > "$results/torture-report-symbolized.txt" 2>&1 || true
 fi
 
+# --- what users plug in, on the same snapshot: flame graph, bug report, Prometheus
+if sel torture && [ -n "$snap" ]; then
+  step "flame graph and markdown report of the torture snapshot"
+  dwarf=(); [ -z "${vmlinux:-}" ] || dwarf=(--vmlinux "$vmlinux")
+  sw=rust/cli/target/debug/stackwatch
+  deepest=$(awk '$1 == "0)" { sub(/\+.*/, "", $4); print $4; exit }' "$snap/max_trace")
+  svg="$results/torture-flamegraph.svg"
+  if "$sw" flamegraph --from "$snap" "${dwarf[@]}" -o "$svg" 2> "$results/flamegraph.log" \
+     && grep -q "top of the chain of $deepest: " "$svg"; then
+    pass "flame graph of the torture snapshot, the deepest chain ($deepest) in it: $svg"
+  else fail "flame graph of the torture snapshot (log: $results/flamegraph.log)"; fi
+  md="$results/torture-report.md"
+  if "$sw" report --format markdown --from "$snap" "${dwarf[@]}" > "$md" 2> "$results/report-markdown.log" \
+     && grep -q "^Call Trace:" "$md" && ! grep -qF -e "$snap" -e "$SW_CACHE" "$md"; then
+    pass "markdown report of the torture snapshot, Call Trace and no local path in it: $md"
+  else fail "markdown report of the torture snapshot (log: $results/report-markdown.log, $md)"; fi
+  step "Prometheus: promtool, and a real node_exporter serving the torture snapshot (tests/host/prometheus.sh)"
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) pass "prometheus: ${line#ok - }" ;;
+      "not ok - "*) fail "prometheus: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(tests/host/prometheus.sh "$snap" "$results/prometheus")
+fi
+
 # --- the harness checks itself --------------------------------------------------
 if sel harness; then
   step "harness self-test: a module that WARNs must fail the run"

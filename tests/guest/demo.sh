@@ -13,6 +13,7 @@ wl_fio "$target" 20
 wl_smallfiles "$target" 300
 mkdir -p "$SW_OUT/snapshot"
 for f in summary traces max_trace histogram probes budgets thread_size threshold; do cat $SWD/$f > "$SW_OUT/snapshot/$f"; done
+uname -r > "$SW_OUT/snapshot/osrelease"
 echo; echo "===== $SWD/summary"; cat $SWD/summary
 echo; echo "===== $SWD/max_trace"; cat $SWD/max_trace
 echo; echo "===== $SWD/budgets"; cat $SWD/budgets

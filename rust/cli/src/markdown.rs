@@ -168,7 +168,11 @@ fn deepest(snap: &Snapshot, n: usize) -> String {
         );
         if !also.is_empty() {
             let names: Vec<String> = also.iter().map(|a| format!("`{a}`")).collect();
-            let _ = write!(out, "; on the same chain: {}", names.join(", "));
+            let _ = write!(
+                out,
+                "; the deepest chain of {} too, up to their entry",
+                names.join(", ")
+            );
         }
         out.push_str("\n\n");
         out.push_str(&call_trace(c));
@@ -206,4 +210,53 @@ pub fn call_trace(c: &Chain) -> String {
         c.frames.iter().map(|f| f.size).sum::<u64>()
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceLine;
+
+    fn line(function: &str, file: &str, line: u32, inlined: bool) -> SourceLine {
+        SourceLine {
+            function: Some(function.into()),
+            file: Some(file.into()),
+            line: Some(line),
+            column: None,
+            inlined,
+        }
+    }
+
+    #[test]
+    fn symbolized_frames_read_like_decoded_kernel_traces() {
+        let f = Frame {
+            size: 96,
+            symbol: "submit_bio_noacct_nocheck+0x12a/0x350".into(),
+            function: "submit_bio_noacct_nocheck".into(),
+            offset: Some(0x12a),
+            function_size: Some(0x350),
+            module: None,
+            source: vec![
+                line(
+                    "__submit_bio_noacct",
+                    "/home/me/linux/block/blk-core.c",
+                    724,
+                    true,
+                ),
+                line(
+                    "submit_bio_noacct_nocheck",
+                    "/home/me/linux/block/blk-core.c",
+                    792,
+                    false,
+                ),
+            ],
+        };
+        let mut out = String::new();
+        frame_lines(&f, &mut out);
+        assert_eq!(
+            out,
+            "        __submit_bio_noacct block/blk-core.c:724 (inlined)\n     \
+             96 submit_bio_noacct_nocheck+0x12a/0x350 block/blk-core.c:792\n"
+        );
+    }
 }
