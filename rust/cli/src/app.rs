@@ -75,11 +75,7 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
 /// The output of `flamegraph`: the SVG, or the folded text.
 pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
     let snap = load_symbolized(dir, &a.dwarf)?;
-    let all: Vec<_> = match (&snap.traces, &snap.max_trace) {
-        (Some(t), _) if !t.is_empty() => t.iter().collect(),
-        (_, Some(m)) => m.chain.iter().collect(),
-        _ => Vec::new(),
-    };
+    let all = snap.recorded_chains();
     for f in &a.functions {
         if !all.iter().any(|c| &c.function == f) {
             return Err(Error::runtime(format!(

@@ -82,7 +82,8 @@ pub struct ReportArgs {
     pub json: bool,
     /// Output format: `text`, `json`, or `markdown` (for a bug report:
     /// release, THREAD_SIZE, probes, the deepest chains in the kernel's
-    /// `Call Trace:` layout with frame sizes, what-if budgets; no local paths).
+    /// `Call Trace:` layout with frame sizes, what-if budgets; no local
+    /// paths; `--sections` does not apply).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     #[command(flatten)]

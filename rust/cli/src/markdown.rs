@@ -139,11 +139,7 @@ fn contained(inner: &Chain, outer: &Chain) -> bool {
 }
 
 fn deepest(snap: &Snapshot, n: usize) -> String {
-    let chains: Vec<&Chain> = match (&snap.traces, &snap.max_trace) {
-        (Some(t), _) if !t.is_empty() => t.iter().collect(),
-        (_, Some(m)) => m.chain.iter().collect(),
-        _ => Vec::new(),
-    };
+    let chains = snap.recorded_chains();
     if chains.is_empty() || n == 0 {
         return String::new();
     }
