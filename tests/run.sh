@@ -6,7 +6,7 @@
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture modorder
-#                               clone dkms harness (default: all of these);
+#                               netconsole clone dkms harness (default: all of these);
 #                               riscv4k, riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
@@ -128,6 +128,17 @@ sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --me
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
+# The warning leaves the machine: netconsole to a listener on this loopback.
+if sel netconsole; then
+  step "guest suite netconsole: the warning and its chain over netconsole (tests/host/netconsole.sh)"
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) pass "netconsole: ${line#ok - }" ;;
+      "not ok - "*) fail "netconsole: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(tests/host/netconsole.sh "$results/netconsole" $STOCK)
+fi
 if sel clone; then
   # A user's clone anywhere, e.g. under /tmp, which the guest makes tmpfs: the
   # working tree (with uncommitted changes) copied there, built and run.
