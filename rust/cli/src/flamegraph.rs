@@ -17,7 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::stacktree::{Node, StackTree};
-use crate::svgframes::{self, DrawnFrame, FrameEdit};
+use crate::svgframes::{self, DrawnFrame, FrameEdit, Span};
 use inferno::flamegraph::{self as inferno_fg, color::BasicPalette, Palette};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -81,25 +81,39 @@ pub fn fill(band: usize, name: &str) -> String {
     format!("rgb({},{},{})", lift(r), lift(g), lift(b))
 }
 
-/// The legend under the title.
-pub fn legend(f: &Facts) -> String {
+/// The legend under the title, each colour's name in its colour.
+pub fn legend_spans(f: &Facts) -> Vec<Span> {
     let bands = f.bands();
-    let mut s = String::from(
+    let plain = |t: &str| Span {
+        text: t.to_string(),
+        fill: None,
+    };
+    let coloured = |band: usize| Span {
+        text: BAND_NAMES[band].to_string(),
+        fill: Some(fill(band, "")),
+    };
+    let mut s = vec![plain(
         "width: stack bytes, each frame its own size; colour: how deep a frame reaches: ",
-    );
+    )];
     if bands.is_empty() {
-        s.push_str("no what-if budgets set");
+        s.push(plain("no what-if budgets set"));
     } else {
-        let _ = write!(s, "{} within {}", BAND_NAMES[0], bands[0]);
-        for (i, b) in bands.iter().enumerate() {
-            let _ = write!(s, ", {} past {}", BAND_NAMES[band(b + 1, &bands)], b);
-            if i + 1 == BAND_RGB.len() - 1 {
-                break;
-            }
+        s.push(coloured(0));
+        s.push(plain(&format!(" within {}", bands[0])));
+        for &b in &bands {
+            s.push(plain(", "));
+            s.push(coloured(band(b + 1, &bands)));
+            s.push(plain(&format!(" past {b}")));
         }
+        s.push(plain(" bytes"));
     }
-    let _ = write!(s, " bytes, of THREAD_SIZE {}", f.thread_size);
+    s.push(plain(&format!(", of THREAD_SIZE {}", f.thread_size)));
     s
+}
+
+/// The legend as plain text.
+pub fn legend(f: &Facts) -> String {
+    legend_spans(f).into_iter().map(|s| s.text).collect()
 }
 
 /// A tooltip: `name (details)`. inferno's script takes the name to search
@@ -231,8 +245,8 @@ pub fn render(tree: &StackTree, f: &Facts, image_width: Option<usize>) -> Result
             }
         }
     };
-    let (svg, _) =
-        svgframes::rewrite(&svg, edit).map_err(|e| Error::runtime(format!("flame graph: {e}")))?;
+    let (svg, _) = svgframes::rewrite(&svg, &legend_spans(f), edit)
+        .map_err(|e| Error::runtime(format!("flame graph: {e}")))?;
     if let Some(t) = unmatched.first() {
         return Err(Error::runtime(format!(
             "flame graph: {} frames drawn where none was laid out, first: {t}",

@@ -1,10 +1,10 @@
 //! Rewrites the frames of a flame graph SVG written by inferno: each frame is
 //! a `<g>` holding a `<title>` and a `<rect>` whose `fg:x` and `fg:w` give
 //! its start and width in samples (here: bytes). A callback, given those and
-//! the title, returns the frame's new title and fill colour. Everything else
-//! is copied through unchanged.
+//! the title, returns the frame's new title and fill colour. The subtitle can
+//! be given coloured words. Everything else is copied through unchanged.
 
-use quick_xml::events::{BytesText, Event};
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
 /// What a frame becomes.
@@ -14,6 +14,34 @@ pub struct FrameEdit {
     pub title: String,
     /// New fill colour (`rgb(...)` or `#rrggbb`).
     pub fill: String,
+}
+
+/// A piece of the subtitle, in a colour of its own or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The words.
+    pub text: String,
+    /// Their colour (bold), or the subtitle's own.
+    pub fill: Option<String>,
+}
+
+/// The subtitle's events: plain text and bold coloured `<tspan>`s.
+fn subtitle_events(spans: &[Span]) -> Vec<Event<'static>> {
+    let mut out = Vec::new();
+    for s in spans {
+        let text = Event::Text(BytesText::new(&s.text).into_owned());
+        match &s.fill {
+            Some(fill) => {
+                let start = BytesStart::new("tspan")
+                    .with_attributes([("fill", fill.as_str()), ("font-weight", "bold")]);
+                out.push(Event::Start(start.into_owned()));
+                out.push(text);
+                out.push(Event::End(BytesEnd::new("tspan")));
+            }
+            None => out.push(text),
+        }
+    }
+    out
 }
 
 /// A frame as inferno drew it.
@@ -107,10 +135,12 @@ fn edited(events: Vec<Event<'static>>, edit: &FrameEdit) -> Vec<Event<'static>> 
     out
 }
 
-/// Rewrites every frame `edit` returns something for. Returns the new SVG
-/// and the frames drawn (edited or not).
+/// Rewrites every frame `edit` returns something for, and the subtitle's
+/// words if `subtitle` has any. Returns the new SVG and the frames drawn
+/// (edited or not).
 pub fn rewrite(
     svg: &[u8],
+    subtitle: &[Span],
     mut edit: impl FnMut(&DrawnFrame) -> Option<FrameEdit>,
 ) -> std::io::Result<(Vec<u8>, Vec<DrawnFrame>)> {
     let bad = |e: quick_xml::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
@@ -119,14 +149,30 @@ pub fn rewrite(
     let mut buf = Vec::new();
     let mut group: Option<(usize, Vec<Event<'static>>)> = None;
     let mut frames = Vec::new();
+    let mut in_subtitle = false;
     loop {
         let e = reader.read_event_into(&mut buf).map_err(bad)?.into_owned();
         buf.clear();
         if matches!(e, Event::Eof) {
             break;
         }
+        if in_subtitle {
+            if matches!(&e, Event::End(s) if s.name().as_ref() == b"text") {
+                in_subtitle = false;
+                writer.write_event(e)?;
+            }
+            continue;
+        }
         let Some((depth, events)) = group.as_mut() else {
-            if matches!(&e, Event::Start(s) if s.name().as_ref() == b"g") {
+            let is_subtitle = matches!(&e, Event::Start(s)
+                if s.name().as_ref() == b"text" && attr(s, b"id").as_deref() == Some("subtitle"));
+            if is_subtitle && !subtitle.is_empty() {
+                writer.write_event(e)?;
+                for ev in subtitle_events(subtitle) {
+                    writer.write_event(ev)?;
+                }
+                in_subtitle = true;
+            } else if matches!(&e, Event::Start(s) if s.name().as_ref() == b"g") {
                 group = Some((1, vec![e]));
             } else {
                 writer.write_event(e)?;

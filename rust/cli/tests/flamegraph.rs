@@ -115,8 +115,44 @@ fn the_svg_parses_and_holds_the_deepest_chain_at_its_depths() {
         .find(|d| d.title.starts_with("all ("))
         .unwrap();
     assert_eq!((all.x, all.w), (0, total));
-    assert!(svg
-        .contains("blue within 4096, orange past 4096, red past 8192 bytes, of THREAD_SIZE 16384"));
+
+    // The legend names each colour in that colour.
+    let doc = roxmltree::Document::parse_with_options(
+        &svg,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let sub = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("subtitle"))
+        .unwrap();
+    let text: String = sub
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(
+        text,
+        "width: stack bytes, each frame its own size; colour: how deep a frame reaches: \
+         blue within 4096, orange past 4096, red past 8192 bytes, of THREAD_SIZE 16384"
+    );
+    let spans: Vec<(&str, &str)> = sub
+        .children()
+        .filter(|n| n.has_tag_name("tspan"))
+        .map(|n| (n.text().unwrap(), n.attribute("fill").unwrap()))
+        .collect();
+    let want = [fill(0, ""), fill(1, ""), fill(2, "")];
+    assert_eq!(
+        spans,
+        [
+            ("blue", want[0].as_str()),
+            ("orange", want[1].as_str()),
+            ("red", want[2].as_str())
+        ]
+    );
 }
 
 #[test]
