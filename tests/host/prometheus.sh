@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prometheus, read by the real thing, on a snapshot from a guest run: promtool
-# checks the export and the sample alerting rules; then a real node_exporter
+# checks the export and the sample alerting rules (and unit-tests them),
+# systemd-analyze verifies the unit; then a real node_exporter
 # (textfile collector only, on a free loopback port) serves what `stackwatch
 # export --textfile DIR --interval` writes, /metrics is scraped over
 # loopback, and every stackwatch sample must be there with the snapshot's
@@ -45,6 +46,19 @@ else nok "promtool check metrics on the export (log: $out/promtool-metrics.log, 
 if promtool check rules "$rules" > "$out/promtool-rules.log" 2>&1; then
   ok "promtool check rules $rules ($(grep -o '[0-9]* rules found' "$out/promtool-rules.log"))"
 else nok "promtool check rules $rules (log: $out/promtool-rules.log)"; fi
+if promtool test rules tests/prometheus/stackwatch-rules.test.yml > "$out/promtool-test.log" 2>&1; then
+  ok "promtool test rules: the alert fires below 2 KiB left, not at 2048, never for (all); staleness flagged"
+else nok "promtool test rules tests/prometheus/stackwatch-rules.test.yml (log: $out/promtool-test.log)"; fi
+
+# The systemd unit, with ExecStart pointing at the binary built here (no
+# systemd needs to run for this).
+unit=contrib/systemd/stackwatch-textfile.service
+if command -v systemd-analyze >/dev/null; then
+  sed "s|/usr/local/bin/stackwatch|$sw|" "$unit" > "$out/stackwatch-textfile.service"
+  if systemd-analyze verify "$out/stackwatch-textfile.service" > "$out/systemd-verify.log" 2>&1; then
+    ok "systemd-analyze verify $unit"
+  else nok "systemd-analyze verify $unit (log: $out/systemd-verify.log)"; fi
+else echo "systemd-analyze not installed: $unit not verified"; fi
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 prometheus-node-exporter --web.listen-address="127.0.0.1:$port" --collector.disable-defaults \
