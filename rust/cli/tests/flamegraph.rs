@@ -35,8 +35,8 @@ struct Drawn {
     fill: String,
 }
 
-/// Every frame of the SVG, read with an XML parser of its own.
-fn drawn(svg: &str) -> Vec<Drawn> {
+/// The SVG read with an XML parser of its own.
+fn xml(svg: &str) -> roxmltree::Document<'_> {
     let doc = roxmltree::Document::parse_with_options(
         svg,
         roxmltree::ParsingOptions {
@@ -46,6 +46,12 @@ fn drawn(svg: &str) -> Vec<Drawn> {
     )
     .expect("the SVG is well-formed XML");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc
+}
+
+/// Every frame of the SVG.
+fn drawn(svg: &str) -> Vec<Drawn> {
+    let doc = xml(svg);
     let fg = "http://github.com/jonhoo/inferno";
     doc.descendants()
         .filter(|n| n.has_tag_name("g"))
@@ -117,14 +123,7 @@ fn the_svg_parses_and_holds_the_deepest_chain_at_its_depths() {
     assert_eq!((all.x, all.w), (0, total));
 
     // The legend names each colour in that colour.
-    let doc = roxmltree::Document::parse_with_options(
-        &svg,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let doc = xml(&svg);
     let sub = doc
         .descendants()
         .find(|n| n.attribute("id") == Some("subtitle"))
