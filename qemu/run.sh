@@ -11,16 +11,19 @@
 # the caller checks the console (e.g. that a warning came first).
 #   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
 #               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
-#               [--append PARAMS] [--expect-death] [--no-preload] [--quiet]
+#               [--append PARAMS] [--expect-death] [--no-preload] [--net] [--quiet]
 #               [--module PATH.ko]
 #               SCRIPT [ARGS...]
 # --no-preload: on a stock kernel, load none of the storage modules (xfs,
 # dm, nfsd ...) before the script runs (the module-order test loads them).
+# --net: a virtio-net NIC on QEMU user networking, where the guest reaches
+# this machine's loopback as 10.0.2.2 (the netconsole test sends there).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
 user_append= expect_death=0 preload=1 module=
+net=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
     --expect-death) expect_death=1; shift ;;
     --no-preload) preload=0; shift ;;
     --module) module=$2; shift 2 ;;
+    --net) net=(-nic "user,model=virtio-net-pci"); shift ;;
     --) shift; break ;;
     -*) die "run.sh: unknown option $1" ;;
     *) break ;;
@@ -146,7 +150,7 @@ timeout -k 10 "$timeout" "${qemu[@]}" -accel "tcg,thread=${SW_TCG_THREAD:-single
   -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra_fs[@]}" \
   -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap" \
   -device virtio-9p-pci,fsdev=swout,mount_tag=swout \
-  -device virtio-rng-pci "${drives[@]}" >"$out/qemu.log" 2>&1 &
+  -device virtio-rng-pci "${drives[@]}" "${net[@]}" >"$out/qemu.log" 2>&1 &
 qpid=$!
 # Show the guest script's own lines ("[guest] ...") while it runs: complete
 # lines only, polled, so nothing is left running when QEMU ends.

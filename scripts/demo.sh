@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job: set up everything (packages, toolchain, kernel source), build
 # stackwatch.ko for Debian's stock kernel, boot it in QEMU with two disks, build
-# XFS on LVM exported over NFS, run a workload with stackwatch loaded, and
-# print the stackwatch report. Results stay in $STACKWATCH_CACHE/results.
+# XFS on LVM exported over NFS, run a workload with stackwatch loaded, then
+# show what a user runs on the snapshot it took: `stackwatch report`
+# (symbolized if the stock kernel's DWARF is cached), the what-if lines, the
+# flame graph. Results stay in $STACKWATCH_CACHE/results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -10,5 +12,5 @@ prepare debian
 out="$SW_CACHE/results/demo-$(date +%Y%m%d-%H%M%S)"
 qemu/run.sh --out "$out" --disks 2 --disk-size 3G --timeout 900 tests/guest/demo.sh
 echo
-echo "=============== stackwatch report (from $out/snapshot) ==============="
-for f in summary max_trace budgets; do echo "--- $f"; cat "$out/snapshot/$f"; echo; done
+# What a user runs on it: the report, the what-if lines, the flame graph.
+scripts/show-snapshot.sh "$out/snapshot"

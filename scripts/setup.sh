@@ -3,6 +3,8 @@
 # apt packages (clang-19 toolchain, QEMU, the guest's storage tools), Debian's
 # linux-source-7.3 from trixie-backports (pinned low), rust-src and bindgen-cli.
 # Safe to run twice; quiet when there is nothing to do.
+#   scripts/setup.sh [--docs]   --docs: also headless Chromium, which renders
+#                               the README's flame graph picture (scripts/render-svg.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -19,7 +21,13 @@ PKGS=(
   xfsprogs lvm2 thin-provisioning-tools nfs-kernel-server nfs-common rpcbind
   fio stress-ng busybox-static util-linux procps psmisc gzip python3 iproute2 gcc libc6-dev
   mmdebstrap
+  prometheus prometheus-node-exporter curl
 )
+case "${1:-}" in
+  --docs) PKGS+=(chromium) ;;
+  "") ;;
+  *) die "unknown option '$1' (usage: scripts/setup.sh [--docs])" ;;
+esac
 
 SRC_LIST=/etc/apt/sources.list.d/stackwatch-trixie.sources
 PIN=/etc/apt/preferences.d/stackwatch-trixie

@@ -6,8 +6,8 @@
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture modorder
-#                               clone dkms harness riscv4k (default: all of
-#                               these); debug: the x86_64 debug kernel;
+#                               netconsole clone dkms harness riscv4k (default:
+#                               all of these); debug: the x86_64 debug kernel;
 #                               riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
@@ -129,6 +129,17 @@ sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --me
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
+# The warning leaves the machine: netconsole to a listener on this loopback.
+if sel netconsole; then
+  step "guest suite netconsole: the warning and its chain over netconsole (tests/host/netconsole.sh)"
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) pass "netconsole: ${line#ok - }" ;;
+      "not ok - "*) fail "netconsole: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(tests/host/netconsole.sh "$results/netconsole" $STOCK)
+fi
 if sel clone; then
   # A user's clone anywhere, e.g. under /tmp, which the guest makes tmpfs: the
   # working tree (with uncommitted changes) copied there, built and run.
@@ -174,6 +185,32 @@ if sel torture; then
   else fail "symbolize a live snapshot against vmlinux (log: $log)"; fi
   [ -z "$snap" ] || rust/cli/target/debug/stackwatch report --from "$snap" --vmlinux "$vmlinux" --module stackwatch.ko \
     > "$results/torture-report-symbolized.txt" 2>&1 || true
+fi
+
+# --- what users plug in, on the same snapshot: flame graph, bug report, Prometheus
+if sel torture && [ -n "$snap" ]; then
+  step "flame graph and markdown report of the torture snapshot"
+  dwarf=(); [ -z "${vmlinux:-}" ] || dwarf=(--vmlinux "$vmlinux")
+  sw=rust/cli/target/debug/stackwatch
+  deepest=$(awk '$1 == "0)" { sub(/\+.*/, "", $4); print $4; exit }' "$snap/max_trace")
+  svg="$results/torture-flamegraph.svg"
+  if "$sw" flamegraph --from "$snap" "${dwarf[@]}" -o "$svg" 2> "$results/flamegraph.log" \
+     && grep -q "top of the chain of $deepest: " "$svg"; then
+    pass "flame graph of the torture snapshot, the deepest chain ($deepest) in it: $svg"
+  else fail "flame graph of the torture snapshot (log: $results/flamegraph.log)"; fi
+  md="$results/torture-report.md"
+  if "$sw" report --format markdown --from "$snap" "${dwarf[@]}" > "$md" 2> "$results/report-markdown.log" \
+     && grep -q "^Call Trace:" "$md" && ! grep -qF -e "$snap" -e "$SW_CACHE" "$md"; then
+    pass "markdown report of the torture snapshot, Call Trace and no local path in it: $md"
+  else fail "markdown report of the torture snapshot (log: $results/report-markdown.log, $md)"; fi
+  step "Prometheus: promtool, and a real node_exporter serving the torture snapshot (tests/host/prometheus.sh)"
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) pass "prometheus: ${line#ok - }" ;;
+      "not ok - "*) fail "prometheus: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(tests/host/prometheus.sh "$snap" "$results/prometheus")
 fi
 
 # --- the harness checks itself --------------------------------------------------

@@ -1,6 +1,7 @@
 # The main job's guest side: XFS on LVM exported over NFS and mounted back,
-# stackwatch loaded with its default set, a workload through NFS, then the
-# report. Files are also copied to the results folder for the host.
+# stackwatch loaded with its default set, a workload through NFS, then its
+# files copied to the results folder, where the host shows the report
+# (scripts/show-snapshot.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
@@ -13,9 +14,8 @@ wl_fio "$target" 20
 wl_smallfiles "$target" 300
 mkdir -p "$SW_OUT/snapshot"
 for f in summary traces max_trace histogram probes budgets thread_size threshold; do cat $SWD/$f > "$SW_OUT/snapshot/$f"; done
-echo; echo "===== $SWD/summary"; cat $SWD/summary
-echo; echo "===== $SWD/max_trace"; cat $SWD/max_trace
-echo; echo "===== $SWD/budgets"; cat $SWD/budgets
+uname -r > "$SW_OUT/snapshot/osrelease"
+echo "snapshot taken for the host to show: $(grep '^(all)' $SWD/summary)"
 sw_unload
 nfs_down
 storage_down

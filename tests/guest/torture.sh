@@ -49,6 +49,7 @@ snapshot() {
   mkdir -p "$d"
   [ "${2:-}" = traces ] && files="$files traces"
   for f in $files; do cat $SWD/$f > "$d/$f"; done
+  uname -r > "$d/osrelease"
   cat $T/stack_max_size > "$d/ftrace_stack_max_size"; cat $T/stack_trace > "$d/ftrace_stack_trace"
   { layer_line nfsd '^nfsd'; layer_line xfs '^xfs_'; layer_line dm '^dm_'
     layer_line block '^(submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$'

@@ -1,20 +1,29 @@
 //! Runs a parsed command line: picks the directory to read, runs the
 //! command, prints its output.
 
-use crate::args::{Cli, Command, DiffArgs, ExportArgs, ProbesAction, ReportArgs};
+use crate::args::{
+    Cli, Command, DiffArgs, DwarfArgs, ExportArgs, FlamegraphArgs, ProbesAction, ReportArgs,
+    ReportFormat,
+};
 use crate::control;
 use crate::debugfs::Dir;
 use crate::diff;
 use crate::error::{Error, Result};
+use crate::flamegraph::{self, Facts};
 use crate::fsutil;
 use crate::json;
 use crate::load;
+use crate::markdown;
+use crate::model::Snapshot;
 use crate::prometheus;
 use crate::report::{self, Options};
 use crate::sections;
 use crate::snapshot::{self, Sources};
+use crate::stacktree::StackTree;
 use crate::style::Style;
+use crate::symbolize::source_text;
 use crate::symbolize::Symbolizer;
+use crate::textfile;
 use crate::watch;
 use clap::CommandFactory;
 use std::io::{self, Write};
@@ -30,10 +39,10 @@ fn print(text: &str) -> Result<()> {
     }
 }
 
-/// The output of `report`.
-pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> {
+/// A directory read, its chains resolved to file:line when DWARF is given.
+pub fn load_symbolized(dir: &Dir, d: &DwarfArgs) -> Result<Snapshot> {
     let mut snap = load::load(dir)?;
-    if let Some(sym) = Symbolizer::new(a.vmlinux.as_deref(), &a.modules)? {
+    if let Some(sym) = Symbolizer::new(d.vmlinux.as_deref(), &d.modules)? {
         for c in snap.traces.iter_mut().flatten() {
             sym.annotate(c);
         }
@@ -41,19 +50,53 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
             sym.annotate(c);
         }
     }
+    Ok(snap)
+}
+
+/// The output of `report`.
+pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> {
+    let snap = load_symbolized(dir, &a.dwarf)?;
     let sections = sections::from_list(&a.sections);
-    Ok(if a.json {
-        json::to_string(&snap, sections)
-    } else {
-        report::render(
+    let format = if a.json { ReportFormat::Json } else { a.format };
+    Ok(match format {
+        ReportFormat::Json => json::to_string(&snap, sections),
+        ReportFormat::Markdown => markdown::render(&snap, a.chains),
+        ReportFormat::Text => report::render(
             &snap,
             &Options {
                 sections,
                 chains: a.chains,
                 style,
             },
-        )
+        ),
     })
+}
+
+/// The output of `flamegraph`: the SVG, or the folded text.
+pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
+    let snap = load_symbolized(dir, &a.dwarf)?;
+    let all = snap.recorded_chains();
+    for f in &a.functions {
+        if !all.iter().any(|c| &c.function == f) {
+            return Err(Error::runtime(format!(
+                "--function {f}: no chain recorded for it in {}",
+                dir.path.display()
+            )));
+        }
+    }
+    let chosen = all
+        .into_iter()
+        .filter(|c| a.functions.is_empty() || a.functions.contains(&c.function));
+    let tree = StackTree::build(chosen, source_text);
+    if a.folded {
+        return Ok(tree.folded());
+    }
+    let facts = Facts {
+        thread_size: snap.summary.thread_size,
+        budgets: snap.summary.budgets.clone(),
+        osrelease: snap.osrelease.clone(),
+    };
+    flamegraph::render(&tree, &facts, Some(usize::from(a.width)))
 }
 
 /// The output of `diff`.
@@ -77,10 +120,26 @@ pub fn diff_output(a: &DiffArgs, style: Style) -> Result<String> {
 }
 
 fn export(dir: &Dir, a: &ExportArgs) -> Result<()> {
-    let text = prometheus::render(&load::load_summary(dir)?);
-    match &a.output {
-        Some(path) => fsutil::write_atomic(path, &text),
-        None => print(&text),
+    let dest = match (&a.textfile, &a.output) {
+        (Some(d), _) => Some(textfile::path_in(d)?),
+        (None, o) => o.clone(),
+    };
+    match (dest, a.interval) {
+        (Some(dest), Some(secs)) => {
+            textfile::repeat(dir, &dest, std::time::Duration::from_secs_f64(secs))
+        }
+        (Some(dest), None) => textfile::write_once(dir, &dest),
+        (None, Some(_)) => Err(Error::usage(
+            "--interval needs --textfile DIR or --output FILE to write to",
+        )),
+        (None, None) => print(&prometheus::render(&load::load_summary(dir)?)),
+    }
+}
+
+fn write_or_print(output: &Option<PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => fsutil::write_atomic(path, text),
+        None => print(text),
     }
 }
 
@@ -117,6 +176,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Diff(a) => print(&diff_output(a, style)?),
         Command::Export(a) => export(&from(&a.from), a),
+        Command::Flamegraph(a) => write_or_print(&a.output, &flamegraph_output(&from(&a.from), a)?),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();

@@ -61,6 +61,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Export metrics (Prometheus textfile-collector format).
     Export(ExportArgs),
+    /// SVG flame graph of stack use (width: bytes of stack), or its folded text.
+    Flamegraph(FlamegraphArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -75,21 +77,46 @@ pub struct ReportArgs {
     /// Read a snapshot directory instead of the live module.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// Print JSON.
-    #[arg(long)]
+    /// Print JSON (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// Resolve frames to file:line with the DWARF of this vmlinux.
-    #[arg(long, value_name = "PATH")]
-    pub vmlinux: Option<PathBuf>,
-    /// Resolve frames of modules with the DWARF of these .ko files.
-    #[arg(long = "module", value_name = "PATH.ko", num_args = 1..)]
-    pub modules: Vec<PathBuf>,
+    /// Output format: `text`, `json`, or `markdown` (for a bug report:
+    /// release, THREAD_SIZE, probes, the deepest chains in the kernel's
+    /// `Call Trace:` layout with frame sizes, what-if budgets; no local
+    /// paths; `--sections` does not apply).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub dwarf: DwarfArgs,
     /// Sections to print (default: table,chains,budgets,probes,counters).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     pub sections: Vec<Section>,
     /// How many of the deepest chains to print.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub chains: usize,
+}
+
+/// How `report` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Tables for a terminal.
+    #[default]
+    Text,
+    /// JSON.
+    Json,
+    /// Markdown for a bug tracker or a mail.
+    Markdown,
+}
+
+/// Where frames are resolved to file:line.
+#[derive(Debug, Default, Args)]
+pub struct DwarfArgs {
+    /// Resolve frames to file:line with the DWARF of this vmlinux.
+    #[arg(long, value_name = "PATH")]
+    pub vmlinux: Option<PathBuf>,
+    /// Resolve frames of modules with the DWARF of these .ko files.
+    #[arg(long = "module", value_name = "PATH.ko", num_args = 1..)]
+    pub modules: Vec<PathBuf>,
 }
 
 /// `probes` actions.
@@ -116,8 +143,8 @@ pub enum ProbesAction {
 /// `watch` options.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Seconds between refreshes.
-    #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = parse_interval)]
+    /// Time between refreshes: seconds, or with a unit (500ms, 2s, 1m).
+    #[arg(long, value_name = "TIME", default_value_t = 2.0, value_parser = parse_interval)]
     pub interval: f64,
     /// Watch a directory other than the live module's.
     #[arg(long, value_name = "DIR")]
@@ -127,10 +154,19 @@ pub struct WatchArgs {
     pub count: Option<u64>,
 }
 
-fn parse_interval(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
+/// A time between repeats: a number of seconds (`2`, `0.5`) or a number with
+/// a unit (`500ms`, `15s`, `1m`, `1h`); more than 0, at most a day.
+pub fn parse_interval(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)]
+        .iter()
+        .find_map(|(unit, scale)| t.strip_suffix(unit).map(|n| (n, *scale)))
+        .unwrap_or((t, 1.0));
+    match num.trim().parse::<f64>().map(|v| v * scale) {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err("expected seconds, more than 0 (e.g. 0.5 or 2)".to_string()),
+        _ => Err(format!(
+            "'{s}': expected a time more than 0 and at most a day: seconds (2, 0.5) or with a unit (500ms, 15s, 1m)"
+        )),
     }
 }
 
@@ -167,6 +203,36 @@ pub struct ExportArgs {
     pub from: Option<PathBuf>,
     /// Write to this file atomically (e.g. in the collector's directory)
     /// instead of stdout.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "textfile")]
+    pub output: Option<PathBuf>,
+    /// Write DIR/stackwatch.prom atomically (a temporary file in DIR, then
+    /// renamed), for node_exporter's `--collector.textfile.directory=DIR`.
+    #[arg(long, value_name = "DIR")]
+    pub textfile: Option<PathBuf>,
+    /// Write again every TIME (15s, 1m, ...) until SIGTERM or SIGINT.
+    #[arg(long, value_name = "TIME", value_parser = parse_interval)]
+    pub interval: Option<f64>,
+}
+
+/// `flamegraph` options.
+#[derive(Debug, Args)]
+pub struct FlamegraphArgs {
+    /// Read a snapshot directory instead of the live module.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Write the folded stacks (`outer;...;inner BYTES`, each frame weighted
+    /// by its own size) instead of the SVG.
+    #[arg(long)]
+    pub folded: bool,
+    /// Only the chains of these probed functions.
+    #[arg(long = "function", value_name = "NAME", num_args = 1..)]
+    pub functions: Vec<String>,
+    /// Image width in pixels.
+    #[arg(long, value_name = "PIXELS", default_value_t = 1200, value_parser = clap::value_parser!(u16).range(200..))]
+    pub width: u16,
+    /// Write to this file atomically instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dwarf: DwarfArgs,
 }

@@ -214,6 +214,16 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Every recorded chain: the per-function chains (deepest function
+    /// first), or, without a `traces` file, the deepest chain overall.
+    pub fn recorded_chains(&self) -> Vec<&Chain> {
+        match (&self.traces, &self.max_trace) {
+            (Some(t), _) if !t.is_empty() => t.iter().collect(),
+            (_, Some(m)) => m.chain.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The stored chain of `function`, if any.
     pub fn chain(&self, function: &str) -> Option<&Chain> {
         self.traces

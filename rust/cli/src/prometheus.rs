@@ -1,8 +1,11 @@
 //! `stackwatch export --prometheus`: the summary in the node_exporter
 //! textfile-collector format, with `# HELP` and `# TYPE` lines. The `(all)`
-//! row is exported with `function="(all)"`.
+//! row is exported with `function="(all)"`. The reader of the same text
+//! format is here too: the tests read back the export, and what a real
+//! node_exporter serves from it.
 
 use crate::model::{FunctionStats, Summary};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// A label value with `\`, `"` and newlines escaped.
@@ -134,9 +137,117 @@ pub fn render(s: &Summary) -> String {
     out
 }
 
+/// One sample of the text format.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Metric name.
+    pub name: String,
+    /// Labels, by name.
+    pub labels: BTreeMap<String, String>,
+    /// Value (`1.14815e+06` and `1148150` read the same).
+    pub value: f64,
+}
+
+/// A label value's text up to its closing quote, unescaped, and the rest.
+fn label_value(s: &str) -> Option<(String, &str)> {
+    let mut v = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((v, &s[i + 1..])),
+            '\\' => match chars.next()?.1 {
+                'n' => v.push('\n'),
+                c => v.push(c),
+            },
+            c => v.push(c),
+        }
+    }
+    None
+}
+
+/// One sample line: `name{label="value",...} value [timestamp]`.
+fn sample(line: &str) -> Option<Sample> {
+    let end = line.find(['{', ' '])?;
+    let name = line[..end].to_string();
+    let mut rest = &line[end..];
+    let mut labels = BTreeMap::new();
+    if let Some(r) = rest.strip_prefix('{') {
+        rest = r.trim_start();
+        while let Some(r) = rest.strip_prefix(',').or(Some(rest)) {
+            let r = r.trim_start();
+            if let Some(r) = r.strip_prefix('}') {
+                rest = r;
+                break;
+            }
+            let (key, r) = r.split_once('=')?;
+            let (value, r) = label_value(r.trim_start().strip_prefix('"')?)?;
+            labels.insert(key.trim().to_string(), value);
+            rest = r.trim_start();
+        }
+    }
+    let value = rest.split_whitespace().next()?.parse().ok()?;
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
+}
+
+/// The samples of a text-format document (comments and blank lines
+/// skipped); a malformed line is returned as the error.
+pub fn parse(text: &str) -> Result<Vec<Sample>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| sample(l).ok_or_else(|| l.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_export_reads_back() {
+        let mut s = crate::load::summary(include_str!(
+            "../../../tests/fixtures/snapshots/synthetic/summary"
+        ))
+        .unwrap();
+        s.functions[0].name = "odd\"name\\".into();
+        let back = parse(&render(&s)).unwrap();
+        let get = |name: &str, f: &str| {
+            back.iter()
+                .find(|x| x.name == name && x.labels.get("function").map(String::as_str) == Some(f))
+                .map(|x| x.value)
+        };
+        let f = &s.functions[0];
+        assert_eq!(
+            get("stackwatch_max_used_bytes", &f.name),
+            Some(f.max_used as f64)
+        );
+        assert_eq!(
+            get("stackwatch_hits_total", "(all)"),
+            Some(s.all.hits as f64)
+        );
+        let b = back
+            .iter()
+            .find(|x| x.name == "stackwatch_budget_overflows_total" && x.labels["budget"] == "8192")
+            .unwrap();
+        assert_eq!(b.labels.len(), 2);
+        assert_eq!(
+            back.len(),
+            render(&s).lines().filter(|l| !l.starts_with('#')).count()
+        );
+    }
+
+    #[test]
+    fn node_exporter_spellings_read_the_same() {
+        let s = parse("m{b=\"2\", a=\"x\\ny\"} 1.14815e+06 1700000000\nn 7\n").unwrap();
+        assert_eq!(s[0].value, 1148150.0);
+        assert_eq!(s[0].labels["a"], "x\ny");
+        assert_eq!((s[1].name.as_str(), s[1].value), ("n", 7.0));
+        assert_eq!(parse("m{a=\"x} 1").unwrap_err(), "m{a=\"x} 1");
+    }
 
     #[test]
     fn label_values_are_escaped() {

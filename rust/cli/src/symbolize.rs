@@ -89,9 +89,85 @@ impl Symbolizer {
     }
 }
 
+/// Top-level directories of a kernel tree that stack traces run through.
+/// (`usr`, `tools`, `scripts` are left out: they begin local paths too.)
+const KERNEL_TOP_DIRS: [&str; 16] = [
+    "arch", "block", "certs", "crypto", "drivers", "fs", "init", "io_uring", "ipc", "kernel",
+    "lib", "mm", "net", "rust", "security", "virt",
+];
+
+/// A source path as it is in the kernel tree (`fs/xfs/xfs_bmap.c`), without
+/// the build directory in front of it (`/home/me/linux/`,
+/// `debian/build/build_amd64_none_amd64/`): the first top-level kernel
+/// directory starts it. A path with none keeps only its file name if it is
+/// absolute (a local path says nothing to a reader).
+pub fn kernel_relative(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    if let Some(i) = parts
+        .iter()
+        .take(parts.len().saturating_sub(1))
+        .position(|p| KERNEL_TOP_DIRS.contains(p))
+    {
+        return parts[i..].join("/");
+    }
+    if path.starts_with('/') {
+        parts.last().map_or_else(String::new, |s| s.to_string())
+    } else {
+        path.to_string()
+    }
+}
+
+/// `file:line` of one source position, the path kernel-relative.
+pub fn location(s: &SourceLine) -> String {
+    match (&s.file, s.line) {
+        (Some(f), Some(l)) => format!("{}:{l}", kernel_relative(f)),
+        (Some(f), None) => kernel_relative(f),
+        _ => "??".to_string(),
+    }
+}
+
+/// A frame's source positions in one line, inlined functions first:
+/// `file:line in inner < file:line in outer`; `None` if not symbolized.
+pub fn source_text(f: &Frame) -> Option<String> {
+    if f.source.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = f
+        .source
+        .iter()
+        .map(|s| {
+            format!(
+                "{} in {}",
+                location(s),
+                s.function.as_deref().unwrap_or("??")
+            )
+        })
+        .collect();
+    Some(parts.join(" < "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_paths_lose_the_build_directory() {
+        assert_eq!(
+            kernel_relative("debian/build/build_amd64_none_amd64/block/blk-core.c"),
+            "block/blk-core.c"
+        );
+        assert_eq!(
+            kernel_relative("/home/me/src/linux/fs/xfs/libxfs/xfs_bmap.c"),
+            "fs/xfs/libxfs/xfs_bmap.c"
+        );
+        assert_eq!(
+            kernel_relative("/usr/src/linux-7.3/arch/x86/kernel/process.c"),
+            "arch/x86/kernel/process.c"
+        );
+        assert_eq!(kernel_relative("/tmp/build/foo.c"), "foo.c");
+        assert_eq!(kernel_relative("foo/bar.c"), "foo/bar.c");
+        assert_eq!(kernel_relative("./kernel/fork.c"), "kernel/fork.c");
+    }
 
     #[test]
     fn module_names_follow_the_kernel() {

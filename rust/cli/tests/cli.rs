@@ -294,6 +294,107 @@ fn export_prometheus_to_stdout_and_file() {
 }
 
 #[test]
+fn export_textfile_into_a_collector_directory() {
+    let s = Scratch::new("textfile");
+    let dir = s.path().to_str().unwrap();
+    let o = run(&[
+        "export",
+        "--prometheus",
+        "--from",
+        &syn(),
+        "--textfile",
+        dir,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = stdout(&run(&["export", "--prometheus", "--from", &syn()]));
+    let names: Vec<_> = fs::read_dir(s.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["stackwatch.prom"], "no temporary file left");
+    assert_eq!(
+        fs::read_to_string(s.path().join("stackwatch.prom")).unwrap(),
+        want
+    );
+
+    let missing = s.path().join("nope");
+    let o = run(&[
+        "export",
+        "--prometheus",
+        "--from",
+        &syn(),
+        "--textfile",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("nope: not a directory"),
+        "{}",
+        stderr(&o)
+    );
+    for (args, what) in [
+        (&["--interval", "15s"][..], "--interval needs --textfile"),
+        (&["--interval", "0s", "--textfile", dir], "'0s'"),
+        (&["--interval", "soon", "--textfile", dir], "'soon'"),
+        (&["--textfile", dir, "-o", "x.prom"], "cannot be used with"),
+    ] {
+        let from = syn();
+        let mut a = vec!["export", "--prometheus", "--from", &from];
+        a.extend_from_slice(args);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(what), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn export_interval_repeats_until_sigterm() {
+    use std::os::unix::fs::MetadataExt;
+    let s = Scratch::new("interval");
+    let file = s.path().join("stackwatch.prom");
+    /// Killed if the test fails before it is told to stop.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+        .args([
+            "export",
+            "--prometheus",
+            "--from",
+            &syn(),
+            "--interval",
+            "100ms",
+        ])
+        .args(["--textfile", s.path().to_str().unwrap()])
+        .spawn()
+        .map(Running)
+        .unwrap();
+    // Written again and again: wait (up to a minute) until it is replaced.
+    let first = (0..600)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            fs::metadata(&file).ok()
+        })
+        .expect("the textfile appears");
+    let replaced = (0..600).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        fs::metadata(&file).is_ok_and(|m| m.ino() != first.ino())
+    });
+    assert!(replaced, "rewritten (renamed over) while repeating");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
+}
+
+#[test]
 fn watch_marks_rows_that_grew() {
     let o = run(&[
         "watch",
