@@ -21,8 +21,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
-kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out= allow='^$' quiet=0
-user_append= expect_death=0 preload=1 module=
+kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out='' allow='^$' quiet=0
+user_append='' expect_death=0 preload=1 module=''
 net=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -69,7 +69,7 @@ fi
 # Debian root of that architecture with this machine's root mounted at /host and
 # the checkout, the cache, the script's and the results' directories bind-mounted
 # at their own paths (qemu/guest/preinit.sh, then init.sh as on x86_64).
-rootdir=/ init="$SW_ROOT/qemu/guest/init.sh" ko="$SW_ROOT/stackwatch.ko" extra_append= extra_fs=()
+rootdir=/ init="$SW_ROOT/qemu/guest/init.sh" ko="$SW_ROOT/stackwatch.ko" extra_append='' extra_fs=()
 case "$kernel" in
   x86_64-*|debian*) qemu=(qemu-system-x86_64 -machine pc -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
   riscv64-*)
@@ -88,6 +88,7 @@ case "$kernel" in
     mkdir -p "$rootdir/host"
     extra_append=" earlycon=uart8250,mmio,0x10000000 sw.init=$init"
     init=/sbin/stackwatch-preinit
+    # shellcheck disable=SC2054 # QEMU options: the commas are its own
     extra_fs=(-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap
               -device virtio-9p-pci,fsdev=host,mount_tag=host) ;;
   *) die "no QEMU machine for kernel $kernel yet" ;;

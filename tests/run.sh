@@ -11,7 +11,7 @@
 #                               riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
 passed=0 failed=0 failures=()
@@ -79,7 +79,7 @@ for crate in core cli; do
   [ "$st" = ok ] || [ "$hf" -gt 0 ] || fail "cargo test in rust/$crate did not run (log: $log)"
 done
 
-step "lint: rustfmt and clippy (host crates), rustfmt and the kernel's clippy lints (module crate)"
+step "lint: rustfmt and clippy (host crates), rustfmt and the kernel's clippy lints (module crate), shellcheck"
 for crate in core cli; do
   if (cd rust/$crate && cargo fmt --check >/dev/null 2>&1); then pass "rustfmt rust/$crate"; else fail "rustfmt rust/$crate (run cargo fmt)"; fi
   if (cd rust/$crate && cargo clippy --all-targets --quiet -- -D warnings > "$results/clippy-$crate.log" 2>&1); then
@@ -88,6 +88,10 @@ done
 # (shim_generated.rs is bindgen's output: formatted only where bindgen finds rustfmt.)
 kmod_sources=(); for f in rust/kmod/*.rs; do [ "$f" = rust/kmod/shim_generated.rs ] || kmod_sources+=("$f"); done
 if rustfmt --edition 2021 --check "${kmod_sources[@]}" >/dev/null 2>&1; then pass "rustfmt rust/kmod"; else fail "rustfmt rust/kmod (run rustfmt --edition 2021 rust/kmod/*.rs)"; fi
+# Every shell script of the tree, at warning level (.shellcheckrc: bash).
+if git ls-files -z '*.sh' | xargs -0 shellcheck -S warning > "$results/shellcheck.log" 2>&1; then
+  pass "shellcheck: $(git ls-files '*.sh' | wc -l) scripts, no warning"
+else fail "shellcheck (log: $results/shellcheck.log)"; fi
 
 # The kernel's own lints (CLIPPY=1) on the stock build, with the clippy of
 # the kernel's rustc (trixie's rust-clippy of the same version, in the tool root).

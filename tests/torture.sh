@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 mode=${1:-long}
 prepare debian
 out="$SW_CACHE/results/torture-$mode-$(date +%Y%m%d-%H%M%S)"
-qemu/run.sh --out "$out" --disks 3 --disk-size 2G --mem 1536M --timeout $([ "$mode" = long ] && echo 5400 || echo 2400) \
+qemu/run.sh --out "$out" --disks 3 --disk-size 2G --mem 1536M --timeout "$([ "$mode" = long ] && echo 5400 || echo 2400)" \
   tests/guest/torture.sh "$mode"

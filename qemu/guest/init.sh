@@ -20,6 +20,7 @@ mkdir -p /dev/.sw/out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 swout /dev/.sw/out || {
   echo "stackwatch-guest: cannot mount the results share"; echo b > /proc/sysrq-trigger; }
 set -a
+# shellcheck source=/dev/null
 for env in /dev/.sw/out/*.env; do . "$env"; done
 set +a
 writable="/tmp /run /var/tmp /var/log /var/lib/nfs /mnt /root /etc/lvm /var/lock"
@@ -62,7 +63,7 @@ if [ -n "${SW_MODULES_DIR:-}" ]; then
 fi
 export SW_OUT="$out"
 echo "stackwatch-guest: running $SW_SCRIPT $SW_ARGS on $(uname -r), THREAD_SIZE probe pending"
-cd /tmp
+cd /tmp || exit 1
 # shellcheck disable=SC2086
 bash "$SW_SCRIPT" $SW_ARGS 2>&1 | sed -u 's/^/[guest] /'
 rc=${PIPESTATUS[0]}

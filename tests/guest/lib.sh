@@ -12,7 +12,7 @@ check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else not_ok 
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1" "got '$2', want '$3'"; fi; }
 # expect_cmp NAME A OP B  (integers; OP: -lt -le -gt -ge -eq -ne)
 expect_cmp() {
-  if [[ "$2" =~ ^-?[0-9]+$ && "$4" =~ ^-?[0-9]+$ ]] && [ "$2" "$3" "$4" ]; then ok "$1 ($2 $3 $4)"
+  if [[ "$2" =~ ^-?[0-9]+$ && "$4" =~ ^-?[0-9]+$ ]] && test "$2" "$3" "$4"; then ok "$1 ($2 $3 $4)"
   else not_ok "$1" "expected $2 $3 $4"; fi
 }
 # sw_write FILE TEXT: writes TEXT in one write(2); prints OK or the errno name.

@@ -13,7 +13,7 @@ check "insmod stackwatch" sw_load
 TS=$(cat $SWD/thread_size)
 echo "THREAD_SIZE read back: $TS"
 # Some stack use to look at: file system and process work in a few threads.
-for i in 1 2 3; do (find / -xdev -name '*.ko*' >/dev/null 2>&1; ls -lR /proc/self >/dev/null 2>&1) & done; wait
+for _ in 1 2 3; do (find / -xdev -name '*.ko*' >/dev/null 2>&1; ls -lR /proc/self >/dev/null 2>&1) & done; wait
 
 # The two reads, back to back; sysrq-t's lines go to the kernel log.
 dmesg -C

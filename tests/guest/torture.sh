@@ -45,7 +45,8 @@ layer_line() {  # layer_line NAME REGEX -> "NAME hits deepest"
 # whose XFS is a module, rendering them resolves every XFS frame through the
 # module's symbol table, about a minute under TCG with xfs_* watched.
 snapshot() {
-  local d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1" files="summary max_trace histogram probes budgets thread_size tasks"
+  local d files="summary max_trace histogram probes budgets thread_size tasks"
+  d="$SW_OUT/snap-$(printf %02d ${#SNAPS[@]})-$1"
   mkdir -p "$d"
   [ "${2:-}" = traces ] && files="$files traces"
   for f in $files; do cat $SWD/$f > "$d/$f"; done
