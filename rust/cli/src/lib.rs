@@ -16,6 +16,7 @@ pub mod json;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod parse;
 pub mod prometheus;
 pub mod report;
 pub mod sections;

@@ -7,7 +7,7 @@ use crate::model::{
     AttachedProbe, BudgetTotal, Chain, Counters, DeepestPoint, Frame, FunctionStats, Histogram,
     HistogramRow, MaxTrace, Probes, SkippedProbe, Snapshot, Summary, Tasks, ThreadUse,
 };
-use stackwatch_core::parse::{self, ErrorKind, ParseError, ProbeRow, SummaryRow, Symbol};
+use crate::parse::{self, ErrorKind, ParseError, ProbeRow, SummaryRow, Symbol};
 use stackwatch_core::tasks::{read_tasks, TaskLine, TasksItem};
 use std::path::Path;
 

@@ -11,7 +11,6 @@ pub mod defaults;
 pub mod follow;
 pub mod glob;
 pub mod hist;
-pub mod parse;
 pub mod ratelimit;
 pub mod report;
 pub mod sample;

@@ -3,21 +3,13 @@
 //! iterators of `Result`s. No allocation, no panics: malformed or truncated
 //! text (a line cut short, a missing `(all)` row or counters line, too few
 //! frame lines) gives a [`ParseError`] naming the line and the field.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::arithmetic_side_effects
-    )
-)]
+//! Used by the command only (the kernel writes these files, in
+//! `stackwatch-core`'s `report.rs` and the module's `probes` file).
 
-use super::budgets::MAX_BUDGETS;
-use super::hist::BUCKETS;
-use super::report::Counters;
 use core::fmt;
+use stackwatch_core::budgets::MAX_BUDGETS;
+use stackwatch_core::hist::BUCKETS;
+use stackwatch_core::report::Counters;
 
 /// Name of the row that sums up every function (`summary`, `histogram`).
 pub const ALL: &str = "(all)";
@@ -1387,12 +1379,12 @@ pub fn bool_file(text: &str) -> Result<bool, ParseError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::hist::bucket_range;
-    use super::super::report::{self, Header, Row, Symbolize};
-    use super::super::stats::Snapshot;
-    use super::super::trace::Trace;
     use super::*;
     use core::fmt::Write;
+    use stackwatch_core::hist::bucket_range;
+    use stackwatch_core::report::{self, Header, Row, Symbolize};
+    use stackwatch_core::stats::Snapshot;
+    use stackwatch_core::trace::Trace;
     use std::string::String;
     use std::vec::Vec;
 
