@@ -148,6 +148,11 @@ pub fn probes(text: &str) -> std::result::Result<Probes, ParseError> {
             }),
         }
     }
+    for r in parse::pending_rows(text) {
+        let r = r?;
+        p.pending
+            .push((r.name.to_string(), r.mechanism.to_string()));
+    }
     Ok(p)
 }
 

@@ -177,6 +177,9 @@ pub struct SkippedProbe {
 pub struct Probes {
     /// Attached specs.
     pub attached: Vec<AttachedProbe>,
+    /// Names and globs waiting for a module that has them (`spec`,
+    /// `kprobe`/`fprobe`).
+    pub pending: Vec<(String, String)>,
     /// Skipped names.
     pub skipped: Vec<SkippedProbe>,
 }

@@ -348,12 +348,19 @@ fn probes(snap: &Snapshot, st: &Style) -> String {
     let missed: u64 = p.attached.iter().map(|a| a.missed).sum();
     let _ = writeln!(
         out,
-        "  {} attached ({} functions), {} skipped, {} missed hits",
+        "  {} attached ({} functions), {} pending, {} skipped, {} missed hits",
         p.attached.len(),
         functions,
+        p.pending.len(),
         p.skipped.len(),
         missed
     );
+    for (name, mechanism) in &p.pending {
+        let _ = writeln!(
+            out,
+            "  pending {name} ({mechanism}): attaches when a module that has it loads"
+        );
+    }
     for s in &p.skipped {
         let _ = writeln!(
             out,

@@ -307,3 +307,35 @@ fn verdict_uses_the_deepest_thread_stack() {
     snap.tasks = Some(load::tasks(text).unwrap());
     assert_eq!(whatif::deepest(&snap).1, whatif::Measure::ProbeEntry);
 }
+
+/// Pending probes (waiting for their module) are read and reported.
+#[test]
+fn pending_probes_are_reported() {
+    let mut snap = load::load(&Dir::snapshot(synthetic())).unwrap();
+    let text = "# state spec mechanism functions hits off_stack missed\n\
+                attached submit_bio kprobe 1 60098 1 0\n\
+                # state name mechanism\n\
+                pending xfs_* fprobe\n\
+                pending nfsd_dispatch kprobe\n\
+                # state name errno\n\
+                skipped nfsd_commit EEXIST -17\n";
+    let p = load::probes(text).unwrap();
+    assert_eq!(
+        p.pending,
+        [
+            ("xfs_*".to_string(), "fprobe".to_string()),
+            ("nfsd_dispatch".to_string(), "kprobe".to_string())
+        ]
+    );
+    snap.probes = Some(p);
+    let out = report::render(
+        &snap,
+        &Options {
+            sections: Sections::PROBES,
+            chains: 0,
+            style: Style::PLAIN,
+        },
+    );
+    assert!(out.contains("1 attached (1 functions), 2 pending, 1 skipped"));
+    assert!(out.contains("pending xfs_* (fprobe): attaches when a module that has it loads"));
+}
