@@ -13,7 +13,7 @@ dmesg | grep 'stackwatch: watching' | tail -n1
 wl_fio "$target" 20
 wl_smallfiles "$target" 300
 mkdir -p "$SW_OUT/snapshot"
-for f in summary traces max_trace histogram probes budgets thread_size threshold; do cat $SWD/$f > "$SW_OUT/snapshot/$f"; done
+for f in summary traces max_trace histogram probes budgets thread_size threshold tasks; do cat $SWD/$f > "$SW_OUT/snapshot/$f"; done
 uname -r > "$SW_OUT/snapshot/osrelease"
 echo "snapshot taken for the host to show: $(grep '^(all)' $SWD/summary)"
 sw_unload
