@@ -46,10 +46,8 @@ pub(crate) extern "C" fn stackwatch_early_init() -> c_int {
             return Ok(());
         }
         let st = leak(cfg.state()?)?;
-        if let Some(w) = start(st, &cfg) {
-            // Modules load long after this; the state lives for ever.
-            w.leak();
-        }
+        // The state, and the module notifiers it keeps, live for ever.
+        start(st, &cfg);
         EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
         pr_info!(
             "attached from early boot (stackwatch.probes={})\n",

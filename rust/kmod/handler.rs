@@ -16,6 +16,7 @@ use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
 use crate::swcore::{
     sample::{classify, Sample},
     trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
+    warning,
 };
 
 /// The state the handler reports into; null while no probe may fire.
@@ -190,9 +191,9 @@ fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
 #[inline(never)]
 fn slow(st: &State, h: &Hit<'_>) {
     let gen = st.threshold_gen.load(Relaxed);
-    let warn = h.below_threshold
-        && h.slot
-            .is_some_and(|(_, s)| h.local_max || s.warned_gen.swap(gen, Relaxed) != gen);
+    let warn = h
+        .slot
+        .is_some_and(|(_, s)| warning::due(&s.warned_gen, gen, h.below_threshold, h.local_max));
     if !(h.local_max || h.global_max || warn) {
         return;
     }

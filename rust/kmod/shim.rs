@@ -7,6 +7,7 @@ use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering::AcqRel};
 use kernel::ffi::{c_char, c_ulong};
 use kernel::prelude::*;
 
@@ -120,19 +121,34 @@ impl Drop for Probe {
 }
 
 /// Detaches every probe in `probes` with one RCU grace period for all the
-/// kprobes among them (dropping them one by one costs one each).
-pub(crate) fn detach_all(probes: KVec<Probe>) -> Result {
-    let mut raw = KVec::with_capacity(probes.len(), GFP_KERNEL)?;
+/// kprobes among them (dropping them one by one costs one each), or one by
+/// one if the batch cannot be allocated. Every probe is detached when this
+/// returns.
+pub(crate) fn detach_all(probes: KVec<Probe>) {
+    let Ok(mut raw) = KVec::with_capacity(probes.len(), GFP_KERNEL) else {
+        // Each detaches as it drops.
+        drop(probes);
+        return;
+    };
     for p in probes {
         let p = core::mem::ManuallyDrop::new(p);
-        raw.push(p.0.as_ptr(), GFP_KERNEL)?;
+        if raw.push_within_capacity(p.0.as_ptr()).is_err() {
+            // Within the capacity: cannot happen; if it did, detached alone.
+            drop(core::mem::ManuallyDrop::into_inner(p));
+        }
     }
-    let n = u32::try_from(raw.len()).map_err(|_| EINVAL)?;
-    // SAFETY: every pointer is an attached probe whose handle was consumed
-    // above without running its destructor, so each is detached exactly once.
-    unsafe { ffi::sw_probes_detach(raw.as_mut_ptr(), n) };
-    Ok(())
+    for chunk in raw.chunks_mut(DETACH_BATCH) {
+        let n = u32::try_from(chunk.len()).unwrap_or(0);
+        // SAFETY: every pointer is an attached probe whose handle was
+        // consumed above without running its destructor, so each is
+        // detached exactly once; `chunk` holds `n` of them.
+        unsafe { ffi::sw_probes_detach(chunk.as_mut_ptr(), n) };
+    }
 }
+
+/// Most probes detached with one grace period (the C side allocates an
+/// array of this many pointers).
+const DETACH_BATCH: usize = 4096;
 
 /// A module that a module notifier is telling about: valid while the
 /// notifier runs, which the lifetime `'a` stands for.
@@ -223,8 +239,7 @@ impl ModuleWatch {
     /// # Safety
     ///
     /// Whatever `cookie` points to must stay valid, and usable from any
-    /// thread, until the returned watch is dropped (or for ever if it is
-    /// leaked).
+    /// thread, until the returned watch is dropped.
     pub(crate) unsafe fn register(cookie: *const c_void) -> Result<ModuleWatch> {
         let mut out: *mut ffi::sw_modwatch = core::ptr::null_mut();
         // SAFETY: `out` is a valid place for the result; the caller
@@ -237,11 +252,6 @@ impl ModuleWatch {
         NonNull::new(out).map(ModuleWatch).ok_or(EINVAL)
     }
 
-    /// Keeps the notifiers for the kernel's life (built into the image).
-    #[cfg(not(MODULE))]
-    pub(crate) fn leak(self) {
-        core::mem::forget(self);
-    }
 }
 
 impl Drop for ModuleWatch {
@@ -249,6 +259,39 @@ impl Drop for ModuleWatch {
         // SAFETY: the notifiers were registered by `register` and are
         // unregistered (and freed) only here, once.
         unsafe { ffi::sw_modwatch_unregister(self.0.as_ptr()) };
+    }
+}
+
+/// Where a pinned, shared state keeps its [`ModuleWatch`]: set once the
+/// state is in place (registering needs its address), taken when it is torn
+/// down; unregistered when dropped.
+pub(crate) struct WatchSlot(AtomicPtr<ffi::sw_modwatch>);
+
+impl WatchSlot {
+    pub(crate) const fn new() -> Self {
+        WatchSlot(AtomicPtr::new(core::ptr::null_mut()))
+    }
+
+    /// Keeps `w` (a watch kept before is unregistered).
+    pub(crate) fn set(&self, w: ModuleWatch) {
+        let w = core::mem::ManuallyDrop::new(w);
+        drop(self.swap(w.0.as_ptr()));
+    }
+
+    /// Takes the watch out, if there is one.
+    pub(crate) fn take(&self) -> Option<ModuleWatch> {
+        self.swap(core::ptr::null_mut())
+    }
+
+    fn swap(&self, new: *mut ffi::sw_modwatch) -> Option<ModuleWatch> {
+        // Ownership moves with the pointer: whoever swaps it out owns it.
+        NonNull::new(self.0.swap(new, AcqRel)).map(ModuleWatch)
+    }
+}
+
+impl Drop for WatchSlot {
+    fn drop(&mut self) {
+        drop(self.take());
     }
 }
 

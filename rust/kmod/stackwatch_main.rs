@@ -7,6 +7,14 @@
 //!
 //! Everything is under `/sys/kernel/debug/stackwatch/`; see README.md.
 
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use core::sync::atomic::Ordering::Release;
 use kernel::{debugfs::Scope, prelude::*};
 
@@ -113,11 +121,10 @@ impl Config {
     }
 }
 
-/// Publishes `st` to the handler, starts following modules, and attaches
-/// the probes of `cfg` (the default set when none are named). Returns the
-/// module notifiers (None if they could not be registered), which must be
-/// dropped before `st` goes away.
-fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
+/// Publishes `st` to the handler, starts following modules (the state
+/// keeps the notifiers and unregisters them first as it goes), and attaches
+/// the probes of `cfg` (the default set when none are named).
+fn start(st: &State, cfg: &Config) {
     st.budgets.set(&cfg.budgets);
     handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
 
@@ -126,18 +133,15 @@ fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
     // meanwhile is then seen by the attach below or by the notifier, which
     // waits for the lock; one that goes away is seen going by the notifier,
     // or refused by the attach (kprobes and fprobe take no module going).
-    // SAFETY: `st` stays valid until the watch is dropped: `StackWatch`'s
-    // `Drop` drops it first, and the built-in state is never freed.
-    let watch = match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
-        Ok(w) => Some(w),
-        Err(e) => {
-            pr_warn!(
-                "not following modules ({:?}): pending probes stay pending\n",
-                e
-            );
-            None
-        }
-    };
+    // SAFETY: `st` is pinned and stays valid until the watch is dropped: it
+    // keeps the watch in `st.watch`, which its `drop` unregisters first.
+    match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
+        Ok(w) => st.watch.set(w),
+        Err(e) => pr_warn!(
+            "not following modules ({:?}): pending probes stay pending\n",
+            e
+        ),
+    }
 
     let mut set = st.probes.lock();
     let mut any = false;
@@ -171,15 +175,13 @@ fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
             / 1024,
         hot
     );
-    watch
 }
 
 /// The loadable module: the state lives in the debugfs scope and goes with
-/// it; the module notifiers refer to it and go first.
+/// it, after its files (see `State` for the order of the teardown).
 #[cfg(MODULE)]
 struct StackWatch {
-    watch: Option<ModuleWatch>,
-    scope: Pin<KBox<Scope<State>>>,
+    _scope: Pin<KBox<Scope<State>>>,
 }
 
 #[cfg(MODULE)]
@@ -190,8 +192,8 @@ impl kernel::Module for StackWatch {
             Scope::dir(cfg.state()?, c"stackwatch", files::populate),
             GFP_KERNEL,
         )?;
-        let watch = start(&scope, &cfg);
-        Ok(StackWatch { watch, scope })
+        start(&scope, &cfg);
+        Ok(StackWatch { _scope: scope })
     }
 }
 
@@ -205,7 +207,7 @@ fn populate_static<'d>(st: &'d &'static State, dir: &kernel::debugfs::ScopedDir<
 /// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
 #[cfg(not(MODULE))]
 struct StackWatch {
-    scope: Pin<KBox<Scope<&'static State>>>,
+    _scope: Pin<KBox<Scope<&'static State>>>,
 }
 
 #[cfg(not(MODULE))]
@@ -216,9 +218,7 @@ impl kernel::Module for StackWatch {
             None => {
                 let cfg = Config::from_params()?;
                 let st = boot::leak(cfg.state()?)?;
-                if let Some(w) = start(st, &cfg) {
-                    w.leak();
-                }
+                start(st, &cfg);
                 st
             }
         };
@@ -226,23 +226,6 @@ impl kernel::Module for StackWatch {
             Scope::dir(Ok::<_, Error>(st), c"stackwatch", populate_static),
             GFP_KERNEL,
         )?;
-        Ok(StackWatch { scope })
-    }
-}
-
-impl Drop for StackWatch {
-    fn drop(&mut self) {
-        // Stop following modules first, without the probes lock (a running
-        // notifier takes it, and unregistering waits for it): afterwards no
-        // notifier changes the set or uses the state.
-        #[cfg(MODULE)]
-        drop(self.watch.take());
-        // Detach every probe (waiting for running handlers) before the state
-        // the handlers use goes away with the scope.
-        if self.scope.probes.lock().clear(&self.scope).is_err() {
-            pr_err!("detaching probes in a batch failed; detaching one by one\n");
-        }
-        handler::STATE.store(core::ptr::null_mut(), Release);
-        pr_info!("unloaded\n");
+        Ok(StackWatch { _scope: scope })
     }
 }

@@ -15,6 +15,8 @@ pub(crate) mod follow;
 pub(crate) mod glob;
 #[path = "../core/src/hist.rs"]
 pub(crate) mod hist;
+#[path = "../core/src/plan.rs"]
+pub(crate) mod plan;
 #[path = "../core/src/ratelimit.rs"]
 pub(crate) mod ratelimit;
 #[path = "../core/src/report.rs"]
@@ -27,3 +29,5 @@ pub(crate) mod stats;
 pub(crate) mod table;
 #[path = "../core/src/trace.rs"]
 pub(crate) mod trace;
+#[path = "../core/src/warning.rs"]
+pub(crate) mod warning;

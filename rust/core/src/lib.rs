@@ -12,12 +12,14 @@ pub mod follow;
 pub mod glob;
 pub mod hist;
 pub mod parse;
+pub mod plan;
 pub mod ratelimit;
 pub mod report;
 pub mod sample;
 pub mod stats;
 pub mod table;
 pub mod trace;
+pub mod warning;
 
 #[cfg(test)]
 extern crate std;
