@@ -185,7 +185,7 @@ fn write_budgets(st: &State, r: &mut UserSliceReader) -> Result {
     let text = read_text(r, &mut buf, "budgets")?;
     let b: [usize; MAX_BUDGETS] =
         parse_budgets(text, st.thread_size).map_err(|e| reject("budgets", e))?;
-    st.budgets.set(&b);
+    st.set_budgets(&b);
     Ok(())
 }
 

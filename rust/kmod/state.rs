@@ -148,6 +148,9 @@ pub(crate) struct State {
     pub(crate) warn_limit: RateLimit,
     pub(crate) warn_interval: u64,
     pub(crate) budgets: Budgets,
+    /// Serializes budget changes (see `stats::rebudget`).
+    #[pin]
+    pub(crate) budgets_change: Mutex<()>,
     pub(crate) keys: KVVec<AtomicUsize>,
     pub(crate) slots: KVVec<Slot>,
     /// Deepest chain of each slot, same index.
@@ -221,6 +224,7 @@ impl State {
             warn_limit: RateLimit::new(),
             warn_interval: hz.saturating_mul(u64::from(warn_interval_ms)) / 1000,
             budgets: Budgets::new(),
+            budgets_change <- new_mutex!(()),
             keys,
             slots,
             traces,
@@ -305,6 +309,22 @@ impl State {
             warnings: e.warnings.load(Relaxed),
             warnings_suppressed: e.warnings_suppressed.load(Relaxed),
         }
+    }
+
+    /// Replaces the what-if budgets; the counts taken against the old ones
+    /// are zeroed, so none is shown under a size it was not taken against.
+    pub(crate) fn set_budgets(&self, new: &[usize; crate::swcore::budgets::MAX_BUDGETS]) {
+        let _serial = self.budgets_change.lock();
+        let stats = Iterator::chain(
+            self.slots.iter().map(|s| &s.stats),
+            [&self.unslotted, &self.global.stats],
+        );
+        crate::swcore::stats::rebudget(
+            &self.budgets,
+            new,
+            kernel::sync::rcu::synchronize_rcu,
+            stats,
+        );
     }
 
     /// Zeroes every statistic and chain; counting goes on.
