@@ -276,13 +276,13 @@ fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
             return None;
         }
         let addr = sp.checked_add(i.checked_mul(word_size)?)?;
-        // SAFETY: `addr` is word-aligned (sp is, on every kernel entry path
-        // we probe) and lies in `[sp, sp + used)`, which `classify` found to
-        // be inside the current task's stack, between the probed context's
-        // stack pointer and the top: mapped memory of the running task that
-        // cannot go away while it runs. A volatile read because other code
-        // (not this one) owns those words.
-        Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
+        // SAFETY: `addr` is word-aligned (the caller checks that sp is) and
+        // lies in `[sp, sp + used)`, which `classify` found to be inside the
+        // current task's stack, between the probed context's stack pointer
+        // and the top: mapped memory of the running task that cannot go away
+        // while it runs. Other code owns those words, hence `stack_word`
+        // (`READ_ONCE_NOCHECK`, exempt from KASAN), not a plain read.
+        Some(unsafe { shim::stack_word(addr) })
     };
     if sp % word_size == 0 {
         // Disjoint borrows of the fields: no copy of the frames on the stack.

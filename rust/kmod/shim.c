@@ -394,6 +394,19 @@ unsigned int sw_save_trace(unsigned long *store, unsigned int size)
 	return stack_trace_save(store, size, 0);
 }
 
+/*
+ * Another frame's stack word: the handler scans the stack between the probed
+ * context's stack pointer and the top for return addresses, words that other
+ * code owns. READ_ONCE_NOCHECK, as the ftrace stack tracer and the unwinders
+ * do: exempt from KASAN (a stack word below a live frame may be poisoned) and
+ * KCSAN.
+ */
+unsigned long sw_stack_word(const unsigned long *addr)
+{
+	return READ_ONCE_NOCHECK(*addr);
+}
+NOKPROBE_SYMBOL(sw_stack_word);
+
 int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
 {
 	char *sp;

@@ -87,6 +87,8 @@ unsigned int sw_nr_cpu_ids(void);
 /* Current task's pid and comm (16 bytes, NUL-padded). */
 int sw_current_pid(void);
 void sw_current_comm(char *buf16);
+/* A word of the current task's stack, read without KASAN/KCSAN checks. */
+unsigned long sw_stack_word(const unsigned long *addr);
 /* stack_trace_save() of the current context. */
 unsigned int sw_save_trace(unsigned long *store, unsigned int size);
 /*

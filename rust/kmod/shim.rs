@@ -338,6 +338,20 @@ pub(crate) fn current_comm(out: &mut [u8; 16]) {
     unsafe { ffi::sw_current_comm(out.as_mut_ptr().cast::<c_char>()) }
 }
 
+/// Reads the stack word at `addr` as the kernel's stack tracer does
+/// (`READ_ONCE_NOCHECK`): exempt from KASAN and KCSAN, since other frames
+/// own the words read and some may be poisoned.
+///
+/// # Safety
+///
+/// `addr` is word-aligned and inside the current task's stack, which stays
+/// mapped while the task runs.
+pub(crate) unsafe fn stack_word(addr: usize) -> usize {
+    // SAFETY: by this function's contract `addr` is an aligned, mapped word
+    // of the current task's stack; the C side only loads it.
+    unsafe { ffi::sw_stack_word(addr as *const kernel::ffi::c_ulong) as usize }
+}
+
 /// Saves the current call chain into `store`; returns the number of entries.
 pub(crate) fn save_trace(store: &mut [usize]) -> usize {
     let size = u32::try_from(store.len()).unwrap_or(u32::MAX);
