@@ -44,6 +44,9 @@ else fail "build stackwatch.ko (log: $SW_LOGS/module-build.log)"; fi
 vermagic=$(modinfo -F vermagic stackwatch.ko 2>/dev/null)
 case "$vermagic" in "$release "*) pass "stackwatch.ko's vermagic names $release ($vermagic)" ;;
   *) fail "stackwatch.ko's vermagic is '$vermagic', not $release's" ;; esac
+# "No panic path" (README): no panic, bounds-check, overflow or sanitizer
+# report symbol in the module.
+if out=$(tests/host/check-no-panic.sh stackwatch.ko 2>&1); then pass "no panic path: $out"; else fail "no panic path: $out"; fi
 read -r -a kmake_args < "$KDIR/.stackwatch-make"
 if run_logged test-modules-build scripts/toolroot.sh --run "$TOOLROOT" make -C "$KDIR" M="$PWD/tests/modules" \
      "${kmake_args[@]}" modules; then

@@ -13,8 +13,8 @@ use crate::state::State;
 use crate::swcore::{
     budgets::MAX_BUDGETS,
     command::{
-        check_probe_write, parse_bool, parse_budgets, parse_number, parse_probe_line, ErrorKind,
-        ParseError, MAX_WRITE,
+        check_probe_write, lines, parse_bool, parse_budgets, parse_number, parse_probe_line,
+        ErrorKind, ParseError, MAX_WRITE,
     },
     report::{self, Row},
     trace::Trace,
@@ -164,9 +164,7 @@ fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
     let text = read_text(r, &mut buf, "probes")?;
     check_probe_write(text).map_err(|e| reject("probes", e))?;
-    let cmds = text
-        .lines()
-        .filter_map(|l| parse_probe_line(l).ok().flatten());
+    let cmds = lines(text).filter_map(|l| parse_probe_line(l).ok().flatten());
     st.probes.lock().apply(st, cmds)
 }
 

@@ -263,14 +263,14 @@ fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
         None => &[],
     };
     t.frames[0] = chain.first().copied().unwrap_or(ip);
-    let mut len = 1;
+    let mut len: usize = 1;
     for (d, f) in t.frames.iter_mut().zip(chain.iter()).skip(1) {
         *d = *f;
-        len += 1;
+        len = len.saturating_add(1);
     }
     t.len = len.min(MAX_FRAMES);
     let word_size = core::mem::size_of::<usize>();
-    let nwords = used / word_size;
+    let nwords = used.checked_div(word_size).unwrap_or(0);
     let word = |i: usize| -> Option<usize> {
         if i >= nwords {
             return None;
@@ -284,7 +284,7 @@ fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
         // (`READ_ONCE_NOCHECK`, exempt from KASAN), not a plain read.
         Some(unsafe { shim::stack_word(addr) })
     };
-    if sp % word_size == 0 {
+    if sp.checked_rem(word_size) == Some(0) {
         // Disjoint borrows of the fields: no copy of the frames on the stack.
         let Trace {
             frames, sizes, len, ..

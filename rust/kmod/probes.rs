@@ -141,14 +141,14 @@ pub(crate) struct ProbeSet {
 }
 
 fn errno_name(e: i32) -> &'static str {
-    match -e {
-        2 => "ENOENT",
-        12 => "ENOMEM",
-        16 => "EBUSY",
-        17 => "EEXIST",
-        22 => "EINVAL",
-        84 => "EILSEQ",
-        95 => "EOPNOTSUPP",
+    match e {
+        -2 => "ENOENT",
+        -12 => "ENOMEM",
+        -16 => "EBUSY",
+        -17 => "EEXIST",
+        -22 => "EINVAL",
+        -84 => "EILSEQ",
+        -95 => "EOPNOTSUPP",
         _ => "E?",
     }
 }

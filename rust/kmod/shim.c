@@ -103,6 +103,27 @@ static struct sw_probe *sw_fprobe_alloc(void *cookie)
 
 #ifdef CONFIG_MODULES
 /*
+ * within_module_init() and within_module() with constant memory types: the
+ * kernel's loop over the types indexes mod->mem[] with a variable, which
+ * UBSAN bounds-checks (a report call in the module, which has none).
+ */
+static bool sw_within_init(unsigned long addr, const struct module *mod)
+{
+	return within_module_mem_type(addr, mod, MOD_INIT_TEXT) ||
+	       within_module_mem_type(addr, mod, MOD_INIT_DATA) ||
+	       within_module_mem_type(addr, mod, MOD_INIT_RODATA);
+}
+
+static bool sw_within(unsigned long addr, const struct module *mod)
+{
+	return sw_within_init(addr, mod) ||
+	       within_module_mem_type(addr, mod, MOD_TEXT) ||
+	       within_module_mem_type(addr, mod, MOD_DATA) ||
+	       within_module_mem_type(addr, mod, MOD_RODATA) ||
+	       within_module_mem_type(addr, mod, MOD_RO_AFTER_INIT);
+}
+
+/*
  * If *pp covers functions in the init text of mod, a module whose COMING
  * notifier is running (register_fprobe() matches them; that text is freed
  * once the module is live, and fprobe would keep their addresses), replaces
@@ -117,7 +138,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	int i, n = 0, ret;
 
 	for (i = 0; i < h->size; i++)
-		if (within_module_init(h->array[i].addr, mod))
+		if (sw_within_init(h->array[i].addr, mod))
 			break;
 	if (i == h->size)
 		return 0;
@@ -126,7 +147,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	ret = -ENOMEM;
 	if (addrs && q) {
 		for (i = 0; i < h->size; i++)
-			if (!within_module_init(h->array[i].addr, mod))
+			if (!sw_within_init(h->array[i].addr, mod))
 				addrs[n++] = h->array[i].addr;
 		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
 	}
@@ -224,10 +245,10 @@ int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
 	int i;
 
 	if (!p->is_fprobe)
-		return within_module((unsigned long)p->kp.addr, mod);
+		return sw_within((unsigned long)p->kp.addr, mod);
 	h = p->fp.hlist_array;
 	for (i = 0; h && i < h->size; i++)
-		if (within_module(h->array[i].addr, mod))
+		if (sw_within(h->array[i].addr, mod))
 			return 1;
 	return 0;
 }
@@ -410,18 +431,24 @@ NOKPROBE_SYMBOL(sw_stack_word);
 int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
 {
 	char *sp;
+	int n;
 
 	if (len < KSYM_SYMBOL_LEN)
 		return -EINVAL;
-	/* Into buf: not %pS, whose symbol_string() puts 512+ bytes on the stack. */
-	if (name_only)
-		sprint_symbol_no_offset(buf, addr);
-	else
-		sprint_symbol(buf, addr);
-	sp = name_only ? strchr(buf, ' ') : NULL;
-	if (sp)
+	/*
+	 * Into buf: not %pS, whose symbol_string() puts 512+ bytes on the stack.
+	 * The length as sprint_symbol returns it, not strnlen(): its fortified
+	 * form would add a __fortify_panic call.
+	 */
+	if (!name_only)
+		return sprint_symbol(buf, addr);
+	n = sprint_symbol_no_offset(buf, addr);
+	sp = strchr(buf, ' ');
+	if (sp) {
 		*sp = 0;
-	return strnlen(buf, len);
+		n = sp - buf;
+	}
+	return n;
 }
 
 int sw_printk_deferred(const char *fmt, ...)

@@ -251,7 +251,6 @@ impl ModuleWatch {
         }
         NonNull::new(out).map(ModuleWatch).ok_or(EINVAL)
     }
-
 }
 
 impl Drop for ModuleWatch {
@@ -406,7 +405,9 @@ pub(crate) fn symbol(buf: &mut [u8; SYM_LEN], addr: usize, name_only: bool) -> u
             i32::from(name_only),
         )
     };
-    let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
+    let n = usize::try_from(n)
+        .unwrap_or(0)
+        .min(SYM_LEN.saturating_sub(1));
     if n == 0 {
         buf[0] = 0;
     }

@@ -7,6 +7,9 @@
 //!
 //! Everything is under `/sys/kernel/debug/stackwatch/`; see README.md.
 
+// No panic path, on every file of the module (rust/core's included through
+// `swcore`): the kernel's clippy step (CLIPPY=1 in tests/run.sh) fails on
+// these, and tests/host/check-no-panic.sh on any panic symbol in the object.
 #![deny(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
@@ -159,20 +162,25 @@ fn start(st: &State, cfg: &Config) {
     let (specs, funcs, pending) = set.totals();
     // Per function: the hot slot, its chain, and its table key.
     let hot = core::mem::size_of::<state::Slot>();
-    let slot_bytes =
-        hot + core::mem::size_of::<swcore::trace::TraceSlot>() + core::mem::size_of::<usize>();
+    let slot_bytes = hot
+        .saturating_add(core::mem::size_of::<swcore::trace::TraceSlot>())
+        .saturating_add(core::mem::size_of::<usize>());
+    let scratch_bytes = core::mem::size_of::<state::Scratch>().saturating_mul(shim::nr_cpu_ids());
     pr_info!(
         "watching {} functions ({} probes, {} bytes each; {} pending), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
         funcs,
         specs,
-        shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
+        shim::probe_bytes().saturating_add(core::mem::size_of::<probes::Attachment>()),
         pending,
         st.thread_size,
         cfg.threshold,
         cfg.nslots,
         slot_bytes,
-        (slot_bytes * cfg.nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids())
-            / 1024,
+        slot_bytes
+            .saturating_mul(cfg.nslots)
+            .saturating_add(scratch_bytes)
+            .checked_div(1024)
+            .unwrap_or(0),
         hot
     );
 }

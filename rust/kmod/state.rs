@@ -175,12 +175,8 @@ impl PinnedDrop for State {
         // Every probe detached, running handlers waited for.
         self.probes.lock().clear(&self);
         let this = core::ptr::from_ref::<State>(&self).cast_mut();
-        let _ = crate::handler::STATE.compare_exchange(
-            this,
-            core::ptr::null_mut(),
-            Release,
-            Relaxed,
-        );
+        let _ =
+            crate::handler::STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
         pr_info!("unloaded\n");
     }
 }

@@ -175,7 +175,11 @@ mod tests {
                         v.push(all[(code % all.len() as u32) as usize]);
                         code /= all.len() as u32;
                     }
-                    assert_eq!(planned(&before, &v), in_order(&before, &v), "{before:?} {v:?}");
+                    assert_eq!(
+                        planned(&before, &v),
+                        in_order(&before, &v),
+                        "{before:?} {v:?}"
+                    );
                     runs += 1;
                 }
             }
