@@ -5,8 +5,9 @@
 # guests that check values read back from the running kernel, and checks the
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
-#   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture modorder
-#                               clone dkms harness (default: all of these);
+#   tests/run.sh [SUITE...]     SUITE: toolchain basic unload watchdog torture
+#                               modorder clone dkms harness (default: all of
+#                               these); stress: the stress suite (named only);
 #                               riscv4k, riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
@@ -126,6 +127,7 @@ guest_suite() {
 }
 
 sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basic.sh 16384
+sel unload && guest_suite unload --kernel $STOCK --timeout 900 -- tests/guest/unload.sh 30
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
