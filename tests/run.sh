@@ -7,7 +7,8 @@
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic unload watchdog torture
 #                               modorder clone dkms harness (default: all of
-#                               these); stress: the stress suite (named only);
+#                               these); named only: stress (the stress
+#                               suite), squeeze (torture's memory squeeze);
 #                               riscv4k, riscv8k: one riscv64 kernel; riscv: the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
@@ -132,6 +133,9 @@ sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
+# Named only: the torture suite's memory squeeze alone, e.g. on a slowed
+# guest (SW_QEMU_ARGS='-icount shift=6' tests/run.sh squeeze).
+want_suite squeeze && guest_suite squeeze --kernel $STOCK --disks 1 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/squeeze.sh 48
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
 if sel clone; then
   # A user's clone anywhere, e.g. under /tmp, which the guest makes tmpfs: the

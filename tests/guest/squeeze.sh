@@ -1,0 +1,24 @@
+# The torture suite's memory squeeze alone (issue 14, finding 7), for
+# showing that it reaches direct reclaim whatever the machine's speed: run
+# it on a deliberately slowed guest, e.g.
+#   SW_QEMU_ARGS='-icount shift=6' tests/run.sh squeeze
+# (under -icount the guest's clock runs with the instructions it executes,
+# so the guest sees a slow CPU). A writer on XFS over LVM in a 16 MiB memory
+# cgroup, with stackwatch's default probes (direct reclaim among them).
+# Usage: squeeze.sh [CAP_MIB]
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storage.sh"
+. "$(dirname "$0")/workload.sh"
+cap=${1:-48}
+echo "guest CPU: $(awk '/^bogomips/ { print "bogomips", $3; exit }' /proc/cpuinfo), $(nproc) CPUs"
+check "XFS on a linear LV" storage_up
+check "insmod stackwatch (default probes)" sw_load threshold=0
+t0=$(cut -d' ' -f1 /proc/uptime)
+wl_squeeze squeeze "$cap" $XFS_MNT/squeeze
+echo "measure: squeeze took $(awk -v a="$t0" '{ printf "%.0f", $1 - a }' /proc/uptime) s of guest time for $SQUEEZE_MIB MiB"
+expect_cmp "the writer hit the cgroup's limit: memory.events max" "${SQUEEZE_MAX:-0}" -gt 0
+expect_cmp "the writer entered direct (memcg) reclaim: pgscan_direct" "${SQUEEZE_SCAN:-0}" -gt 0
+expect_cmp "stackwatch counted hits in try_to_free_mem_cgroup_pages" "$(sw_field $SWD/summary try_to_free_mem_cgroup_pages 2)" -gt 0
+check "rmmod stackwatch" sw_unload
+check "storage torn down" storage_down
+finish
