@@ -136,6 +136,9 @@ sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --me
 # Named only: the torture suite's memory squeeze alone, e.g. on a slowed
 # guest (SW_QEMU_ARGS='-icount shift=6' tests/run.sh squeeze).
 want_suite squeeze && guest_suite squeeze --kernel $STOCK --disks 1 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/squeeze.sh 48
+# Named only (the lead decides its CI time): load/unload cycles, concurrent
+# writers, a debugfs fuzz against a model, rmmod with a file held open.
+want_suite stress && guest_suite stress --kernel $STOCK --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh 100 200 1000
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
 if sel clone; then
   # A user's clone anywhere, e.g. under /tmp, which the guest makes tmpfs: the
