@@ -18,7 +18,8 @@ import sys
 swd, nwrites, ts, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rng = random.Random(seed)
 MAX_WRITE, MAX_NAME, MAX_BUDGETS = 4096, 256, 4
-WS = " \t\n\x0b\x0c\r"  # the ASCII part of Rust's str::trim
+# What Rust's str::trim strips: the White_Space characters.
+WS = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200b))) + "\u2028\u2029\u202f\u205f\u3000"
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$*?[]")
 # Specs that attach on the stock kernel, and ones that do not exist.
 GOOD = ["vfs_read", "vfs_write", "vfs_fsync", "submit_bio", "vfs_rea*", "xfs_trans_commit"]
@@ -65,7 +66,7 @@ def text_of(data):
 def check_name(name):
     if not name:
         raise Refused("EINVAL")
-    if len(name) > MAX_NAME:
+    if len(name.encode()) > MAX_NAME:
         raise Refused("E2BIG")
     if not set(name) <= NAME_CHARS or set(name) <= set("*?"):
         raise Refused("EINVAL")
@@ -88,6 +89,8 @@ def parse_probes(text):
         if line == "clear":
             cmds.append(("clear", None))
             continue
+        if ord(line[0]) > 127:  # the first byte is not a whole character
+            raise Refused("EINVAL")
         op, name = line[0], check_name(line[1:].strip(WS))
         if op not in "+-":
             raise Refused("EINVAL")
@@ -199,7 +202,19 @@ def probe_write(specs):
             op = "-" if (name in specs and rng.random() < 0.7) else "+"
             cmds.append(rng.choice(["", " ", "\t"]) + op + rng.choice(["", " "]) + name + rng.choice(["", " ", "\r"]))
     text = "\n".join(cmds) + rng.choice(["", "\n"])
-    return mutate(text) if rng.random() < 0.25 else text.encode()
+    if rng.random() < 0.25:
+        # A mutation that attaches a name of its own making (say "vfs_*read")
+        # could match real functions the model does not know: such are
+        # made again, and the unmutated write used after a few tries.
+        for _ in range(10):
+            m = mutate(text)
+            try:
+                cmds = parse_probes(text_of(m))
+            except Refused:
+                return m
+            if all(op != "+" or name in GOOD + UNKNOWN for op, name in cmds):
+                return m
+    return text.encode()
 
 
 def number_write():
