@@ -332,9 +332,10 @@ impl ProbeSet {
                 i = i.saturating_add(1);
                 continue;
             }
-            if let Ok(a) = self.attached.remove(i) {
+            match self.attached.remove(i) {
                 // Within the capacity, as above.
-                drop(gone.push_within_capacity(a));
+                Ok(a) => drop(gone.push_within_capacity(a)),
+                Err(_) => break,
             }
         }
         Self::detach_entries(st, gone);
