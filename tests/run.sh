@@ -133,9 +133,18 @@ sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
-# Named only: the torture suite's memory squeeze alone, e.g. on a slowed
-# guest (SW_QEMU_ARGS='-icount shift=6' tests/run.sh squeeze).
-want_suite squeeze && guest_suite squeeze --kernel $STOCK --disks 1 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/squeeze.sh 48
+# Named only: the torture suite's memory squeeze alone on a slowed guest:
+# once the squeeze starts, its disk writes are throttled to 128 KiB/s (QMP),
+# so the writer takes minutes to fill its cgroup, and must still get there.
+if want_suite squeeze; then
+  qmp="$results/squeeze.qmp"
+  tests/host/throttle-disk.py "$results/squeeze/console.log" "$qmp" 131072 "squeeze: writers start" 900 &
+  throttle=$!
+  SW_QEMU_ARGS="-qmp unix:$qmp,server=on,wait=off" \
+    guest_suite squeeze --kernel $STOCK --disks 1 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/squeeze.sh 48
+  if wait $throttle; then pass "squeeze: the guest's disk writes were throttled once the squeeze started"
+  else fail "squeeze: the guest's disk writes could not be throttled (not a slowed guest)"; fi
+fi
 # Named only (the lead decides its CI time): load/unload cycles, concurrent
 # writers, a debugfs fuzz against a model, rmmod with a file held open.
 want_suite stress && guest_suite stress --kernel $STOCK --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh 100 200 1000
