@@ -42,7 +42,7 @@ attached_set() { awk '$1 == "attached" || $1 == "pending" { print $2 }' $SWD/pro
 echo "stress a: $cycles insmod/rmmod cycles with globs, readers, writes in flight"
 t0=$SECONDS loaded=0 inflight=0
 for c in $(seq 1 "$cycles"); do
-  if ! sw_load 'probes=default,xfs_trans_*,vfs_rea*' threshold=4096; then
+  if ! sw_load 'probes=submit_bio,xfs_buf_lock,xfs_trans_*,vfs_rea*' threshold=4096; then
     not_ok "insmod in cycle $c" "failed"; break
   fi
   loaded=$((loaded + 1))
