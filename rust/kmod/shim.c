@@ -22,6 +22,8 @@
 #include <linux/jiffies.h>
 #include <linux/kallsyms.h>
 #include <linux/workqueue.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 #include "shim.h"
 
 static char sw_probes_param[4096];
@@ -373,6 +375,53 @@ int sw_module_function(const struct module *mod, unsigned int i, char *buf,
 	return -ENOENT;
 }
 #endif /* CONFIG_MODULES */
+
+static int sw_file_show(struct seq_file *m, void *v)
+{
+	return stackwatch_file_show(m->private, m);
+}
+
+static int sw_file_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, sw_file_show, inode->i_private);
+}
+
+static ssize_t sw_file_write(struct file *file, const char __user *buf, size_t len,
+			     loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+
+	return stackwatch_file_store(m->private, (const char __force *)buf, len);
+}
+
+/* .owner: debugfs's proxy takes a module reference for each open file. */
+static const struct file_operations sw_file_fops = {
+	.owner = THIS_MODULE,
+	.open = sw_file_open,
+	.read = seq_read,
+	.write = sw_file_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *sw_debugfs_dir(const char *name)
+{
+	struct dentry *d = debugfs_create_dir(name, NULL);
+
+	return IS_ERR_OR_NULL(d) ? NULL : d;
+}
+
+int sw_debugfs_file(struct dentry *dir, const char *name, unsigned short mode, void *data)
+{
+	struct dentry *d = debugfs_create_file(name, mode, dir, data, &sw_file_fops);
+
+	return IS_ERR(d) ? PTR_ERR(d) : 0;
+}
+
+void sw_debugfs_remove(struct dentry *dir)
+{
+	debugfs_remove(dir);
+}
 
 unsigned long sw_probe_bytes(void)
 {

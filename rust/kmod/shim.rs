@@ -26,6 +26,8 @@ mod generated {
     include!("shim_generated.rs");
 }
 use generated as ffi;
+/// A debugfs entry, opaque: only passed back to the shim.
+pub(crate) use generated::dentry as Dentry;
 /// The kernel's `struct module`, opaque: only passed back to the shim.
 pub(crate) use generated::module as RawModule;
 /// `printk_deferred` (variadic: its callers argue their own format/argument
@@ -292,6 +294,51 @@ impl Drop for WatchSlot {
     fn drop(&mut self) {
         drop(self.take());
     }
+}
+
+/// Creates a top-level debugfs directory `name` (None on failure).
+pub(crate) fn debugfs_dir(name: &CStr) -> Option<NonNull<Dentry>> {
+    // SAFETY: `name` is a valid NUL-terminated string; debugfs copies it.
+    NonNull::new(unsafe { ffi::sw_debugfs_dir(name.as_char_ptr()) })
+}
+
+/// Creates the file `name` in `dir`, whose reads and writes call
+/// `stackwatch_file_show`/`_store` with `data` (see `files.rs`).
+///
+/// # Safety
+///
+/// `dir` came from [`debugfs_dir`] and is not removed yet; `data` stays
+/// valid until `dir` is removed with [`debugfs_remove`].
+pub(crate) unsafe fn debugfs_file<T>(
+    dir: NonNull<Dentry>,
+    name: &CStr,
+    mode: u16,
+    data: *const T,
+) -> Result {
+    // SAFETY: `dir` is a live directory and `name` a valid string (debugfs
+    // copies it); `data` outlives the file by this function's contract.
+    let ret = unsafe {
+        ffi::sw_debugfs_file(
+            dir.as_ptr(),
+            name.as_char_ptr(),
+            mode,
+            data.cast_mut().cast::<c_void>(),
+        )
+    };
+    if ret != 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// Removes `dir` and its files, waiting for running reads and writes.
+///
+/// # Safety
+///
+/// `dir` came from [`debugfs_dir`] and is removed only this once.
+pub(crate) unsafe fn debugfs_remove(dir: NonNull<Dentry>) {
+    // SAFETY: by this function's contract, `dir` is a live debugfs dentry.
+    unsafe { ffi::sw_debugfs_remove(dir.as_ptr()) }
 }
 
 /// Bytes of one attachment's C side (`struct sw_probe`).

@@ -19,7 +19,7 @@
 )]
 
 use core::sync::atomic::Ordering::Release;
-use kernel::{debugfs::Scope, prelude::*};
+use kernel::prelude::*;
 
 #[cfg(not(MODULE))]
 mod boot;
@@ -185,37 +185,36 @@ fn start(st: &State, cfg: &Config) {
     );
 }
 
-/// The loadable module: the state lives in the debugfs scope and goes with
-/// it, after its files (see `State` for the order of the teardown).
+/// The loadable module. Field order is teardown order: the files go first
+/// (removing them waits for running reads and writes, and an open file pins
+/// the module, so none is open), then the state, whose own drop detaches
+/// the module notifiers and every probe before its memory is freed.
 #[cfg(MODULE)]
 struct StackWatch {
-    _scope: Pin<KBox<Scope<State>>>,
+    _files: files::Files,
+    _state: Pin<KBox<State>>,
 }
 
 #[cfg(MODULE)]
 impl kernel::Module for StackWatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let cfg = Config::from_params()?;
-        let scope = KBox::pin_init(
-            Scope::dir(cfg.state()?, c"stackwatch", files::populate),
-            GFP_KERNEL,
-        )?;
-        start(&scope, &cfg);
-        Ok(StackWatch { _scope: scope })
+        let state = KBox::pin_init(cfg.state()?, GFP_KERNEL)?;
+        start(&state, &cfg);
+        // SAFETY: the files are dropped before the state (field order).
+        let files = unsafe { files::Files::create(&state)? };
+        Ok(StackWatch {
+            _files: files,
+            _state: state,
+        })
     }
-}
-
-/// `files::populate` for a scope that only refers to the state.
-#[cfg(not(MODULE))]
-fn populate_static<'d>(st: &'d &'static State, dir: &kernel::debugfs::ScopedDir<'d, '_>) {
-    files::populate(st, dir)
 }
 
 /// Built into the image: the state lives as long as the kernel, perhaps
 /// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
 #[cfg(not(MODULE))]
 struct StackWatch {
-    _scope: Pin<KBox<Scope<&'static State>>>,
+    _files: files::Files,
 }
 
 #[cfg(not(MODULE))]
@@ -230,10 +229,8 @@ impl kernel::Module for StackWatch {
                 st
             }
         };
-        let scope = KBox::pin_init(
-            Scope::dir(Ok::<_, Error>(st), c"stackwatch", populate_static),
-            GFP_KERNEL,
-        )?;
-        Ok(StackWatch { _scope: scope })
+        // SAFETY: the state lives for ever.
+        let files = unsafe { files::Files::create(st)? };
+        Ok(StackWatch { _files: files })
     }
 }

@@ -118,13 +118,13 @@ pub(crate) struct ProbeCounters {
     pub(crate) off_stack: AtomicU64,
 }
 
-/// The shared state. Pinned inside the debugfs scope for the module's life
-/// (built into the image: for the kernel's).
+/// The shared state. Pinned for the module's life (built into the image:
+/// for the kernel's).
 ///
-/// Teardown holds by construction, in three steps. The debugfs `Scope`
-/// removes the files before it drops the state (its own load-bearing field
-/// order), and removing them waits for running reads and writes: no `probes`
-/// write attaches anything afterwards. Then this state's `drop` unregisters
+/// Teardown holds by construction, in three steps. The module drops its
+/// debugfs files before the state (`StackWatch`'s field order), and removing
+/// them waits for running reads and writes: no `probes` write attaches
+/// anything afterwards. Then this state's `drop` unregisters
 /// the module notifiers (waiting for a running one), detaches every probe
 /// (waiting for running handlers, also on the one-by-one fallback) and
 /// unpublishes itself from the handler. Only then are the fields freed.
