@@ -18,6 +18,8 @@
 # dm, nfsd ...) before the script runs (the module-order test loads them).
 # --net: a virtio-net NIC on QEMU user networking, where the guest reaches
 # this machine's loopback as 10.0.2.2 (the netconsole test sends there).
+# SW_QEMU_ARGS: more QEMU arguments (word-split), e.g. '-icount shift=6' for
+# a guest that sees a slow CPU.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -136,7 +138,7 @@ if [ "$rootdir" != / ]; then
   extra_append="$extra_append sw.bind=$binds"
 fi
 append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 sw.out=$out$extra_append${user_append:+ $user_append}"
-say "booting $kernel (TCG ${SW_TCG_THREAD:-single}-threaded, $smp CPUs, $mem) for $(basename "$script") $*; console: $out/console.log"
+say "booting $kernel (TCG ${SW_TCG_THREAD:-single}-threaded, $smp CPUs, $mem${SW_QEMU_ARGS:+, $SW_QEMU_ARGS}) for $(basename "$script") $*; console: $out/console.log"
 start=$SECONDS
 set +e
 # Single-threaded TCG by default: the guest still has $smp CPUs (interleaved),
@@ -151,7 +153,7 @@ timeout -k 10 "$timeout" "${qemu[@]}" -accel "tcg,thread=${SW_TCG_THREAD:-single
   -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra_fs[@]}" \
   -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap" \
   -device virtio-9p-pci,fsdev=swout,mount_tag=swout \
-  -device virtio-rng-pci "${drives[@]}" "${net[@]}" >"$out/qemu.log" 2>&1 &
+  -device virtio-rng-pci "${drives[@]}" "${net[@]}" ${SW_QEMU_ARGS:-} >"$out/qemu.log" 2>&1 &
 qpid=$!
 # Show the guest script's own lines ("[guest] ...") while it runs: complete
 # lines only, polled, so nothing is left running when QEMU ends.

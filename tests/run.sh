@@ -5,10 +5,13 @@
 # guests that check values read back from the running kernel, and checks the
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
-#   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture modorder
-#                               netconsole clone dkms harness riscv4k (default:
-#                               all of these); debug: the x86_64 debug kernel;
-#                               riscv8k: one riscv64 kernel; riscv: the
+#   tests/run.sh [SUITE...]     SUITE: toolchain basic unload watchdog torture
+#                               modorder netconsole clone dkms harness riscv4k
+#                               (default: all of these); named only: stress
+#                               (the stress suite), squeeze (torture's memory
+#                               squeeze on a slowed guest), debug (the x86_64
+#                               debug kernel), riscv8k (one riscv64 kernel),
+#                               riscv (the
 #                               riscv64 16K, 8K and 4K kernels (make test-riscv)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -45,6 +48,9 @@ else fail "build stackwatch.ko (log: $SW_LOGS/module-build.log)"; fi
 vermagic=$(modinfo -F vermagic stackwatch.ko 2>/dev/null)
 case "$vermagic" in "$release "*) pass "stackwatch.ko's vermagic names $release ($vermagic)" ;;
   *) fail "stackwatch.ko's vermagic is '$vermagic', not $release's" ;; esac
+# "No panic path" (README): no panic, bounds-check, overflow or sanitizer
+# report symbol in the module.
+if out=$(tests/host/check-no-panic.sh stackwatch.ko 2>&1); then pass "no panic path: $out"; else fail "no panic path: $out"; fi
 read -r -a kmake_args < "$KDIR/.stackwatch-make"
 if run_logged test-modules-build scripts/toolroot.sh --run "$TOOLROOT" make -C "$KDIR" M="$PWD/tests/modules" \
      "${kmake_args[@]}" modules; then
@@ -128,10 +134,26 @@ guest_suite() {
 }
 
 sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basic.sh 16384
+sel unload && guest_suite unload --kernel $STOCK --timeout 900 -- tests/guest/unload.sh 30
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
+# Named only: the torture suite's memory squeeze alone on a slowed guest:
+# once the squeeze starts, its disk writes are throttled to 128 KiB/s (QMP),
+# so the writer takes minutes to fill its cgroup, and must still get there.
+if want_suite squeeze; then
+  qmp="$results/squeeze.qmp"
+  tests/host/throttle-disk.py "$results/squeeze/console.log" "$qmp" 131072 "squeeze: writers start" 900 &
+  throttle=$!
+  SW_QEMU_ARGS="-qmp unix:$qmp,server=on,wait=off" \
+    guest_suite squeeze --kernel $STOCK --disks 1 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/squeeze.sh 48
+  if wait $throttle; then pass "squeeze: the guest's disk writes were throttled once the squeeze started"
+  else fail "squeeze: the guest's disk writes could not be throttled (not a slowed guest)"; fi
+fi
+# Named only (the lead decides its CI time): load/unload cycles, concurrent
+# writers, a debugfs fuzz against a model, rmmod with a file held open.
+want_suite stress && guest_suite stress --kernel $STOCK --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh 100 200 1000
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
 # The warning leaves the machine: netconsole to a listener on this loopback.
 if sel netconsole; then

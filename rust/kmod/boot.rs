@@ -56,10 +56,8 @@ fn early_start() -> Result {
         return Ok(());
     }
     let st = early_state(&cfg)?;
-    if let Some(w) = start(st, &cfg) {
-        // Modules load long after this; the state lives for ever.
-        w.leak();
-    }
+    // The state, and the module notifiers it keeps, live for ever.
+    start(st, &cfg);
     EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
     log_early(cfg.probes);
     Ok(())

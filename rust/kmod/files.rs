@@ -4,36 +4,196 @@
 //! (rendered by the core crate's formats) and control files. A bad write
 //! fails with an errno, prints what was wrong, and changes nothing.
 
+use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
 use core::fmt;
+use core::ptr::NonNull;
 use core::sync::atomic::Ordering::Relaxed;
-use kernel::{debugfs::ScopedDir, prelude::*, uaccess::UserSliceReader};
+use kernel::{
+    prelude::*,
+    seq_file::SeqFile,
+    uaccess::{UserPtr, UserSlice, UserSliceReader},
+};
 
 use crate::shim::{self, KernelSymbols, SYM_LEN};
 use crate::state::State;
 use crate::swcore::{
     budgets::MAX_BUDGETS,
     command::{
-        check_probe_write, parse_bool, parse_budgets, parse_number, parse_probe_line, ErrorKind,
-        ParseError, MAX_WRITE,
+        check_probe_write, lines, parse_bool, parse_budgets, parse_number, parse_probe_line,
+        ErrorKind, ParseError, MAX_WRITE,
     },
     report::{self, Row},
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
 
-/// Creates every file of the directory.
-pub(crate) fn populate<'d>(st: &'d State, dir: &ScopedDir<'d, '_>) {
-    dir.read_callback_file(c"summary", st, &read_summary);
-    dir.read_callback_file(c"traces", st, &read_traces);
-    dir.read_callback_file(c"max_trace", st, &read_max_trace);
-    dir.read_callback_file(c"histogram", st, &read_histogram);
-    dir.read_callback_file(c"thread_size", st, &read_thread_size);
-    dir.read_callback_file(c"tasks", st, &read_tasks);
-    dir.read_write_callback_file(c"probes", st, &read_probes, &write_probes);
-    dir.read_write_callback_file(c"threshold", st, &read_threshold, &write_threshold);
-    dir.read_write_callback_file(c"budgets", st, &read_budgets, &write_budgets);
-    dir.read_write_callback_file(c"enabled", st, &read_enabled, &write_enabled);
-    dir.write_only_callback_file(c"reset", st, &write_reset);
+type Show = fn(&State, &mut fmt::Formatter<'_>) -> fmt::Result;
+type Store = fn(&State, &mut UserSliceReader) -> Result;
+
+/// One file of the directory: its name and mode, and what reading and
+/// writing it do.
+struct Spec {
+    name: &'static CStr,
+    mode: u16,
+    show: Option<Show>,
+    store: Option<Store>,
+}
+
+const fn ro(name: &'static CStr, show: Show) -> Spec {
+    Spec {
+        name,
+        mode: 0o400,
+        show: Some(show),
+        store: None,
+    }
+}
+
+const fn rw(name: &'static CStr, show: Show, store: Store) -> Spec {
+    Spec {
+        name,
+        mode: 0o600,
+        show: Some(show),
+        store: Some(store),
+    }
+}
+
+/// Every file of the directory.
+static SPECS: [Spec; 11] = [
+    ro(c"summary", read_summary),
+    ro(c"traces", read_traces),
+    ro(c"max_trace", read_max_trace),
+    ro(c"histogram", read_histogram),
+    ro(c"thread_size", read_thread_size),
+    ro(c"tasks", read_tasks),
+    rw(c"probes", read_probes, write_probes),
+    rw(c"threshold", read_threshold, write_threshold),
+    rw(c"budgets", read_budgets, write_budgets),
+    rw(c"enabled", read_enabled, write_enabled),
+    Spec {
+        name: c"reset",
+        mode: 0o200,
+        show: None,
+        store: Some(write_reset),
+    },
+];
+
+/// What a file passes back to `stackwatch_file_show`/`_store`: the state
+/// and the file's spec.
+struct FileData {
+    st: *const State,
+    spec: &'static Spec,
+}
+
+/// The directory `/sys/kernel/debug/stackwatch` and its files, removed when
+/// dropped. Their file operations name the module as owner: an open file
+/// pins the module, so no file outlives it (the kernel crate's debugfs
+/// files have no owner, and one held open across rmmod oopsed on close).
+pub(crate) struct Files {
+    dir: NonNull<shim::Dentry>,
+    /// Pointed to by the files; freed after they are removed.
+    _data: KVec<FileData>,
+}
+
+// SAFETY: `Files` only removes the directory when dropped; the debugfs
+// calls may come from any thread, and `FileData` is only read.
+unsafe impl Send for Files {}
+// SAFETY: `&Files` allows nothing.
+unsafe impl Sync for Files {}
+
+impl Files {
+    /// Creates the directory and its files over `st`.
+    ///
+    /// # Safety
+    ///
+    /// `st` stays valid until the returned `Files` is dropped.
+    pub(crate) unsafe fn create(st: &State) -> Result<Files> {
+        let mut data = KVec::with_capacity(SPECS.len(), GFP_KERNEL)?;
+        for spec in SPECS.iter() {
+            data.push_within_capacity(FileData { st, spec })
+                .map_err(|_| ENOMEM)?;
+        }
+        let dir = shim::debugfs_dir(c"stackwatch").ok_or(ENOMEM)?;
+        let files = Files { dir, _data: data };
+        for d in files._data.iter() {
+            // SAFETY: `d` is not moved or freed until the directory is
+            // removed (`Files`' drop, which waits for running reads and
+            // writes), and `d.st` outlives it by this function's contract.
+            unsafe { shim::debugfs_file(files.dir, d.spec.name, d.spec.mode, d)? };
+        }
+        Ok(files)
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        // SAFETY: `dir` came from `debugfs_dir` and is removed only here.
+        unsafe { shim::debugfs_remove(self.dir) };
+    }
+}
+
+/// Renders a file for `stackwatch_file_show`.
+struct Render<'a>(&'a State, Show);
+
+impl fmt::Display for Render<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.1)(self.0, f)
+    }
+}
+
+/// Called by the C shim when a file is read: its contents into `m`.
+///
+/// # Safety
+///
+/// `data` is the `FileData` the file was created with (valid while the file
+/// exists, see `Files::create`); `m` is the file's live `seq_file`, not
+/// used by anyone else during the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn stackwatch_file_show(
+    data: *mut c_void,
+    m: *mut kernel::bindings::seq_file,
+) -> c_int {
+    // SAFETY: by this function's contract.
+    let d = unsafe { &*data.cast_const().cast::<FileData>() };
+    // SAFETY: by this function's contract, `m` is a live, unshared seq_file.
+    let seq = unsafe { SeqFile::from_raw(m) };
+    if let Some(show) = d.spec.show {
+        // SAFETY: `d.st` outlives the file (see `Files::create`).
+        let st = unsafe { &*d.st };
+        seq.call_printf(format_args!("{}", Render(st, show)));
+    }
+    0
+}
+
+/// Called by the C shim when a file is written: `len` bytes at the user
+/// address `buf`. Returns `len` or -errno.
+///
+/// # Safety
+///
+/// `data` is the `FileData` the file was created with (valid while the file
+/// exists, see `Files::create`).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn stackwatch_file_store(
+    data: *mut c_void,
+    buf: *const c_char,
+    len: c_ulong,
+) -> c_long {
+    // SAFETY: by this function's contract.
+    let d = unsafe { &*data.cast_const().cast::<FileData>() };
+    let Some(store) = d.spec.store else {
+        return EINVAL.to_errno().into();
+    };
+    let Ok(n) = usize::try_from(len) else {
+        return E2BIG.to_errno().into();
+    };
+    // The user address is only ever accessed through `UserSlice`, which
+    // checks it.
+    let mut r = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast::<c_void>()), n).reader();
+    // SAFETY: `d.st` outlives the file (see `Files::create`).
+    let st = unsafe { &*d.st };
+    match store(st, &mut r) {
+        Ok(()) => c_long::try_from(n).unwrap_or(c_long::MAX),
+        Err(e) => e.to_errno().into(),
+    }
 }
 
 /// Snapshots of every function that was hit, deepest first.
@@ -184,9 +344,7 @@ fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
     let text = read_text(r, &mut buf, "probes")?;
     check_probe_write(text).map_err(|e| reject("probes", e))?;
-    let cmds = text
-        .lines()
-        .filter_map(|l| parse_probe_line(l).ok().flatten());
+    let cmds = lines(text).filter_map(|l| parse_probe_line(l).ok().flatten());
     st.probes.lock().apply(st, cmds)
 }
 
@@ -205,7 +363,7 @@ fn write_budgets(st: &State, r: &mut UserSliceReader) -> Result {
     let text = read_text(r, &mut buf, "budgets")?;
     let b: [usize; MAX_BUDGETS] =
         parse_budgets(text, st.thread_size).map_err(|e| reject("budgets", e))?;
-    st.budgets.set(&b);
+    st.set_budgets(&b);
     Ok(())
 }
 

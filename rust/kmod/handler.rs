@@ -16,6 +16,7 @@ use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
 use crate::swcore::{
     sample::{classify, Sample},
     trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
+    warning,
 };
 
 /// The state the handler reports into; null while no probe may fire.
@@ -190,9 +191,9 @@ fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
 #[inline(never)]
 fn slow(st: &State, h: &Hit<'_>) {
     let gen = st.threshold_gen.load(Relaxed);
-    let warn = h.below_threshold
-        && h.slot
-            .is_some_and(|(_, s)| h.local_max || s.warned_gen.swap(gen, Relaxed) != gen);
+    let warn = h
+        .slot
+        .is_some_and(|(_, s)| warning::due(&s.warned_gen, gen, h.below_threshold, h.local_max));
     if !(h.local_max || h.global_max || warn) {
         return;
     }
@@ -262,28 +263,28 @@ fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
         None => &[],
     };
     t.frames[0] = chain.first().copied().unwrap_or(ip);
-    let mut len = 1;
+    let mut len: usize = 1;
     for (d, f) in t.frames.iter_mut().zip(chain.iter()).skip(1) {
         *d = *f;
-        len += 1;
+        len = len.saturating_add(1);
     }
     t.len = len.min(MAX_FRAMES);
     let word_size = core::mem::size_of::<usize>();
-    let nwords = used / word_size;
+    let nwords = used.checked_div(word_size).unwrap_or(0);
     let word = |i: usize| -> Option<usize> {
         if i >= nwords {
             return None;
         }
         let addr = sp.checked_add(i.checked_mul(word_size)?)?;
-        // SAFETY: `addr` is word-aligned (sp is, on every kernel entry path
-        // we probe) and lies in `[sp, sp + used)`, which `classify` found to
-        // be inside the current task's stack, between the probed context's
-        // stack pointer and the top: mapped memory of the running task that
-        // cannot go away while it runs. A volatile read because other code
-        // (not this one) owns those words.
-        Some(unsafe { core::ptr::read_volatile(addr as *const usize) })
+        // SAFETY: `addr` is word-aligned (the caller checks that sp is) and
+        // lies in `[sp, sp + used)`, which `classify` found to be inside the
+        // current task's stack, between the probed context's stack pointer
+        // and the top: mapped memory of the running task that cannot go away
+        // while it runs. Other code owns those words, hence `stack_word`
+        // (`READ_ONCE_NOCHECK`, exempt from KASAN), not a plain read.
+        Some(unsafe { shim::stack_word(addr) })
     };
-    if sp % word_size == 0 {
+    if sp.checked_rem(word_size) == Some(0) {
         // Disjoint borrows of the fields: no copy of the frames on the stack.
         let Trace {
             frames, sizes, len, ..

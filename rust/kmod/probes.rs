@@ -15,6 +15,7 @@ use crate::shim::{detach_all, Module, Probe, RawModule, SYM_LEN};
 use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::follow::{self, Disposition};
+use crate::swcore::plan::{self, Refusal};
 
 /// Names kept for the `skipped` list, at most.
 const MAX_SKIPPED: usize = 64;
@@ -140,14 +141,14 @@ pub(crate) struct ProbeSet {
 }
 
 fn errno_name(e: i32) -> &'static str {
-    match -e {
-        2 => "ENOENT",
-        12 => "ENOMEM",
-        16 => "EBUSY",
-        17 => "EEXIST",
-        22 => "EINVAL",
-        84 => "EILSEQ",
-        95 => "EOPNOTSUPP",
+    match e {
+        -2 => "ENOENT",
+        -12 => "ENOMEM",
+        -16 => "EBUSY",
+        -17 => "EEXIST",
+        -22 => "EINVAL",
+        -84 => "EILSEQ",
+        -95 => "EOPNOTSUPP",
         _ => "E?",
     }
 }
@@ -192,15 +193,10 @@ impl ProbeSet {
         })
     }
 
-    /// Attaches `spec` (a symbol, or a glob through fprobe). EEXIST if it is
-    /// in the set already, attached or pending.
-    pub(crate) fn add(&mut self, st: &State, spec: &str) -> Result {
-        self.add_entry(st, spec, false)
-    }
-
-    /// Attaches `spec`; with `pend`, keeps it as pending if its functions
-    /// are not in the kernel (ENOENT), and returns that error.
-    fn add_entry(&mut self, st: &State, spec: &str, pend: bool) -> Result {
+    /// Attaches `spec`, or keeps it as pending if its functions are not in
+    /// the kernel (ENOENT; that error is returned). EEXIST if it is in the
+    /// set already.
+    fn add_entry(&mut self, st: &State, spec: &str) -> Result {
         if self.position(spec).is_some() {
             return Err(EEXIST);
         }
@@ -213,7 +209,7 @@ impl ProbeSet {
                 self.attached.push(a, GFP_KERNEL)?;
                 Ok(())
             }
-            Err(e) if pend && follow::at_load(e.to_errno()) == Disposition::Pending => {
+            Err(e) if follow::at_load(e.to_errno()) == Disposition::Pending => {
                 self.attached.push(a, GFP_KERNEL)?;
                 Err(e)
             }
@@ -221,23 +217,11 @@ impl ProbeSet {
         }
     }
 
-    /// Detaches `spec`, or drops it if pending; ENOENT if it is not in the
-    /// set.
-    pub(crate) fn remove(&mut self, st: &State, spec: &str) -> Result {
-        let i = self.position(spec).ok_or(ENOENT)?;
-        let a = self.attached.remove(i).map_err(|_| EINVAL)?;
-        if a.kaddr != 0 {
-            st.mark_kprobe(a.kaddr, false);
-        }
-        drop(a);
-        Ok(())
-    }
-
     /// Attaches `spec` at load time (never fatal): if its functions are not
     /// in the kernel it is kept as pending (perhaps its module is not loaded
     /// yet), on any other error recorded as skipped.
     pub(crate) fn add_or_pend(&mut self, st: &State, spec: &str) {
-        if let Err(e) = self.add_entry(st, spec, true) {
+        if let Err(e) = self.add_entry(st, spec) {
             if follow::at_load(e.to_errno()) == Disposition::Skipped
                 || self.position(spec).is_none()
             {
@@ -255,65 +239,110 @@ impl ProbeSet {
         }
     }
 
-    /// Detaches everything, with one grace period for all kprobes.
-    pub(crate) fn clear(&mut self, st: &State) -> Result {
-        let mut probes = KVec::with_capacity(self.attached.len(), GFP_KERNEL)?;
-        for a in self.attached.iter_mut() {
-            if a.kaddr != 0 {
-                st.mark_kprobe(a.kaddr, false);
-                a.kaddr = 0;
-            }
-            if let Some(p) = a.probe.take() {
-                probes.push(p, GFP_KERNEL)?;
-            }
-        }
-        detach_all(probes)?;
-        self.attached.clear();
-        Ok(())
+    /// Detaches everything (pending specs just go), with one grace period
+    /// for all kprobes; never fails (see [`ProbeSet::detach_entries`]).
+    pub(crate) fn clear(&mut self, st: &State) {
+        let gone = core::mem::replace(&mut self.attached, KVec::new());
+        Self::detach_entries(st, gone);
     }
 
-    /// Applies checked commands in order; on a failure, undoes the adds this
-    /// write made so a bad write changes nothing, and names the bad value.
-    /// Removals are checked before anything is added.
+    /// Detaches the probes of `gone` (taken out of the set) with one grace
+    /// period for all their kprobes, or one by one if the batch cannot be
+    /// allocated, then frees the entries: their counters, which the probes'
+    /// cookies point to, only once no handler can run for them.
+    fn detach_entries(st: &State, mut gone: KVec<Attachment>) {
+        match KVec::with_capacity(gone.len(), GFP_KERNEL) {
+            Ok(mut batch) => {
+                for a in gone.iter_mut() {
+                    if let Some(p) = a.take_probe(st) {
+                        // Within the capacity: cannot fail; if it did, the
+                        // probe would be detached alone as it drops here.
+                        let _ = batch.push_within_capacity(p);
+                    }
+                }
+                detach_all(batch);
+            }
+            Err(_) => {
+                pr_err!("detaching probes in a batch failed; detaching one by one\n");
+                for a in gone.iter_mut() {
+                    drop(a.take_probe(st));
+                }
+            }
+        }
+        drop(gone);
+    }
+
+    /// Applies a checked write's commands as if one by one in the order
+    /// written (`clear` then `+xfs_*` ends with `xfs_*` attached), and all
+    /// or nothing: the write is checked against the set first, the specs it
+    /// leaves behind are attached aside, and only when every one of them is
+    /// attached are the specs it takes away detached (see `plan.rs`). On a
+    /// failure nothing changes, and the bad value is named.
     pub(crate) fn apply<'a>(
         &mut self,
         st: &State,
         cmds: impl Iterator<Item = ProbeCmd<'a>> + Clone,
     ) -> Result {
-        for c in cmds.clone() {
-            if let ProbeCmd::Remove(spec) = c {
-                if self.position(spec).is_none() {
-                    pr_warn!("probes: '{}' is not attached (ENOENT)\n", spec);
-                    return Err(ENOENT);
-                }
+        plan::check(cmds.clone(), |s| self.position(s).is_some()).map_err(|r| match r {
+            Refusal::AlreadyThere(s) => {
+                pr_warn!("probes: '{}' is attached or pending already (EEXIST)\n", s);
+                EEXIST
             }
-        }
-        let mut added: KVec<&str> = KVec::new();
-        for c in cmds.clone() {
-            if let ProbeCmd::Add(spec) = c {
-                if let Err(e) = self
-                    .add(st, spec)
-                    .and_then(|()| added.push(spec, GFP_KERNEL).map_err(Into::into))
-                {
+            Refusal::NotThere(s) => {
+                pr_warn!("probes: '{}' is not attached (ENOENT)\n", s);
+                ENOENT
+            }
+        })?;
+        let nnew = (0..cmds.clone().count())
+            .filter(|k| plan::survives(cmds.clone(), *k))
+            .count();
+        // Everything allocated before anything is attached or detached.
+        let mut new = KVec::with_capacity(nnew, GFP_KERNEL)?;
+        let mut gone = KVec::with_capacity(self.attached.len(), GFP_KERNEL)?;
+        self.attached.reserve(nnew, GFP_KERNEL)?;
+        for (k, c) in cmds.clone().enumerate() {
+            let ProbeCmd::Add(spec) = c else {
+                continue;
+            };
+            if !plan::survives(cmds.clone(), k) {
+                continue;
+            }
+            let attached = self.entry(spec).and_then(|mut a| {
+                a.attach(st, None, None)?;
+                Ok(a)
+            });
+            match attached {
+                // Within the capacity: cannot fail; if it did, the probe
+                // would be detached as it drops here.
+                Ok(a) => drop(new.push_within_capacity(a)),
+                Err(e) => {
                     pr_warn!(
                         "probes: cannot attach '{}' ({} {})\n",
                         spec,
                         errno_name(e.to_errno()),
                         e.to_errno()
                     );
-                    for s in added.iter() {
-                        let _ = self.remove(st, s);
-                    }
+                    Self::detach_entries(st, new);
                     return Err(e);
                 }
             }
         }
-        for c in cmds {
-            match c {
-                ProbeCmd::Remove(spec) => self.remove(st, spec)?,
-                ProbeCmd::Clear => self.clear(st)?,
-                ProbeCmd::Add(_) => {}
+        let mut i = 0;
+        while let Some(a) = self.attached.get(i) {
+            if !plan::removes(cmds.clone(), a.spec()) {
+                i = i.saturating_add(1);
+                continue;
             }
+            match self.attached.remove(i) {
+                // Within the capacity, as above.
+                Ok(a) => drop(gone.push_within_capacity(a)),
+                Err(_) => break,
+            }
+        }
+        Self::detach_entries(st, gone);
+        for a in new.drain_all() {
+            // Within the capacity reserved above, as above.
+            drop(self.attached.push_within_capacity(a));
         }
         Ok(())
     }
@@ -469,9 +498,7 @@ impl ProbeSet {
                 let _ = gone.push(p, GFP_KERNEL);
             }
         }
-        if detach_all(gone).is_err() {
-            pr_err!("detaching probes in a batch failed\n");
-        }
+        detach_all(gone);
     }
 
     /// Number of attached specs, the functions they cover, and the number

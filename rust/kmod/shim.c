@@ -23,6 +23,8 @@
 #include <linux/kallsyms.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 #include "shim.h"
 
 static char sw_probes_param[4096];
@@ -104,6 +106,27 @@ static struct sw_probe *sw_fprobe_alloc(void *cookie)
 
 #ifdef CONFIG_MODULES
 /*
+ * within_module_init() and within_module() with constant memory types: the
+ * kernel's loop over the types indexes mod->mem[] with a variable, which
+ * UBSAN bounds-checks (a report call in the module, which has none).
+ */
+static bool sw_within_init(unsigned long addr, const struct module *mod)
+{
+	return within_module_mem_type(addr, mod, MOD_INIT_TEXT) ||
+	       within_module_mem_type(addr, mod, MOD_INIT_DATA) ||
+	       within_module_mem_type(addr, mod, MOD_INIT_RODATA);
+}
+
+static bool sw_within(unsigned long addr, const struct module *mod)
+{
+	return sw_within_init(addr, mod) ||
+	       within_module_mem_type(addr, mod, MOD_TEXT) ||
+	       within_module_mem_type(addr, mod, MOD_DATA) ||
+	       within_module_mem_type(addr, mod, MOD_RODATA) ||
+	       within_module_mem_type(addr, mod, MOD_RO_AFTER_INIT);
+}
+
+/*
  * If *pp covers functions in the init text of mod, a module whose COMING
  * notifier is running (register_fprobe() matches them; that text is freed
  * once the module is live, and fprobe would keep their addresses), replaces
@@ -118,7 +141,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	int i, n = 0, ret;
 
 	for (i = 0; i < h->size; i++)
-		if (within_module_init(h->array[i].addr, mod))
+		if (sw_within_init(h->array[i].addr, mod))
 			break;
 	if (i == h->size)
 		return 0;
@@ -127,7 +150,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	ret = -ENOMEM;
 	if (addrs && q) {
 		for (i = 0; i < h->size; i++)
-			if (!within_module_init(h->array[i].addr, mod))
+			if (!sw_within_init(h->array[i].addr, mod))
 				addrs[n++] = h->array[i].addr;
 		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
 	}
@@ -225,10 +248,10 @@ int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
 	int i;
 
 	if (!p->is_fprobe)
-		return within_module((unsigned long)p->kp.addr, mod);
+		return sw_within((unsigned long)p->kp.addr, mod);
 	h = p->fp.hlist_array;
 	for (i = 0; h && i < h->size; i++)
-		if (within_module(h->array[i].addr, mod))
+		if (sw_within(h->array[i].addr, mod))
 			return 1;
 	return 0;
 }
@@ -354,6 +377,53 @@ int sw_module_function(const struct module *mod, unsigned int i, char *buf,
 }
 #endif /* CONFIG_MODULES */
 
+static int sw_file_show(struct seq_file *m, void *v)
+{
+	return stackwatch_file_show(m->private, m);
+}
+
+static int sw_file_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, sw_file_show, inode->i_private);
+}
+
+static ssize_t sw_file_write(struct file *file, const char __user *buf, size_t len,
+			     loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+
+	return stackwatch_file_store(m->private, (const char __force *)buf, len);
+}
+
+/* .owner: debugfs's proxy takes a module reference for each open file. */
+static const struct file_operations sw_file_fops = {
+	.owner = THIS_MODULE,
+	.open = sw_file_open,
+	.read = seq_read,
+	.write = sw_file_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *sw_debugfs_dir(const char *name)
+{
+	struct dentry *d = debugfs_create_dir(name, NULL);
+
+	return IS_ERR_OR_NULL(d) ? NULL : d;
+}
+
+int sw_debugfs_file(struct dentry *dir, const char *name, unsigned short mode, void *data)
+{
+	struct dentry *d = debugfs_create_file(name, mode, dir, data, &sw_file_fops);
+
+	return IS_ERR(d) ? PTR_ERR(d) : 0;
+}
+
+void sw_debugfs_remove(struct dentry *dir)
+{
+	debugfs_remove(dir);
+}
+
 unsigned long sw_probe_bytes(void)
 {
 	return sizeof(struct sw_probe);
@@ -419,11 +489,6 @@ void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
 	rcu_read_unlock();
 }
 
-unsigned long sw_read_stack_word(const unsigned long *p)
-{
-	return READ_ONCE_NOCHECK(*p);
-}
-
 int sw_read_kernel(void *dst, unsigned long src, unsigned long len)
 {
 	return copy_from_kernel_nofault(dst, (const void *)src, len);
@@ -434,21 +499,40 @@ unsigned int sw_save_trace(unsigned long *store, unsigned int size)
 	return stack_trace_save(store, size, 0);
 }
 
+/*
+ * Another frame's stack word: the handler scans the stack between the probed
+ * context's stack pointer and the top for return addresses, words that other
+ * code owns; the `tasks` file reads other threads' stacks. READ_ONCE_NOCHECK, as the ftrace stack tracer and the unwinders
+ * do: exempt from KASAN (a stack word below a live frame may be poisoned) and
+ * KCSAN.
+ */
+unsigned long sw_stack_word(const unsigned long *addr)
+{
+	return READ_ONCE_NOCHECK(*addr);
+}
+NOKPROBE_SYMBOL(sw_stack_word);
+
 int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
 {
 	char *sp;
+	int n;
 
 	if (len < KSYM_SYMBOL_LEN)
 		return -EINVAL;
-	/* Into buf: not %pS, whose symbol_string() puts 512+ bytes on the stack. */
-	if (name_only)
-		sprint_symbol_no_offset(buf, addr);
-	else
-		sprint_symbol(buf, addr);
-	sp = name_only ? strchr(buf, ' ') : NULL;
-	if (sp)
+	/*
+	 * Into buf: not %pS, whose symbol_string() puts 512+ bytes on the stack.
+	 * The length as sprint_symbol returns it, not strnlen(): its fortified
+	 * form would add a __fortify_panic call.
+	 */
+	if (!name_only)
+		return sprint_symbol(buf, addr);
+	n = sprint_symbol_no_offset(buf, addr);
+	sp = strchr(buf, ' ');
+	if (sp) {
 		*sp = 0;
-	return strnlen(buf, len);
+		n = sp - buf;
+	}
+	return n;
 }
 
 int sw_printk_deferred(const char *fmt, ...)

@@ -15,6 +15,9 @@ struct sw_probe;
 struct sw_modwatch;
 /** The kernel's module, opaque here; only passed back to the shim. */
 struct module;
+/** debugfs entries and seq_files, opaque here. */
+struct dentry;
+struct seq_file;
 
 /*
  * Implemented in Rust: called from probe context (possibly NMI-like) with the
@@ -75,6 +78,22 @@ const char *sw_module_name(const struct module *mod);
 int sw_module_function(const struct module *mod, unsigned int i, char *buf,
 		       unsigned long len, unsigned long *addr);
 
+/*
+ * debugfs files whose file_operations name this module as their owner, so
+ * that an open file pins the module: a file held open across rmmod would
+ * otherwise be released into the freed module's file_operations. (The
+ * kernel crate's debugfs files have no owner.) Reading a file shows
+ * stackwatch_file_show(data, m), writing it calls stackwatch_file_store(data,
+ * buf, len), with the data given at creation.
+ */
+struct dentry *sw_debugfs_dir(const char *name);
+int sw_debugfs_file(struct dentry *dir, const char *name, unsigned short mode, void *data);
+/* Removes dir and its files, waiting for running reads and writes. */
+void sw_debugfs_remove(struct dentry *dir);
+/* Implemented in Rust: a file's contents into m; a write of len bytes at buf (user memory). */
+int stackwatch_file_show(void *data, struct seq_file *m);
+long stackwatch_file_store(void *data, const char *buf, unsigned long len);
+
 /* Bytes of one attachment (struct sw_probe), for the footprint report. */
 unsigned long sw_probe_bytes(void);
 
@@ -91,16 +110,17 @@ void sw_current_comm(char *buf16);
  * Every live thread's stack, under rcu_read_lock(): fn(ctx, pid, comm,
  * stack, words) with the thread's stack (lowest address first, words words;
  * word 0 is the end-of-stack canary). The stack stays readable until fn
- * returns; fn must not sleep and must read it with sw_read_stack_word().
+ * returns; fn must not sleep and must read it with sw_stack_word().
  * Threads that are exiting, or have no stack, are skipped.
  */
 void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
 					  const unsigned long *stack, unsigned long words),
 			      void *ctx);
-/* One word of another context's stack, exempt from KASAN (READ_ONCE_NOCHECK). */
-unsigned long sw_read_stack_word(const unsigned long *p);
 /* len bytes of kernel memory at src into dst without faulting; 0 or -errno. */
 int sw_read_kernel(void *dst, unsigned long src, unsigned long len);
+/* A stack word (the current task's or, under RCU, another thread's) read
+ * without KASAN/KCSAN checks (READ_ONCE_NOCHECK). */
+unsigned long sw_stack_word(const unsigned long *addr);
 /* stack_trace_save() of the current context. */
 unsigned int sw_save_trace(unsigned long *store, unsigned int size);
 /*

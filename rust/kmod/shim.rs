@@ -7,6 +7,7 @@ use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering::AcqRel};
 use kernel::ffi::{c_char, c_int, c_ulong};
 use kernel::prelude::*;
 
@@ -26,6 +27,8 @@ mod generated {
     include!("shim_generated.rs");
 }
 use generated as ffi;
+/// A debugfs entry, opaque: only passed back to the shim.
+pub(crate) use generated::dentry as Dentry;
 /// The kernel's `struct module`, opaque: only passed back to the shim.
 pub(crate) use generated::module as RawModule;
 /// `printk_deferred` (variadic: its callers argue their own format/argument
@@ -121,19 +124,34 @@ impl Drop for Probe {
 }
 
 /// Detaches every probe in `probes` with one RCU grace period for all the
-/// kprobes among them (dropping them one by one costs one each).
-pub(crate) fn detach_all(probes: KVec<Probe>) -> Result {
-    let mut raw = KVec::with_capacity(probes.len(), GFP_KERNEL)?;
+/// kprobes among them (dropping them one by one costs one each), or one by
+/// one if the batch cannot be allocated. Every probe is detached when this
+/// returns.
+pub(crate) fn detach_all(probes: KVec<Probe>) {
+    let Ok(mut raw) = KVec::with_capacity(probes.len(), GFP_KERNEL) else {
+        // Each detaches as it drops.
+        drop(probes);
+        return;
+    };
     for p in probes {
         let p = core::mem::ManuallyDrop::new(p);
-        raw.push(p.0.as_ptr(), GFP_KERNEL)?;
+        if raw.push_within_capacity(p.0.as_ptr()).is_err() {
+            // Within the capacity: cannot happen; if it did, detached alone.
+            drop(core::mem::ManuallyDrop::into_inner(p));
+        }
     }
-    let n = u32::try_from(raw.len()).map_err(|_| EINVAL)?;
-    // SAFETY: every pointer is an attached probe whose handle was consumed
-    // above without running its destructor, so each is detached exactly once.
-    unsafe { ffi::sw_probes_detach(raw.as_mut_ptr(), n) };
-    Ok(())
+    for chunk in raw.chunks_mut(DETACH_BATCH) {
+        let n = u32::try_from(chunk.len()).unwrap_or(0);
+        // SAFETY: every pointer is an attached probe whose handle was
+        // consumed above without running its destructor, so each is
+        // detached exactly once; `chunk` holds `n` of them.
+        unsafe { ffi::sw_probes_detach(chunk.as_mut_ptr(), n) };
+    }
 }
+
+/// Most probes detached with one grace period (the C side allocates an
+/// array of this many pointers).
+const DETACH_BATCH: usize = 4096;
 
 /// A module that a module notifier is telling about: valid while the
 /// notifier runs, which the lifetime `'a` stands for.
@@ -224,8 +242,7 @@ impl ModuleWatch {
     /// # Safety
     ///
     /// Whatever `cookie` points to must stay valid, and usable from any
-    /// thread, until the returned watch is dropped (or for ever if it is
-    /// leaked).
+    /// thread, until the returned watch is dropped.
     pub(crate) unsafe fn register(cookie: *const c_void) -> Result<ModuleWatch> {
         let mut out: *mut ffi::sw_modwatch = core::ptr::null_mut();
         // SAFETY: `out` is a valid place for the result; the caller
@@ -237,12 +254,6 @@ impl ModuleWatch {
         }
         NonNull::new(out).map(ModuleWatch).ok_or(EINVAL)
     }
-
-    /// Keeps the notifiers for the kernel's life (built into the image).
-    #[cfg(not(MODULE))]
-    pub(crate) fn leak(self) {
-        core::mem::forget(self);
-    }
 }
 
 impl Drop for ModuleWatch {
@@ -251,6 +262,84 @@ impl Drop for ModuleWatch {
         // unregistered (and freed) only here, once.
         unsafe { ffi::sw_modwatch_unregister(self.0.as_ptr()) };
     }
+}
+
+/// Where a pinned, shared state keeps its [`ModuleWatch`]: set once the
+/// state is in place (registering needs its address), taken when it is torn
+/// down; unregistered when dropped.
+pub(crate) struct WatchSlot(AtomicPtr<ffi::sw_modwatch>);
+
+impl WatchSlot {
+    pub(crate) const fn new() -> Self {
+        WatchSlot(AtomicPtr::new(core::ptr::null_mut()))
+    }
+
+    /// Keeps `w` (a watch kept before is unregistered).
+    pub(crate) fn set(&self, w: ModuleWatch) {
+        let w = core::mem::ManuallyDrop::new(w);
+        drop(self.swap(w.0.as_ptr()));
+    }
+
+    /// Takes the watch out, if there is one.
+    pub(crate) fn take(&self) -> Option<ModuleWatch> {
+        self.swap(core::ptr::null_mut())
+    }
+
+    fn swap(&self, new: *mut ffi::sw_modwatch) -> Option<ModuleWatch> {
+        // Ownership moves with the pointer: whoever swaps it out owns it.
+        NonNull::new(self.0.swap(new, AcqRel)).map(ModuleWatch)
+    }
+}
+
+impl Drop for WatchSlot {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+/// Creates a top-level debugfs directory `name` (None on failure).
+pub(crate) fn debugfs_dir(name: &CStr) -> Option<NonNull<Dentry>> {
+    // SAFETY: `name` is a valid NUL-terminated string; debugfs copies it.
+    NonNull::new(unsafe { ffi::sw_debugfs_dir(name.as_char_ptr()) })
+}
+
+/// Creates the file `name` in `dir`, whose reads and writes call
+/// `stackwatch_file_show`/`_store` with `data` (see `files.rs`).
+///
+/// # Safety
+///
+/// `dir` came from [`debugfs_dir`] and is not removed yet; `data` stays
+/// valid until `dir` is removed with [`debugfs_remove`].
+pub(crate) unsafe fn debugfs_file<T>(
+    dir: NonNull<Dentry>,
+    name: &CStr,
+    mode: u16,
+    data: *const T,
+) -> Result {
+    // SAFETY: `dir` is a live directory and `name` a valid string (debugfs
+    // copies it); `data` outlives the file by this function's contract.
+    let ret = unsafe {
+        ffi::sw_debugfs_file(
+            dir.as_ptr(),
+            name.as_char_ptr(),
+            mode,
+            data.cast_mut().cast::<c_void>(),
+        )
+    };
+    if ret != 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// Removes `dir` and its files, waiting for running reads and writes.
+///
+/// # Safety
+///
+/// `dir` came from [`debugfs_dir`] and is removed only this once.
+pub(crate) unsafe fn debugfs_remove(dir: NonNull<Dentry>) {
+    // SAFETY: by this function's contract, `dir` is a live debugfs dentry.
+    unsafe { ffi::sw_debugfs_remove(dir.as_ptr()) }
 }
 
 /// Bytes of one attachment's C side (`struct sw_probe`).
@@ -325,7 +414,7 @@ pub(crate) fn scan_thread_stacks(d: &mut Deepest<'_>) {
             // SAFETY: `i < words`, so `stack.add(i)` is within the stack,
             // which stays mapped for this call (the contract); the C side
             // reads it without KASAN's check, as it is another context's.
-            unsafe { ffi::sw_read_stack_word(stack.add(i)) as usize }
+            unsafe { ffi::sw_stack_word(stack.add(i)) as usize }
         });
         let mut c = [0u8; tasks::COMM_LEN];
         // SAFETY: `comm` has `COMM_LEN` readable bytes (the contract), and
@@ -409,11 +498,16 @@ pub(crate) fn find_points(points: &mut [Point], scratch: &mut [u8; SYM_LEN]) {
             }
             // SAFETY: `i < words`: within the stack, mapped for this call
             // (the contract); read without KASAN's check.
-            unsafe { ffi::sw_read_stack_word(stack.add(i)) as usize }
+            unsafe { ffi::sw_stack_word(stack.add(i)) as usize }
         };
-        let low = tasks::unused_bytes(words, read) / core::mem::size_of::<usize>();
-        let n =
-            (tasks::POINT_WINDOW / core::mem::size_of::<usize>()).min(words.saturating_sub(low));
+        let word = core::mem::size_of::<usize>();
+        let low = tasks::unused_bytes(words, read)
+            .checked_div(word)
+            .unwrap_or(0);
+        let n = tasks::POINT_WINDOW
+            .checked_div(word)
+            .unwrap_or(0)
+            .min(words.saturating_sub(low));
         let scratch = &mut *ctx.scratch;
         p.nframes = tasks::point_frames(
             n,
@@ -427,6 +521,20 @@ pub(crate) fn find_points(points: &mut [Point], scratch: &mut [u8; SYM_LEN]) {
     // `sw_for_each_thread_stack`: `ctx` is exclusively borrowed for the
     // whole walk, and the C side passes a stack it keeps mapped.
     unsafe { ffi::sw_for_each_thread_stack(Some(visit), core::ptr::from_mut(&mut ctx).cast()) }
+}
+
+/// Reads the stack word at `addr` as the kernel's stack tracer does
+/// (`READ_ONCE_NOCHECK`): exempt from KASAN and KCSAN, since other frames
+/// own the words read and some may be poisoned.
+///
+/// # Safety
+///
+/// `addr` is word-aligned and inside the current task's stack, which stays
+/// mapped while the task runs.
+pub(crate) unsafe fn stack_word(addr: usize) -> usize {
+    // SAFETY: by this function's contract `addr` is an aligned, mapped word
+    // of the current task's stack; the C side only loads it.
+    unsafe { ffi::sw_stack_word(addr as *const kernel::ffi::c_ulong) as usize }
 }
 
 /// Saves the current call chain into `store`; returns the number of entries.
@@ -483,7 +591,9 @@ pub(crate) fn symbol(buf: &mut [u8; SYM_LEN], addr: usize, name_only: bool) -> u
             i32::from(name_only),
         )
     };
-    let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
+    let n = usize::try_from(n)
+        .unwrap_or(0)
+        .min(SYM_LEN.saturating_sub(1));
     if n == 0 {
         buf[0] = 0;
     }

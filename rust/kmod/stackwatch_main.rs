@@ -7,8 +7,19 @@
 //!
 //! Everything is under `/sys/kernel/debug/stackwatch/`; see README.md.
 
+// No panic path, on every file of the module (rust/core's included through
+// `swcore`): the kernel's clippy step (CLIPPY=1 in tests/run.sh) fails on
+// these, and tests/host/check-no-panic.sh on any panic symbol in the object.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use core::sync::atomic::Ordering::Release;
-use kernel::{debugfs::Scope, prelude::*};
+use kernel::prelude::*;
 
 #[cfg(not(MODULE))]
 mod boot;
@@ -114,17 +125,16 @@ impl Config {
     }
 }
 
-/// Publishes `st` to the handler, starts following modules, and attaches
-/// the probes of `cfg` (the default set when none are named). Returns the
-/// module notifiers (None if they could not be registered), which must be
-/// dropped before `st` goes away.
+/// Publishes `st` to the handler, starts following modules (the state
+/// keeps the notifiers and unregisters them first as it goes), and attaches
+/// the probes of `cfg` (the default set when none are named).
 ///
 /// The attach runs deepest of all (`register_kprobe` and the vmalloc of an
 /// instruction slot, with probes already live), and when built in it runs
 /// on a 4K stack in early boot: so `start` and its callers keep small
 /// frames, and what formats text is in functions of its own that are not
 /// on the stack while probes are attached.
-fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
+fn start(st: &State, cfg: &Config) {
     st.budgets.set(&cfg.budgets);
     handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
 
@@ -133,18 +143,14 @@ fn start(st: &State, cfg: &Config) -> Option<ModuleWatch> {
     // meanwhile is then seen by the attach below or by the notifier, which
     // waits for the lock; one that goes away is seen going by the notifier,
     // or refused by the attach (kprobes and fprobe take no module going).
-    // SAFETY: `st` stays valid until the watch is dropped: `StackWatch`'s
-    // `Drop` drops it first, and the built-in state is never freed.
-    let watch = match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
-        Ok(w) => Some(w),
-        Err(e) => {
-            warn_not_following(e);
-            None
-        }
-    };
+    // SAFETY: `st` is pinned and stays valid until the watch is dropped: it
+    // keeps the watch in `st.watch`, which its `drop` unregisters first.
+    match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
+        Ok(w) => st.watch.set(w),
+        Err(e) => warn_not_following(e),
+    }
     attach_all(st, cfg.probes);
     log_watching(st, cfg);
-    watch
 }
 
 /// Attaches every probe of the list `probes` (the default set when it names
@@ -181,56 +187,59 @@ fn log_watching(st: &State, cfg: &Config) {
     let (specs, funcs, pending) = st.probes.lock().totals();
     // Per function: the hot slot, its chain, and its table key.
     let hot = core::mem::size_of::<state::Slot>();
-    let slot_bytes =
-        hot + core::mem::size_of::<swcore::trace::TraceSlot>() + core::mem::size_of::<usize>();
+    let slot_bytes = hot
+        .saturating_add(core::mem::size_of::<swcore::trace::TraceSlot>())
+        .saturating_add(core::mem::size_of::<usize>());
+    let scratch_bytes = core::mem::size_of::<state::Scratch>().saturating_mul(shim::nr_cpu_ids());
     pr_info!(
         "watching {} functions ({} probes, {} bytes each; {} pending), THREAD_SIZE {}, threshold {}, {} slots of {} bytes ({} KiB preallocated), {} of them touched per hit\n",
         funcs,
         specs,
-        shim::probe_bytes() + core::mem::size_of::<probes::Attachment>(),
+        shim::probe_bytes().saturating_add(core::mem::size_of::<probes::Attachment>()),
         pending,
         st.thread_size,
         cfg.threshold,
         cfg.nslots,
         slot_bytes,
-        (slot_bytes * cfg.nslots + core::mem::size_of::<state::Scratch>() * shim::nr_cpu_ids())
-            / 1024,
+        slot_bytes
+            .saturating_mul(cfg.nslots)
+            .saturating_add(scratch_bytes)
+            .checked_div(1024)
+            .unwrap_or(0),
         hot
     );
 }
 
-/// The loadable module: the state lives in the debugfs scope and goes with
-/// it; the module notifiers refer to it and go first.
+/// The loadable module. Field order is teardown order: the files go first
+/// (removing them waits for running reads and writes, and an open file pins
+/// the module, so none is open), then the state, whose own drop detaches
+/// the module notifiers and every probe before its memory is freed.
 #[cfg(MODULE)]
 struct StackWatch {
-    watch: Option<ModuleWatch>,
-    scope: Pin<KBox<Scope<State>>>,
+    _files: files::Files,
+    _state: Pin<KBox<State>>,
 }
 
 #[cfg(MODULE)]
 impl kernel::Module for StackWatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let cfg = Config::from_params()?;
-        let scope = KBox::pin_init(
-            Scope::dir(cfg.state()?, c"stackwatch", files::populate),
-            GFP_KERNEL,
-        )?;
-        let watch = start(&scope, &cfg);
-        Ok(StackWatch { watch, scope })
+        let state = KBox::pin_init(cfg.state()?, GFP_KERNEL)?;
+        start(&state, &cfg);
+        // SAFETY: the files are dropped before the state (field order).
+        let files = unsafe { files::Files::create(&state)? };
+        Ok(StackWatch {
+            _files: files,
+            _state: state,
+        })
     }
-}
-
-/// `files::populate` for a scope that only refers to the state.
-#[cfg(not(MODULE))]
-fn populate_static<'d>(st: &'d &'static State, dir: &kernel::debugfs::ScopedDir<'d, '_>) {
-    files::populate(st, dir)
 }
 
 /// Built into the image: the state lives as long as the kernel, perhaps
 /// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
 #[cfg(not(MODULE))]
 struct StackWatch {
-    scope: Pin<KBox<Scope<&'static State>>>,
+    _files: files::Files,
 }
 
 #[cfg(not(MODULE))]
@@ -241,33 +250,12 @@ impl kernel::Module for StackWatch {
             None => {
                 let cfg = Config::from_params()?;
                 let st = boot::leak(cfg.state()?)?;
-                if let Some(w) = start(st, &cfg) {
-                    w.leak();
-                }
+                start(st, &cfg);
                 st
             }
         };
-        let scope = KBox::pin_init(
-            Scope::dir(Ok::<_, Error>(st), c"stackwatch", populate_static),
-            GFP_KERNEL,
-        )?;
-        Ok(StackWatch { scope })
-    }
-}
-
-impl Drop for StackWatch {
-    fn drop(&mut self) {
-        // Stop following modules first, without the probes lock (a running
-        // notifier takes it, and unregistering waits for it): afterwards no
-        // notifier changes the set or uses the state.
-        #[cfg(MODULE)]
-        drop(self.watch.take());
-        // Detach every probe (waiting for running handlers) before the state
-        // the handlers use goes away with the scope.
-        if self.scope.probes.lock().clear(&self.scope).is_err() {
-            pr_err!("detaching probes in a batch failed; detaching one by one\n");
-        }
-        handler::STATE.store(core::ptr::null_mut(), Release);
-        pr_info!("unloaded\n");
+        // SAFETY: the state lives for ever.
+        let files = unsafe { files::Files::create(st)? };
+        Ok(StackWatch { _files: files })
     }
 }

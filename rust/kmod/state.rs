@@ -6,11 +6,14 @@
 //! All of it is preallocated at load; the handler only uses atomics.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize,
+    Ordering::{Relaxed, Release},
+};
 use kernel::{alloc::flags::__GFP_ZERO, new_mutex, prelude::*, sync::Mutex};
 
 use crate::probes::ProbeSet;
-use crate::shim::SYM_LEN;
+use crate::shim::{WatchSlot, SYM_LEN};
 use crate::swcore::{
     budgets::Budgets,
     hist::Scale,
@@ -115,9 +118,25 @@ pub(crate) struct ProbeCounters {
     pub(crate) off_stack: AtomicU64,
 }
 
-/// The shared state. Pinned inside the debugfs scope for the module's life.
-#[pin_data]
+/// The shared state. Pinned for the module's life (built into the image:
+/// for the kernel's).
+///
+/// Teardown holds by construction, in three steps. The module drops its
+/// debugfs files before the state (`StackWatch`'s field order), and removing
+/// them waits for running reads and writes: no `probes` write attaches
+/// anything afterwards. Then this state's `drop` unregisters
+/// the module notifiers (waiting for a running one), detaches every probe
+/// (waiting for running handlers, also on the one-by-one fallback) and
+/// unpublishes itself from the handler. Only then are the fields freed.
+/// The fields that refer to the others are declared first, so that even
+/// their own drops would come before the memory they use.
+#[pin_data(PinnedDrop)]
 pub(crate) struct State {
+    /// The module notifiers, which use everything below.
+    pub(crate) watch: WatchSlot,
+    /// The probes, whose handlers use everything below.
+    #[pin]
+    pub(crate) probes: Mutex<ProbeSet>,
     pub(crate) thread_size: usize,
     /// Histogram bucketing for `thread_size`.
     pub(crate) scale: Scale,
@@ -129,6 +148,9 @@ pub(crate) struct State {
     pub(crate) warn_limit: RateLimit,
     pub(crate) warn_interval: u64,
     pub(crate) budgets: Budgets,
+    /// Serializes budget changes (see `stats::rebudget`).
+    #[pin]
+    pub(crate) budgets_change: Mutex<()>,
     pub(crate) keys: KVVec<AtomicUsize>,
     pub(crate) slots: KVVec<Slot>,
     /// Deepest chain of each slot, same index.
@@ -142,8 +164,21 @@ pub(crate) struct State {
     pub(crate) unslotted: DepthStats,
     pub(crate) scratch: KVVec<Scratch>,
     pub(crate) events: EventCounters,
-    #[pin]
-    pub(crate) probes: Mutex<ProbeSet>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for State {
+    fn drop(self: Pin<&mut Self>) {
+        // The files are gone (see above). No notifier runs after this; it
+        // takes the probes lock, so not under it.
+        drop(self.watch.take());
+        // Every probe detached, running handlers waited for.
+        self.probes.lock().clear(&self);
+        let this = core::ptr::from_ref::<State>(&self).cast_mut();
+        let _ =
+            crate::handler::STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
+        pr_info!("unloaded\n");
+    }
 }
 
 impl State {
@@ -175,6 +210,8 @@ impl State {
         let thread_size = crate::shim::thread_size();
         let scale = Scale::new(thread_size);
         Ok(try_pin_init!(State {
+            watch: WatchSlot::new(),
+            probes <- new_mutex!(ProbeSet::new()),
             thread_size,
             scale,
             enabled: AtomicBool::new(enabled),
@@ -183,6 +220,7 @@ impl State {
             warn_limit: RateLimit::new(),
             warn_interval: hz.saturating_mul(u64::from(warn_interval_ms)) / 1000,
             budgets: Budgets::new(),
+            budgets_change <- new_mutex!(()),
             keys,
             slots,
             traces,
@@ -197,7 +235,6 @@ impl State {
                 warnings: AtomicU64::new(0),
                 warnings_suppressed: AtomicU64::new(0),
             },
-            probes <- new_mutex!(ProbeSet::new()),
         }? Error))
     }
 
@@ -268,6 +305,22 @@ impl State {
             warnings: e.warnings.load(Relaxed),
             warnings_suppressed: e.warnings_suppressed.load(Relaxed),
         }
+    }
+
+    /// Replaces the what-if budgets; the counts taken against the old ones
+    /// are zeroed, so none is shown under a size it was not taken against.
+    pub(crate) fn set_budgets(&self, new: &[usize; crate::swcore::budgets::MAX_BUDGETS]) {
+        let _serial = self.budgets_change.lock();
+        let stats = Iterator::chain(
+            self.slots.iter().map(|s| &s.stats),
+            [&self.unslotted, &self.global.stats],
+        );
+        crate::swcore::stats::rebudget(
+            &self.budgets,
+            new,
+            kernel::sync::rcu::synchronize_rcu,
+            stats,
+        );
     }
 
     /// Zeroes every statistic and chain; counting goes on.

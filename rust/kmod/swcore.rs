@@ -15,6 +15,8 @@ pub(crate) mod follow;
 pub(crate) mod glob;
 #[path = "../core/src/hist.rs"]
 pub(crate) mod hist;
+#[path = "../core/src/plan.rs"]
+pub(crate) mod plan;
 #[path = "../core/src/ratelimit.rs"]
 pub(crate) mod ratelimit;
 #[path = "../core/src/report.rs"]
@@ -29,3 +31,5 @@ pub(crate) mod table;
 pub(crate) mod tasks;
 #[path = "../core/src/trace.rs"]
 pub(crate) mod trace;
+#[path = "../core/src/warning.rs"]
+pub(crate) mod warning;

@@ -46,6 +46,31 @@ sed -n '/^point /,$p' "$SW_OUT/tasks" | head -n 14
 # A thread never shallower than at its last look: stacks are not re-zeroed.
 again=$(awk -v p="$pid" '!/^#/ && $1 == p { print $2 }' $SWD/tasks)
 expect_cmp "tasks: pid $pid's deepest point does not shrink between reads ($used, then ${again:-gone})" "${again:-$used}" -ge "$used"
+
+# A write to probes is applied in the order written (issue 14, finding 2),
+# all or nothing.
+attached() { awk '$1 == "attached" { printf "%s ", $2 }' $SWD/probes; }
+expect_eq "write 'clear' then '+vfs_rea*' in one write" "$(sw_write $SWD/probes $'clear\n+vfs_rea*\n')" OK
+expect_eq "clear then +glob: the glob is what is attached" "$(attached)" "vfs_rea* "
+expect_eq "write '+vfs_write' then '-vfs_write'" "$(sw_write $SWD/probes $'+vfs_write\n-vfs_write\n')" OK
+expect_eq "+name then -name: not attached" "$(attached)" "vfs_rea* "
+expect_eq "write '-vfs_rea*' then '+vfs_rea*'" "$(sw_write $SWD/probes $'-vfs_rea*\n+vfs_rea*\n')" OK
+expect_eq "-glob then +glob: attached again" "$(attached)" "vfs_rea* "
+expect_eq "write '+vfs_write' then a '-' of a spec not there" "$(sw_write $SWD/probes $'+vfs_write\n-vfs_fsync\n')" ENOENT
+expect_eq "the refused write changed nothing" "$(attached)" "vfs_rea* "
+expect_eq "write 'clear' then '+vfs_write' then '+vfs_write'" "$(sw_write $SWD/probes $'clear\n+vfs_write\n+vfs_write\n')" EEXIST
+expect_eq "the refused write changed nothing (clear not applied)" "$(attached)" "vfs_rea* "
+
+# Writing budgets starts their counts afresh (finding 4): no count is shown
+# under a size it was not taken against.
+expect_eq "+vfs_read (a kprobe that the reads below hit)" "$(sw_write $SWD/probes +vfs_read)" OK
+expect_eq "budgets 64" "$(sw_write $SWD/budgets 64)" OK
+for _ in 1 2 3; do cat $SWD/summary $SWD/histogram >/dev/null; done
+over64=$(awk '$1 == 64 { print $2 }' $SWD/budgets)
+expect_cmp "hits over a 64-byte budget counted" "${over64:-0}" -gt 0
+expect_eq "budgets $want (THREAD_SIZE)" "$(sw_write $SWD/budgets "$want")" OK
+expect_eq "nothing counted over THREAD_SIZE: the 64-byte counts are gone" "$(awk -v b="$want" '$1 == b { print $2 }' $SWD/budgets)" 0
+expect_eq "summary's over_$want column is 0 too" "$(sw_field $SWD/summary '(all)' 6)" 0
 check "rmmod stackwatch" sw_unload
 check "debugfs directory removed" test ! -e $SWD
 check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'

@@ -99,48 +99,12 @@ echo "  free-space extents: $(xfs_db -r -c 'freesp -s' /dev/$VG/lin 2>/dev/null 
 fio --directory=/mnt/nfs4 --name=fragwrite --rw=write --bs=1M --size=$((FILL * 2))M --ioengine=psync --fsync=4 >/dev/null 2>&1
 snapshot fragmented
 echo "workload 7/7: writes from a memory-limited cgroup (memcg direct reclaim) over NFS and on XFS"
-# The writers' page cache is charged to a cgroup with memory.max far below
-# what they write, so every allocation past the limit reclaims in the
-# writer's own context, below its NFS/XFS write path. Dirty limits are
-# lowered so that reclaim finds clean pages rather than OOM-killing the writers.
-CG=/sys/fs/cgroup
-mountpoint -q $CG || mount -t cgroup2 none $CG
-echo +memory > $CG/cgroup.subtree_control
-mkdir -p $CG/squeeze && echo $((16 << 20)) > $CG/squeeze/memory.max
-dirty=$(cat /proc/sys/vm/dirty_bytes /proc/sys/vm/dirty_background_bytes /proc/sys/vm/dirty_ratio /proc/sys/vm/dirty_background_ratio)
-echo $((8 << 20)) > /proc/sys/vm/dirty_bytes; echo $((4 << 20)) > /proc/sys/vm/dirty_background_bytes
-mkdir -p /mnt/lin/squeeze /mnt/nfs4/squeeze
-# One long-running dd per writer, moved into the cgroup by PID: nothing in
-# the cgroup forks (a fork's page-table charge reclaims below copy_process,
-# deeper than the write path) and nothing sits in pselect6 (fio's main thread
-# did: its page faults reclaimed below core_sys_select's 440-byte frame). So
-# the cgroup's reclaim is the writers' own, below their write path.
-# Each writes a fixed amount, several times the limit (not for a fixed time:
-# under TCG the dirty throttling makes the rate vary from run to run, and one
-# run's writers stayed at 9 MiB in 12 s), so the limit is surely crossed;
-# the NFS writer crawls once the cgroup is full, so both stop after at most
-# 5 x SECS seconds.
+# Until the cgroup has entered direct reclaim, or each writer has written
+# its cap (several times the limit): bounded by bytes, not by time.
 squeeze_mb=$([ "$mode" = long ] && echo 160 || echo 48)
-squeeze_writer() {  # squeeze_writer DIR: buffered sequential writes of $squeeze_mb MiB; prints the PID
-  dd if=/dev/zero of="$1/squeeze" bs=1M count=$squeeze_mb status=none >/dev/null 2>&1 &
-  echo $!
-}
-p1=$(squeeze_writer /mnt/nfs4/squeeze); echo "$p1" > $CG/squeeze/cgroup.procs
-p2=$(squeeze_writer /mnt/lin/squeeze); echo "$p2" > $CG/squeeze/cgroup.procs
-t=0; while { kill -0 $p1 || kill -0 $p2; } 2>/dev/null && [ $t -lt $((5 * SECS)) ]; do
-  sleep 1; t=$((t + 1)); [ $((t % 10)) = 0 ] && echo "  workload: squeeze ${t}s, cgroup at $(( $(cat $CG/squeeze/memory.current) >> 20 )) MiB"
-done
-echo "  workload: squeeze: stopped after ${t}s, cgroup peak $(( $(cat $CG/squeeze/memory.peak 2>/dev/null || echo 0) >> 20 )) MiB"
-kill $p1 $p2 2>/dev/null
-while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do sleep 1; done
-rm -f /mnt/nfs4/squeeze/squeeze /mnt/lin/squeeze/squeeze
-memcg_scan=$(awk '$1 == "pgscan_direct" { print $2 }' $CG/squeeze/memory.stat)
-echo "  memcg: $(grep -E '^(pgscan_direct|pgsteal_direct|pgscan_kswapd) ' $CG/squeeze/memory.stat | tr '\n' ' ')max_usage $(( $(cat $CG/squeeze/memory.peak 2>/dev/null || echo 0) >> 20 )) MiB, oom_kill $(awk '$1 == "oom_kill" { print $2 }' $CG/squeeze/memory.events)"
+wl_squeeze squeeze $squeeze_mb /mnt/nfs4/squeeze /mnt/lin/squeeze
+memcg_scan=$SQUEEZE_SCAN memcg_max=$SQUEEZE_MAX
 grep -E '^(allocstall_normal|allocstall_dma32|pgscan_direct|pgscan_kswapd) ' /proc/vmstat | tr '\n' ' '; echo
-set -- $dirty
-echo "$3" > /proc/sys/vm/dirty_ratio; echo "$4" > /proc/sys/vm/dirty_background_ratio
-[ "$1" != 0 ] && echo "$1" > /proc/sys/vm/dirty_bytes; [ "$2" != 0 ] && echo "$2" > /proc/sys/vm/dirty_background_bytes
-rmdir $CG/squeeze
 snapshot reclaim traces
 
 # --- assertions --------------------------------------------------------------
@@ -207,6 +171,7 @@ chain=$(awk '/^#/ { next } /^[^ ]/ { if (b >= 0 && x > b && n > x) { print name;
 expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
 [ -n "$chain" ] && awk -v n="$chain" '/^[^ #]/ { on = ($1 == n) } on' "$last/traces" | head -n 45 > "$SW_OUT/nfsd-xfs-dm-chain"
 [ -n "$chain" ] && echo "chain found in the trace of $chain" && awk '{ print "   ", $0 }' "$SW_OUT/nfsd-xfs-dm-chain" | head -n 40
+expect_cmp "the squeezed writers hit the cgroup's limit: memory.events max" "${memcg_max:-0}" -gt 0
 expect_cmp "the squeezed writers entered direct (memcg) reclaim: pgscan_direct" "${memcg_scan:-0}" -gt 0
 # A reclaim function's deepest chain runs through the write path above it.
 rchain=$(awk '/^#/ { next } /^[^ ]/ { if (r && w) { print name; exit } name = $1; r = ($1 ~ /^(try_to_free_mem_cgroup_pages|try_to_free_pages|shrink_folio_list|shrink_node)$/); w = 0; next }

@@ -37,7 +37,7 @@ impl<'a> ParseError<'a> {
     pub fn token_short(&self) -> &'a str {
         let mut end = self.token.len().min(64);
         while !self.token.is_char_boundary(end) {
-            end -= 1;
+            end = end.saturating_sub(1);
         }
         self.token.get(..end).unwrap_or("")
     }
@@ -102,7 +102,13 @@ pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, ParseError<'
     if line == "clear" {
         return Ok(Some(ProbeCmd::Clear));
     }
-    let (op, rest) = line.split_at(1);
+    let (Some(op), Some(rest)) = (line.get(..1), line.get(1..)) else {
+        return Err(err(
+            ErrorKind::Invalid,
+            line,
+            "expected +name, -name or clear",
+        ));
+    };
     let name = check_name(rest.trim())?;
     match op {
         "+" => Ok(Some(ProbeCmd::Add(name))),
@@ -121,16 +127,43 @@ pub fn check_probe_write(text: &str) -> Result<usize, ParseError<'_>> {
     if text.len() > MAX_WRITE {
         return Err(err(ErrorKind::TooLong, "", "write larger than 4096 bytes"));
     }
-    let mut n = 0;
-    for line in text.lines() {
+    let mut n: usize = 0;
+    for line in lines(text) {
         if parse_probe_line(line)?.is_some() {
-            n += 1;
+            n = n.saturating_add(1);
         }
     }
     if n == 0 {
         return Err(err(ErrorKind::Invalid, text.trim(), "no command"));
     }
     Ok(n)
+}
+
+/// The lines of a write, split at `\n` (a `\r` before it is left to the
+/// line's trimming): `str::lines` without its slicing that can panic.
+pub fn lines(text: &str) -> Lines<'_> {
+    Lines(text)
+}
+
+/// Iterator of [`lines`].
+#[derive(Clone)]
+pub struct Lines<'a>(&'a str);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let rest = self.0;
+        let Some(nl) = rest.bytes().position(|b| b == b'\n') else {
+            self.0 = "";
+            return Some(rest);
+        };
+        self.0 = rest.get(nl.saturating_add(1)..).unwrap_or("");
+        Some(rest.get(..nl).unwrap_or(""))
+    }
 }
 
 /// Splits a load-time list (`probes=a,b,xfs_*`) into names; commas or spaces.
@@ -149,7 +182,7 @@ pub fn parse_number(s: &str, max: u64) -> Result<u64, ParseError<'_>> {
     for b in t.bytes() {
         v = v
             .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .and_then(|v| v.checked_add(u64::from(b.wrapping_sub(b'0'))))
             .ok_or(err(ErrorKind::Range, t, "number too large"))?;
     }
     if v > max {
@@ -187,7 +220,7 @@ pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseE
         }
         return Ok(out);
     }
-    let mut n = 0;
+    let mut n: usize = 0;
     for tok in split_list(s) {
         let slot = out
             .get_mut(n)
@@ -197,7 +230,7 @@ pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseE
             return Err(err(ErrorKind::Range, tok, "budget must be above 0"));
         }
         *slot = v as usize;
-        n += 1;
+        n = n.saturating_add(1);
     }
     if n == 0 {
         return Err(err(
@@ -253,6 +286,16 @@ mod tests {
 
     extern crate alloc;
     use alloc::borrow::ToOwned;
+
+    #[test]
+    fn lines_as_str_lines() {
+        for t in ["", "a", "a\n", "a\nb", "\n\nb\n", "+x\r\n-y", "é\nü\n\n"] {
+            let ours: std::vec::Vec<&str> = lines(t).map(str::trim).collect();
+            let std: std::vec::Vec<&str> = t.lines().map(str::trim).collect();
+            assert_eq!(ours, std, "{t:?}");
+        }
+        assert_eq!(parse_probe_line("é").unwrap_err().kind, ErrorKind::Invalid);
+    }
 
     #[test]
     fn whole_writes() {

@@ -84,7 +84,11 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 /// `None` if the class has no `]` (then the `[` is a literal).
 fn class(pat: &[u8], start: usize, c: u8) -> Option<(bool, usize)> {
     let inverted = at(pat, start) == b'!';
-    let mut k = if inverted { start + 1 } else { start };
+    let mut k = if inverted {
+        start.saturating_add(1)
+    } else {
+        start
+    };
     let mut a = at(pat, k);
     k = k.saturating_add(1);
     let mut matched = false;

@@ -4,6 +4,18 @@
 //! module (see `rust/kmod/swcore.rs`), so nothing here may allocate, panic, or
 //! depend on `std`. On the host these modules are unit-tested with `cargo test`.
 #![no_std]
+// The module's deny-list (see rust/kmod/stackwatch_main.rs), on the host too;
+// not on the tests, which may index and unwrap.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 pub mod budgets;
 pub mod command;
@@ -11,6 +23,7 @@ pub mod defaults;
 pub mod follow;
 pub mod glob;
 pub mod hist;
+pub mod plan;
 pub mod ratelimit;
 pub mod report;
 pub mod sample;
@@ -18,6 +31,7 @@ pub mod stats;
 pub mod table;
 pub mod tasks;
 pub mod trace;
+pub mod warning;
 
 #[cfg(test)]
 extern crate std;

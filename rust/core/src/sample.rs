@@ -25,9 +25,10 @@ pub fn classify(sp: usize, base: usize, thread_size: usize) -> Sample {
     if thread_size == 0 || sp < base || sp >= top {
         return Sample::OffStack;
     }
+    // Both differences are positive: base <= sp < top.
     Sample::OnTask {
-        used: top - sp,
-        remaining: sp - base,
+        used: top.wrapping_sub(sp),
+        remaining: sp.wrapping_sub(base),
     }
 }
 

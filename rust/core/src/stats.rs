@@ -118,6 +118,13 @@ impl DepthStats {
         }
     }
 
+    /// Zeroes the over-budget counts only.
+    fn reset_over_budget(&self) {
+        for c in &self.over_budget {
+            c.store(0, Relaxed);
+        }
+    }
+
     /// A copy for reporting.
     pub fn snapshot(&self) -> Snapshot {
         let mut s = Snapshot {
@@ -134,6 +141,28 @@ impl DepthStats {
         }
         s
     }
+}
+
+/// Replaces the budgets with `new` and zeroes the over-budget counts of
+/// every one of `stats`, so that a count is never shown under a size it was
+/// not taken against: the budgets are first set to none (a hit that starts
+/// now counts against none), `wait` waits for every hit that may still be
+/// counting against the old sizes (in the kernel an RCU grace period: probe
+/// handlers run with preemption off), then the counts are zeroed and the
+/// new sizes set. Callers serialize calls (two interleaved could label one's
+/// counts with the other's sizes).
+pub fn rebudget<'s>(
+    budgets: &Budgets,
+    new: &[usize; MAX_BUDGETS],
+    wait: impl FnOnce(),
+    stats: impl Iterator<Item = &'s DepthStats>,
+) {
+    budgets.set(&[0; MAX_BUDGETS]);
+    wait();
+    for s in stats {
+        s.reset_over_budget();
+    }
+    budgets.set(new);
 }
 
 impl Snapshot {
@@ -210,6 +239,35 @@ mod tests {
         assert!(!s.note_max(100) && s.note_max(9001) && !s.note_max(9001));
         s.reset();
         assert_eq!(s.snapshot(), Snapshot::default());
+    }
+
+    #[test]
+    fn new_budgets_start_from_zero() {
+        let s = DepthStats::new();
+        let b = Budgets::new(); // 4096, 8192
+        for used in [5000, 6000, 9000] {
+            s.record(used, 16384 - used, &TS16K, 0, &b);
+        }
+        assert_eq!(s.snapshot().over_budget, [3, 1, 0, 0]);
+        let mut waited = false;
+        rebudget(
+            &b,
+            &[8192, 16384, 0, 0],
+            || {
+                // Nothing counts while the handlers are waited for.
+                assert_eq!(b.smallest(), usize::MAX);
+                waited = true;
+            },
+            [&s].into_iter(),
+        );
+        assert!(waited);
+        // 8192 is now budget 0: none of the counts above was taken against it.
+        assert_eq!(s.snapshot().over_budget, [0; MAX_BUDGETS]);
+        s.record(9000, 16384 - 9000, &TS16K, 0, &b);
+        s.record(5000, 16384 - 5000, &TS16K, 0, &b);
+        assert_eq!(s.snapshot().over_budget, [1, 0, 0, 0]);
+        // The rest of the statistics stays.
+        assert_eq!((s.hits(), s.max_used()), (5, 9000));
     }
 
     #[test]

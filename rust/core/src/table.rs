@@ -32,9 +32,9 @@ impl<'a> KeyTable<'a> {
     fn wrap(&self, i: usize) -> usize {
         let n = self.keys.len().max(1);
         if n.is_power_of_two() {
-            i & (n - 1)
+            i & n.wrapping_sub(1)
         } else {
-            i % n
+            i.checked_rem(n).unwrap_or(0)
         }
     }
 

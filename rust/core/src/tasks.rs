@@ -46,7 +46,7 @@ pub const COMM_LEN: usize = 16;
 pub fn unused_bytes(words: usize, word: impl Fn(usize) -> usize) -> usize {
     let mut i = 1;
     while i < words && word(i) == 0 {
-        i += 1;
+        i = i.saturating_add(1);
     }
     i.saturating_mul(core::mem::size_of::<usize>())
 }
@@ -193,10 +193,12 @@ impl<'a> Deepest<'a> {
         if self.len < self.rows.len() {
             self.len = self.len.saturating_add(1);
         }
+        // Shift the rows from `at` on one place down (the last kept falls
+        // off when full), with swaps: no panic path, unlike rotate_right.
         if let Some(tail) = self.rows.get_mut(at..self.len) {
-            tail.rotate_right(1);
-            if let Some(first) = tail.first_mut() {
-                *first = row;
+            let mut carry = row;
+            for slot in tail.iter_mut() {
+                core::mem::swap(slot, &mut carry);
             }
         }
     }

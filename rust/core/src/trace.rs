@@ -14,7 +14,9 @@ pub const MAX_FRAMES: usize = 56;
 /// Start of the chain proper: the first frame inside the probed function,
 /// i.e. within `[ip, ip + window]`. `None` if the unwinder did not report it.
 pub fn trim_start(frames: &[usize], ip: usize, window: usize) -> Option<usize> {
-    frames.iter().position(|&f| f >= ip && f - ip <= window)
+    frames
+        .iter()
+        .position(|&f| f.checked_sub(ip).is_some_and(|d| d <= window))
 }
 
 /// Fills `sizes[k]` with the stack bytes of frame `k` of `frames` (frame 0 is
@@ -47,7 +49,7 @@ pub fn frame_sizes(
                     found = Some(i);
                     break;
                 }
-                i += 1;
+                i = i.saturating_add(1);
             }
             match found {
                 Some(i) => {
@@ -59,7 +61,7 @@ pub fn frame_sizes(
         };
         let byte = loc.saturating_mul(word_size).min(used);
         if k > 0 {
-            if let Some(s) = sizes.get_mut(k - 1) {
+            if let Some(s) = k.checked_sub(1).and_then(|j| sizes.get_mut(j)) {
                 *s = u32::try_from(byte.saturating_sub(prev_byte)).unwrap_or(u32::MAX);
             }
         }
@@ -67,7 +69,7 @@ pub fn frame_sizes(
         prev_byte = byte;
     }
     if n > 0 {
-        if let Some(s) = sizes.get_mut(n - 1) {
+        if let Some(s) = n.checked_sub(1).and_then(|j| sizes.get_mut(j)) {
             *s = u32::try_from(used.saturating_sub(prev_byte)).unwrap_or(u32::MAX);
         }
     }
