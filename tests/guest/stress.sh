@@ -34,6 +34,7 @@ reader() {
   local f
   while [ -e $SWD ] && [ ! -e $stop ]; do
     for f in $FILES; do cat $SWD/$f >/dev/null 2>&1; done
+    sleep 0.1  # a pause in which rmmod can go through (an open file pins the module)
   done
 }
 attached_set() { awk '$1 == "attached" || $1 == "pending" { print $2 }' $SWD/probes | sort | tr '\n' ' '; }

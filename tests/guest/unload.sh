@@ -22,8 +22,10 @@ writer() {  # adds and removes until the file is gone; prints the writes that we
   done
   echo "$n"
 }
+# An open file pins the module, so rmmod goes through in the readers'
+# pauses (without them, back-to-back reads under TCG kept it refused).
 reader() {
-  while [ -e $SWD/summary ]; do cat $SWD/summary $SWD/probes $SWD/traces >/dev/null 2>&1; done
+  while [ -e $SWD/summary ]; do cat $SWD/summary $SWD/probes $SWD/traces >/dev/null 2>&1; sleep 0.1; done
 }
 
 writes=0 busy=0 left=0 started=$SECONDS
@@ -34,7 +36,7 @@ for c in $(seq 1 "$cycles"); do
   reader & rpid=$!
   # Let the writer get going (a write in flight at the unload, most cycles).
   for _ in 1 2 3; do cat $SWD/probes >/dev/null; done
-  # An open file holds the module: rmmod may find it busy; try again.
+  # An open file pins the module: rmmod may find it busy; try again.
   until rmmod stackwatch 2>/dev/null; do busy=$((busy + 1)); done
   wait $wpid $rpid
   writes=$((writes + $(cat "$out"))); rm -f "$out"
