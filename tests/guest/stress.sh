@@ -54,6 +54,7 @@ for c in $(seq 1 "$cycles"); do
     ( while [ -e $SWD/probes ]; do
         { echo '+vfs_write' > $SWD/probes; } 2>/dev/null
         { echo '-vfs_write' > $SWD/probes; } 2>/dev/null
+        sleep 0.05  # a gap for rmmod (a write in progress pins the module)
       done ) & w=$!
     inflight=$((inflight + 1))
   fi

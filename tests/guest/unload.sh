@@ -1,7 +1,8 @@
 # Unload raced against control writes (issue 14, finding 1): in each cycle
-# a writer adds and removes probes through `probes` (a name and a glob) as
-# fast as it can while readers read the report files, and stackwatch is
-# unloaded under them. The teardown must hold by construction: files gone,
+# a writer adds and removes probes through `probes` (a name and a glob) in a
+# loop while readers read the report files, and stackwatch is unloaded
+# under them (an open file pins the module, so rmmod goes through in the
+# gaps between their opens, and their next open fails). The teardown must hold by construction: files gone,
 # then module notifiers and probes off (handlers drained), then memory
 # freed; the runner fails the run on any oops, KASAN report or WARNING in
 # the console. After every cycle nothing of stackwatch may remain: no
@@ -19,6 +20,7 @@ writer() {  # adds and removes until the file is gone; prints the writes that we
     { echo '+vfs_rea*' > $SWD/probes; } 2>/dev/null && n=$((n + 1))
     { echo -vfs_read > $SWD/probes; } 2>/dev/null && n=$((n + 1))
     { echo '-vfs_rea*' > $SWD/probes; } 2>/dev/null && n=$((n + 1))
+    sleep 0.05  # a gap for rmmod (a write in progress pins the module)
   done
   echo "$n"
 }
