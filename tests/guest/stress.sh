@@ -34,6 +34,7 @@ reader() {
   local f
   while [ -e $SWD ] && [ ! -e $stop ]; do
     for f in $FILES; do cat $SWD/$f >/dev/null 2>&1; done
+    sleep 0.1  # a pause in which rmmod can go through (an open file pins the module)
   done
 }
 attached_set() { awk '$1 == "attached" || $1 == "pending" { print $2 }' $SWD/probes | sort | tr '\n' ' '; }
@@ -53,6 +54,7 @@ for c in $(seq 1 "$cycles"); do
     ( while [ -e $SWD/probes ]; do
         { echo '+vfs_write' > $SWD/probes; } 2>/dev/null
         { echo '-vfs_write' > $SWD/probes; } 2>/dev/null
+        sleep 0.05  # a gap for rmmod (a write in progress pins the module)
       done ) & w=$!
     inflight=$((inflight + 1))
   fi

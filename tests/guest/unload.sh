@@ -1,7 +1,8 @@
 # Unload raced against control writes (issue 14, finding 1): in each cycle
-# a writer adds and removes probes through `probes` (a name and a glob) as
-# fast as it can while readers read the report files, and stackwatch is
-# unloaded under them. The teardown must hold by construction: files gone,
+# a writer adds and removes probes through `probes` (a name and a glob) in a
+# loop while readers read the report files, and stackwatch is unloaded
+# under them (an open file pins the module, so rmmod goes through in the
+# gaps between their opens, and their next open fails). The teardown must hold by construction: files gone,
 # then module notifiers and probes off (handlers drained), then memory
 # freed; the runner fails the run on any oops, KASAN report or WARNING in
 # the console. After every cycle nothing of stackwatch may remain: no
@@ -19,11 +20,14 @@ writer() {  # adds and removes until the file is gone; prints the writes that we
     { echo '+vfs_rea*' > $SWD/probes; } 2>/dev/null && n=$((n + 1))
     { echo -vfs_read > $SWD/probes; } 2>/dev/null && n=$((n + 1))
     { echo '-vfs_rea*' > $SWD/probes; } 2>/dev/null && n=$((n + 1))
+    sleep 0.05  # a gap for rmmod (a write in progress pins the module)
   done
   echo "$n"
 }
+# An open file pins the module, so rmmod goes through in the readers'
+# pauses (without them, back-to-back reads under TCG kept it refused).
 reader() {
-  while [ -e $SWD/summary ]; do cat $SWD/summary $SWD/probes $SWD/traces >/dev/null 2>&1; done
+  while [ -e $SWD/summary ]; do cat $SWD/summary $SWD/probes $SWD/traces >/dev/null 2>&1; sleep 0.1; done
 }
 
 writes=0 busy=0 left=0 started=$SECONDS
@@ -34,7 +38,7 @@ for c in $(seq 1 "$cycles"); do
   reader & rpid=$!
   # Let the writer get going (a write in flight at the unload, most cycles).
   for _ in 1 2 3; do cat $SWD/probes >/dev/null; done
-  # An open file holds the module: rmmod may find it busy; try again.
+  # An open file pins the module: rmmod may find it busy; try again.
   until rmmod stackwatch 2>/dev/null; do busy=$((busy + 1)); done
   wait $wpid $rpid
   writes=$((writes + $(cat "$out"))); rm -f "$out"
