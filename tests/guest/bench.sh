@@ -188,12 +188,12 @@ for k in attach detach; do
   printf '   %s:' $k; head -n 6 "$SW_OUT/profile-$k.txt" | awk '{ printf " %s x%d %.1f ms;", $1, $2, $3 }'; echo
 done
 echo
-echo "5. deepest point of every thread (\`tasks\`): no cost per hit (nothing in probe context);"
-echo "   per read: ${TASKS_READ} us for ${TASKS_THREADS} threads ($(awk -v t="$TASKS_READ" -v n="$TASKS_THREADS" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print "nan" }') us per thread's stack scanned),"
-echo "   $(r "$TASKS_READ" "$SUMMARY_READ") x a read of \`summary\` (${SUMMARY_READ} us), median of $((REPS * 10)) interleaved reads each"
-echo
 set -- $prealloc
 echo "4. memory: module image $modsize bytes (/proc/modules); per attachment ${perprobe:-?} bytes (+ the kernel's own kprobe/fprobe bookkeeping);"
 echo "   per function ${1:-?} bytes (statistics slot ${3:-?} bytes touched per hit, chain slot, table key), preallocated for max_functions: ${2:-?} KiB in all"
+echo
+echo "5. deepest point of every thread (\`tasks\`): no cost per hit (nothing in probe context);"
+echo "   per read: ${TASKS_READ} us for ${TASKS_THREADS} threads ($(awk -v t="$TASKS_READ" -v n="$TASKS_THREADS" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print "nan" }') us per thread's stack scanned),"
+echo "   $(r "$TASKS_READ" "$SUMMARY_READ") x a read of \`summary\` (${SUMMARY_READ} us), median of $((REPS * 10)) interleaved reads each"
 } | tee "$SW_OUT/bench-table.txt"
 finish
