@@ -129,7 +129,11 @@ expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest f
 deepest_thread=$(awk '!/^#/ { print $2; exit }' "$SW_OUT/tasks")
 nfsd_thread=$(awk '/^# deepest points/ { exit } !/^#/ && $4 == "nfsd" { if ($2 > m) m = $2 } END { print m + 0 }' "$SW_OUT/tasks")
 echo "measure: deepest probe entry $global bytes; deepest thread stack $deepest_thread ($(awk '!/^#/ { print $4, "pid", $1; exit }' "$SW_OUT/tasks")); deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
-expect_cmp "deepest thread stack within 128 bytes of the stack tracer, or deeper" "$deepest_thread" -ge $((tracer_max - 128))
+# The tracer's deepest stack may have run in a thread that has exited since
+# (a reader of `summary` did once): compared only where the thread lives on.
+# nfsd's threads do: every nfsd* probe entry ran in one of them.
+nfsd_entry=$(awk '$1 == "nfsd" { print $3 }' "${SNAPS[${#SNAPS[@]}-1]}/layers")
+expect_cmp "the deepest nfsd thread stack is at least its deepest nfsd* probe entry" "$nfsd_thread" -ge "${nfsd_entry:-1}"
 echo "where the deepest points are (return addresses just above them, innermost first):"
 sed -n '/^point /,$p' "$SW_OUT/tasks" | head -n 40 | sed 's/^/   /'
 expect_cmp "return addresses found above the deepest points" "$(grep -c '^  [A-Za-z_]' "$SW_OUT/tasks")" -ge 3

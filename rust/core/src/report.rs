@@ -53,14 +53,64 @@ pub struct Row {
     pub stats: Snapshot,
 }
 
-/// Sorts rows deepest first, then by address.
+/// Whether `a` sorts before `b`: deeper first, then by address.
+fn before(a: &Row, b: &Row) -> bool {
+    b.stats
+        .max_used
+        .cmp(&a.stats.max_used)
+        .then(a.addr.cmp(&b.addr))
+        .is_lt()
+}
+
+/// Sorts rows deepest first, then by address, with a heapsort: no recursion
+/// and no element copies on the stack. `core`'s sort recurses with a
+/// 416-byte frame per level over these rows: reading `summary` once reached
+/// 7,200 bytes of stack (the stack tracer's deepest stack in a torture run),
+/// too much for the reader of a tool about stack depth.
 pub fn sort_rows(rows: &mut [Row]) {
-    rows.sort_unstable_by(|a, b| {
-        b.stats
-            .max_used
-            .cmp(&a.stats.max_used)
-            .then(a.addr.cmp(&b.addr))
-    });
+    let n = rows.len();
+    let mut i = n.checked_div(2).unwrap_or(0);
+    while let Some(k) = i.checked_sub(1) {
+        i = k;
+        sift_down(rows, i, n);
+    }
+    let mut end = n;
+    while end > 1 {
+        end = end.saturating_sub(1);
+        swap(rows, 0, end);
+        sift_down(rows, 0, end);
+    }
+}
+
+/// Swaps rows `a < b` (nothing if either is out of range): no panic path.
+fn swap(rows: &mut [Row], a: usize, b: usize) {
+    if let Some((first, rest)) = rows.get_mut(a..=b).and_then(|s| s.split_first_mut()) {
+        if let Some(last) = rest.last_mut() {
+            core::mem::swap(first, last);
+        }
+    }
+}
+
+/// Restores the heap below `i` in `rows[..end]`: a max-heap on "sorts
+/// after", so that its top belongs at the end.
+fn sift_down(rows: &mut [Row], mut i: usize, end: usize) {
+    let later = |x: usize, y: usize, rows: &[Row]| match (rows.get(x), rows.get(y)) {
+        (Some(a), Some(b)) => before(b, a),
+        _ => false,
+    };
+    loop {
+        let l = i.saturating_mul(2).saturating_add(1);
+        if l >= end {
+            return;
+        }
+        let r = l.saturating_add(1);
+        let c = if r < end && later(r, l, rows) { r } else { l };
+        if !later(c, i, rows) {
+            return;
+        }
+        swap(rows, i, c);
+        i = c;
+    }
 }
 
 fn budget_columns(w: &mut dyn Write, h: &Header) -> fmt::Result {
@@ -296,6 +346,38 @@ mod tests {
         s.hist[max / 512] = hits;
         s.over_budget[0] = if max > 4096 { hits } else { 0 };
         s
+    }
+
+    #[test]
+    fn heapsort_orders_like_a_sort() {
+        // Pseudo-random depths with ties, every length up to 40.
+        let mut x = 12345u64;
+        for n in 0..40 {
+            let mut rows: std::vec::Vec<Row> = (0..n)
+                .map(|i| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    Row {
+                        addr: i * 16 + 1,
+                        stats: snap(1, ((x >> 33) % 7) as usize * 512),
+                    }
+                })
+                .collect();
+            let mut want = rows.clone();
+            want.sort_by(|a, b| {
+                b.stats
+                    .max_used
+                    .cmp(&a.stats.max_used)
+                    .then(a.addr.cmp(&b.addr))
+            });
+            sort_rows(&mut rows);
+            let got: std::vec::Vec<(usize, usize)> =
+                rows.iter().map(|r| (r.stats.max_used, r.addr)).collect();
+            let want: std::vec::Vec<(usize, usize)> =
+                want.iter().map(|r| (r.stats.max_used, r.addr)).collect();
+            assert_eq!(got, want, "n = {n}");
+        }
     }
 
     #[test]
