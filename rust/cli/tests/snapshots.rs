@@ -126,14 +126,7 @@ fn every_snapshot_parses_and_renders() {
         let name = dir.display().to_string();
         let snap = load::load(&Dir::snapshot(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
         check_invariants(&name, &snap);
-        let text = report::render(
-            &snap,
-            &Options {
-                sections: Sections::all(),
-                chains: usize::MAX,
-                style: Style::PLAIN,
-            },
-        );
+        let text = plain(&snap, Sections::all(), usize::MAX);
         assert!(text.contains("FUNCTION"), "{name}");
         let v: serde_json::Value =
             serde_json::from_str(&json::to_string(&snap, Sections::all())).unwrap();
@@ -211,14 +204,7 @@ fn synthetic_values() {
 #[test]
 fn synthetic_report_text() {
     let snap = load::load(&Dir::snapshot(synthetic())).unwrap();
-    let text = report::render(
-        &snap,
-        &Options {
-            sections: Sections::DEFAULT,
-            chains: 1,
-            style: Style::PLAIN,
-        },
-    );
+    let text = plain(&snap, Sections::DEFAULT, 1);
     let lines: Vec<&str> = text.lines().collect();
     let head = lines.iter().position(|l| l.contains("FUNCTION")).unwrap();
     assert!(lines[head + 1].trim_start().starts_with("virtio_queue_rq"));
@@ -285,14 +271,7 @@ fn verdict_uses_the_deepest_thread_stack() {
     assert_eq!(v.deepest, entry + 200);
     assert_eq!(v.at, "nfsd (pid 812)");
     assert_eq!(snap.tasks.as_ref().unwrap().rows[1].comm, "kworker/0:1 x");
-    let text = report::render(
-        &snap,
-        &Options {
-            sections: Sections::DEFAULT,
-            chains: 1,
-            style: Style::PLAIN,
-        },
-    );
+    let text = plain(&snap, Sections::DEFAULT, 1);
     assert!(text.contains(&format!(
         "deepest {} bytes, the deepest point of a thread stack, nfsd (pid 812)",
         entry + 200
@@ -328,14 +307,19 @@ fn pending_probes_are_reported() {
         ]
     );
     snap.probes = Some(p);
-    let out = report::render(
-        &snap,
-        &Options {
-            sections: Sections::PROBES,
-            chains: 0,
-            style: Style::PLAIN,
-        },
-    );
+    let out = plain(&snap, Sections::PROBES, 0);
     assert!(out.contains("1 attached (1 functions), 2 pending, 1 skipped"));
     assert!(out.contains("pending xfs_* (fprobe): attaches when a module that has it loads"));
+}
+
+/// The text report without colours.
+fn plain(snap: &Snapshot, sections: Sections, chains: usize) -> String {
+    report::render(
+        snap,
+        &Options {
+            sections,
+            chains,
+            style: Style::PLAIN,
+        },
+    )
 }
