@@ -4,27 +4,38 @@
 # kernels (and architectures) never overwrite each other's objects or the ones
 # in the checkout. The module sources (Kbuild, rust/kmod, rust/core/src) are
 # copied there, only the files whose content changed, and kbuild rebuilds what
-# depends on them. Prints the path of the .ko on stdout.
-#   scripts/build-module.sh [--print-path] KERNEL     (KERNEL: riscv64-16k, ...)
+# depends on them. Prints the path of the .ko on stdout. With --tests, the
+# harness's test modules (tests/modules) instead, in <dir>-tests/; prints
+# that directory.
+#   scripts/build-module.sh [--print-path] [--tests] KERNEL  (KERNEL: riscv64-16k, ...)
 # (The kernel's MO= does not fit: the crate's include!("shim_generated.rs") is
 # resolved next to the source file, but kbuild writes the file under MO.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-print_only=0
+print_only=0 tests=0
 [ "${1:-}" = --print-path ] && { print_only=1; shift; }
+[ "${1:-}" = --tests ] && { tests=1; shift; }
 kernel=${1:?usage: scripts/build-module.sh [--print-path] KERNEL}
 arch=$(kernel_arch "$kernel")
 kdir=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
 dir="$SW_CACHE/modules/$(basename "$kdir")"
-if [ $print_only = 1 ]; then echo "$dir/stackwatch.ko"; exit 0; fi
+[ $tests = 0 ] || dir="$dir-tests"
+if [ $print_only = 1 ]; then if [ $tests = 1 ]; then echo "$dir"; else echo "$dir/stackwatch.ko"; fi; exit 0; fi
 [ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
 
-mkdir -p "$dir/rust/kmod" "$dir/rust/core/src"
 copied=0
-sync_file() {  # sync_file RELATIVE-PATH
-  if ! cmp -s "$SW_ROOT/$1" "$dir/$1"; then cp "$SW_ROOT/$1" "$dir/$1"; copied=$((copied + 1)); fi
+sync_file() {  # sync_file RELATIVE-PATH [DEST]
+  if ! cmp -s "$SW_ROOT/$1" "$dir/${2:-$1}"; then cp "$SW_ROOT/$1" "$dir/${2:-$1}"; copied=$((copied + 1)); fi
 }
+if [ $tests = 1 ]; then
+  mkdir -p "$dir"
+  for f in "$SW_ROOT"/tests/modules/*; do sync_file "tests/modules/$(basename "$f")" "$(basename "$f")"; done
+  say "building the test modules for $kernel in $dir ($copied source files updated)"
+  run_logged "test-modules-$kernel" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 modules
+  echo "$dir"; exit 0
+fi
+mkdir -p "$dir/rust/kmod" "$dir/rust/core/src"
 sync_file Kbuild
 for f in "$SW_ROOT"/rust/kmod/*.rs "$SW_ROOT"/rust/kmod/*.c "$SW_ROOT"/rust/kmod/*.h "$SW_ROOT"/rust/core/src/*.rs; do
   rel=${f#"$SW_ROOT"/}

@@ -5,14 +5,16 @@
 # guests that check values read back from the running kernel, and checks the
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
+# Our own kernels (the x86_64 debug kernel, riscv64 4K) build in the
+# background, at the lowest priority, while the stock kernel's guests run:
+# TCG runs a guest on one host core and leaves the other to the build.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic unload watchdog torture
-#                               modorder netconsole clone dkms harness riscv4k
-#                               (default: all of these); named only: stress
-#                               (the stress suite), squeeze (torture's memory
-#                               squeeze on a slowed guest), debug (the x86_64
-#                               debug kernel), riscv8k (one riscv64 kernel),
-#                               riscv (the
-#                               riscv64 16K, 8K and 4K kernels (make test-riscv)
+#                               modorder netconsole clone dkms harness debug
+#                               riscv4k (default: all of these); named only:
+#                               stress (the stress suite on the stock kernel),
+#                               squeeze (torture's memory squeeze on a slowed
+#                               guest), riscv8k (one riscv64 kernel), riscv
+#                               (the riscv64 16K, 8K and 4K kernels: make test-riscv)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -73,6 +75,34 @@ if sel toolchain; then
   elif grep -q "rustc .*this toolchain has 'rustc 1.85.1 .*-local'" "$log"; then pass "a rustc with another version text is refused and named"
   else fail "wrong rustc refused without naming it (log: $log)"; fi
 fi
+
+# --- our kernels, built in the background ------------------------------------
+# The debug kernel first: its suites are the longer ones. Each build leaves
+# "ok SECONDS" or "failed SECONDS" in $results/build-NAME.status and its
+# progress in $results/build-NAME.log; wait_kernel waits for that status.
+named_riscv() { [ ${#SUITES[@]} -gt 0 ] && want_suite riscv; }
+bg_kernels=()
+sel debug && bg_kernels+=(x86_64-debug)
+{ sel riscv4k || named_riscv; } && bg_kernels+=(riscv64-4k)
+if [ ${#bg_kernels[@]} -gt 0 ]; then
+  step "building ${bg_kernels[*]} in the background (logs: $results/build-*.log)"
+  (
+    for k in "${bg_kernels[@]}"; do
+      b0=$SECONDS
+      if nice -n 19 qemu/build-kernel.sh "$k" > /dev/null 2> "$results/build-$k.log"; then st=ok; else st=failed; fi
+      echo "$st $((SECONDS - b0))" > "$results/build-$k.status"
+    done
+  ) &
+fi
+# wait_kernel NAME: waits for NAME's background build; true if it built, and
+# sets KSECS to the build's seconds.
+wait_kernel() {
+  local st
+  say "waiting for the background build of $1 (log: $results/build-$1.log)"
+  until [ -f "$results/build-$1.status" ]; do sleep 5; done
+  read -r st KSECS < "$results/build-$1.status"
+  [ "$st" = ok ]
+}
 
 # --- host unit tests ----------------------------------------------------------
 for crate in core cli; do
@@ -243,7 +273,7 @@ fi
 if sel harness; then
   step "harness self-test: a module that WARNs must fail the run"
   out="$results/harness-warn"
-  if qemu/run.sh --kernel $STOCK --quiet --out "$out" --timeout 300 tests/guest/warn_module.sh 2>"$out.log"; then
+  if qemu/run.sh --kernel $STOCK --quiet --out "$out" --timeout 300 tests/guest/load_module.sh 2>"$out.log"; then
     fail "runner passed a guest whose module WARNed"
   elif grep -q 'FAILED: the kernel reported: .*WARNING' "$out.log"; then
     pass "runner fails a WARNing module and names it ($(grep -o 'WARNING:.*' "$out.log" | head -n1 | cut -c1-80))"
@@ -267,19 +297,42 @@ fi
 # PROVE_RCU, DEBUG_ATOMIC_SLEEP, KASAN, kmemleak, debug objects; the runner
 # fails a run on any of their reports) and DEBUG_STACK_USAGE, whose per-task
 # numbers (sysrq-t's "stack:") the `tasks` file must match. KASAN doubles
-# x86_64 stacks: THREAD_SIZE is 32K there. Named only (tests/run.sh debug):
-# its build and suites do not fit a fresh `make test`'s 70 minutes yet.
-if want_suite debug; then
-  step "x86_64 debug kernel (lockdep, KASAN, kmemleak, DEBUG_STACK_USAGE) and its stackwatch.ko"
-  t0=$SECONDS
-  if qemu/build-kernel.sh x86_64-debug >/dev/null && dko=$(scripts/build-module.sh x86_64-debug); then
-    pass "build x86_64-debug and stackwatch.ko for it ($((SECONDS - t0))s)"
+# x86_64 stacks: THREAD_SIZE is read back (32K). On it: `basic`, the `tasks`
+# file against stack_not_used(), the stress suite (load/unload cycles,
+# concurrent writers, the debugfs fuzz, rmmod with a file open, a kmemleak
+# scan), and the harness's proof that a lock-order inversion and a leak are
+# caught.
+# The stress suite's amounts there (cycles, operations per writer, fuzz writes).
+DEBUG_STRESS=${SW_DEBUG_STRESS:-100 200 1000}
+if sel debug; then
+  step "x86_64 debug kernel (lockdep, KASAN, kmemleak, DEBUG_STACK_USAGE), its stackwatch.ko and test modules"
+  if wait_kernel x86_64-debug && dko=$(scripts/build-module.sh x86_64-debug) && dtests=$(scripts/build-module.sh --tests x86_64-debug); then
+    pass "build x86_64-debug (${KSECS}s, in the background), stackwatch.ko and the test modules for it"
     dkdir=$(qemu/build-kernel.sh --print-dir x86_64-debug)
     dts=16384; grep -qx 'CONFIG_KASAN=y' "$dkdir/.config" && dts=32768
     guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/basic.sh "$dts"
     guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+    guest_suite debug-stress --kernel x86_64-debug --module "$dko" --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh $DEBUG_STRESS
+    # What the kernel's checkers said over the whole stress run, from its console.
+    con="$results/debug-stress/console.log"
+    counts=$(for w in 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage:lockdep' \
+                      'KASAN:KASAN' 'sleeping function called from invalid context:might_sleep' 'WARNING:WARN' \
+                      'detected stalls:RCU stall' 'blocked for more than:hung task'; do
+               printf '%s %s / ' "$(grep -cE "${w%:*}" "$con" 2>/dev/null || echo '?')" "${w##*:}"; done)
+    leaks=$(sed -n 's/.*measure: kmemleak: \([0-9]*\) unreferenced objects in all, \([0-9]*\) allocated by stackwatch.*/\2 kmemleak (of \1 unreferenced objects in all)/p' "$con" 2>/dev/null)
+    if [ -f "$con" ] && [ "$(grep -cE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
+      pass "debug kernel, console of the stress run: ${counts}${leaks}"
+    else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
+    step "harness self-test on the debug kernel: a lock-order inversion must fail the run"
+    out="$results/harness-lockdep"
+    if qemu/run.sh --kernel x86_64-debug --quiet --out "$out" --timeout 600 tests/guest/load_module.sh "$dtests/sw_lockdep_test.ko" 2>"$out.log"; then
+      fail "runner passed a guest whose module inverted a lock order"
+    elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
+      pass "runner fails a lock-order inversion and names lockdep's report"
+    else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
+    guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
   else
-    fail "build x86_64-debug or its module (logs: $SW_LOGS/kernel-x86_64-debug-build.log, $SW_LOGS/module-x86_64-debug.log)"
+    fail "build x86_64-debug or its modules (logs: $results/build-x86_64-debug.log, $SW_LOGS/kernel-x86_64-debug-build.log, $SW_LOGS/module-x86_64-debug.log)"
   fi
 fi
 
@@ -299,7 +352,6 @@ fi
 # (tests/host/check-boot-warning.sh).
 BOOT4K_APPEND="initcall_debug ignore_loglevel stackwatch.threshold=2048 stackwatch.warn_interval_ms=0 stackwatch.max_functions=64"
 BOOT4K_APPEND+=" stackwatch.probes=device_add,really_probe,kobject_add,of_platform_bus_create,platform_probe,fw_devlink_link_device,sysfs_create_dir_ns"
-named_riscv() { [ ${#SUITES[@]} -gt 0 ] && want_suite riscv; }
 riscv_kernels=()
 named_riscv && riscv_kernels+=(riscv64-16k)
 { want_suite riscv8k || named_riscv; } && riscv_kernels+=(riscv64-8k)
@@ -333,8 +385,8 @@ fi
 # it dies before mounting one): part of the default run, and of `riscv`.
 if sel riscv4k || named_riscv; then
   step "test kernel riscv64-4k (stackwatch built in) and its boot-time overflow"
-  if qemu/build-kernel.sh riscv64-4k >/dev/null; then
-    pass "build riscv64-4k with stackwatch built in"
+  if wait_kernel riscv64-4k; then
+    pass "build riscv64-4k with stackwatch built in (${KSECS}s, in the background)"
     out="$results/boot-riscv64-4k"
     # The guest script is never reached: the kernel dies in its initcalls.
     if qemu/run.sh --kernel riscv64-4k --timeout 300 --out "$out" --expect-death --append "$BOOT4K_APPEND" \
@@ -351,7 +403,7 @@ if sel riscv4k || named_riscv; then
       esac
     done < <(tests/host/check-boot-warning.sh "$out/console.log" 4096)
   else
-    fail "build riscv64-4k (log: $SW_LOGS/kernel-riscv64-4k-build.log)"
+    fail "build riscv64-4k (logs: $results/build-riscv64-4k.log, $SW_LOGS/kernel-riscv64-4k-build.log)"
   fi
 fi
 

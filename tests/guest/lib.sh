@@ -42,3 +42,18 @@ finish() { echo "guest checks done (failed=$SW_FAILED)"; exit "$SW_FAILED"; }
 BG_PIDS=()
 in_background() { "$@" & BG_PIDS+=($!); }
 wait_background() { local p; for p in "${BG_PIDS[@]}"; do wait "$p" || true; done; BG_PIDS=(); }
+# sw_kmemleak_scan OUT: two kmemleak scans (an object must be older than
+# kmemleak's 5 s minimum age to be reported), the report saved in OUT; prints
+# "TOTAL OURS": all unreferenced objects, and those whose allocation backtrace
+# names stackwatch or an address no symbol covers (code of a module that has
+# been unloaded: on our debug kernel only stackwatch and the test modules are
+# ever unloaded).
+sw_kmemleak_scan() {
+  local k=/sys/kernel/debug/kmemleak
+  sleep 6  # kmemleak's minimum object age (jiffies_min_age), not a time bound
+  echo scan > $k; echo scan > $k
+  cat $k > "$1"
+  awk '/^unreferenced object/ { n++; mine[n] = 0 }
+       /^    / && ($0 ~ /stackwatch/ || $0 ~ /^    0x[0-9a-f]+$/) { mine[n] = 1 }
+       END { for (i in mine) o += mine[i]; print n + 0, o + 0 }' "$1"
+}

@@ -9,7 +9,9 @@
 #     (stress_fuzz.py): each must end OK or with an errno, the attached set
 #     and the settings must equal what a simple model of the commands
 #     predicts, and the module must still answer;
-#  d) rmmod while a debugfs file is held open, then the file read and closed.
+#  d) rmmod while a debugfs file is held open, then the file read and closed;
+#  e) on a debug kernel: lockdep still on at the end, and a kmemleak scan
+#     with nothing of stackwatch's in it.
 # The runner fails the run on any oops, BUG, WARNING or lockup report.
 # Usage: stress.sh [CYCLES] [OPS] [FUZZ]
 . "$(dirname "$0")/lib.sh"
@@ -132,5 +134,19 @@ check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'
 
 touch $stop; wait $bgpid; rm -f $stop $XFS_MNT/bg.*
 check "storage torn down" storage_down
+
+# --- e) the debug kernel's own checkers, where the kernel has them ------------------
+# The runner fails the run on any lockdep, KASAN, might_sleep, RCU-stall or
+# hung-task report in the console; here: lockdep was still checking at the
+# end (a report switches it off), and kmemleak finds nothing stackwatch
+# allocated and lost over all the cycles above.
+if [ -r /proc/lockdep_stats ]; then
+  expect_eq "lockdep still on after the stress (debug_locks)" "$(awk '$1 == "debug_locks:" { print $2 }' /proc/lockdep_stats)" 1
+fi
+if [ -e /sys/kernel/debug/kmemleak ]; then
+  read -r total ours < <(sw_kmemleak_scan "$SW_OUT/kmemleak")
+  echo "measure: kmemleak: $total unreferenced objects in all, $ours allocated by stackwatch"
+  expect_eq "kmemleak: objects stackwatch allocated and lost" "$ours" 0
+fi
 echo "measure: stress suite took $((SECONDS - started)) s of guest time"
 finish
