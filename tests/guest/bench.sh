@@ -1,6 +1,9 @@
-# Issue 7: what stackwatch costs, measured side by side in one guest boot.
-# Every condition is repeated REPS times, interleaved, and the median kept.
-# Prints a table; raw numbers go to $SW_OUT/bench-raw.txt.
+# Issues 7 and 17: what stackwatch costs, measured side by side in one guest
+# boot. Every condition is repeated, interleaved: medians for the absolute
+# numbers, and for each goal the ratio of each round (conditions of one round
+# ran next to each other) with its mean and 95% confidence interval, and
+# met / missed / undecided (the interval straddles the goal). Prints a table;
+# raw numbers go to $SW_OUT/bench-raw.txt.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
@@ -11,8 +14,44 @@ HITREPS=$((REPS * 4 - 1))
 T=/sys/kernel/tracing
 RAW="$SW_OUT/bench-raw.txt"; : > "$RAW"
 BIN="$SW_OUT/syscall_loop"
-FN=__x64_sys_getppid
-grep -qw $FN /proc/kallsyms || FN=__do_sys_getppid
+# The probed function: the first of these that ftrace can trace (the stack
+# tracer's filter needs it; Debian's kernel does not trace the syscall wrappers).
+FN=
+for f in __x64_sys_getppid __do_sys_getppid __task_pid_nr_ns; do
+  awk -v f=$f '$1 == f { found = 1 } END { exit !found }' $T/available_filter_functions && { FN=$f; break; }
+done
+[ -n "$FN" ] || { not_ok "a traceable function under getppid()" "none of the candidates"; finish; }
+FNGLOB="${FN%?}[${FN: -1}]"   # a glob that matches FN alone: its fprobe
+# ci: reads one number per line; prints "MEAN LOW HIGH" (95%, Student's t).
+ci() {
+  awk 'function t(df) { if (df >= 30) return 1.96; split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13 2.12 2.11 2.10 2.09 2.09 2.08 2.07 2.07 2.06 2.06 2.06 2.05 2.05 2.05", q, " "); return q[df] }
+       { x[NR] = $1; s += $1 } END {
+         if (NR == 0) { print "nan nan nan"; exit }
+         m = s / NR; for (i = 1; i <= NR; i++) v += (x[i] - m) ^ 2
+         h = NR > 1 ? t(NR - 1) * sqrt(v / (NR - 1)) / sqrt(NR) : 0
+         printf "%.2f %.2f %.2f\n", m, m - h, m + h }'
+}
+# verdict "MEAN LOW HIGH" le|ge GOAL: met if the whole interval is on the goal's side.
+verdict() {
+  awk -v lo="$2" -v hi="$3" -v op="$4" -v g="$5" 'BEGIN {
+    if (lo == "nan") print "unmeasured"
+    else if (op == "le") print (hi <= g ? "met" : (lo > g ? "missed" : "undecided"))
+    else print (lo >= g ? "met" : (hi < g ? "missed" : "undecided")) }'
+}
+# goal_line TEXT le|ge GOAL < ratios: one line of the goals table.
+goal_line() {
+  local m lo hi n
+  n=$(tee "$SW_OUT/ratios.tmp" | wc -l)
+  read -r m lo hi < <(ci < "$SW_OUT/ratios.tmp")
+  printf '   %-58s %5s  [%s, %s] n=%-3s goal %s %s: %s\n' "$1" "$m" "$lo" "$hi" "$n" "$([ "$2" = le ] && echo '<=' || echo '>=')" "$3" "$(verdict "$m" "$lo" "$hi" "$2" "$3")"
+}
+# per_round KIND A B [BASE]: for each round, (A - BASE) / (B - BASE) of the raw
+# lines "KIND COND VALUE ROUND" (BASE omitted: A / B).
+per_round() {
+  awk -v k="$1" -v a="$2" -v b="$3" -v base="${4:-}" '$1 == k { v[$4, $2] = $3; r[$4] = 1 }
+    END { for (i in r) { bv = base == "" ? 0 : v[i, base]; d = v[i, b] - bv
+          if ((i, a) in v && (i, b) in v && d > 0) printf "%.4f\n", (v[i, a] - bv) / d } }' "$RAW"
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 tracer_off() { echo 0 > /proc/sys/kernel/stack_tracer_enabled; echo > $T/stack_trace_filter; }
 
@@ -22,8 +61,8 @@ cond_setup() {
     none) ;;
     empty_kprobe) sw_load probes=$FN enabled=0 ;;
     stackwatch_kprobe) sw_load probes=$FN ;;
-    empty_fprobe) sw_load "probes=${FN%ppid}ppi[d]" enabled=0 ;;
-    stackwatch_fprobe) sw_load "probes=${FN%ppid}ppi[d]" ;;
+    empty_fprobe) sw_load "probes=$FNGLOB" enabled=0 ;;
+    stackwatch_fprobe) sw_load "probes=$FNGLOB" ;;
     stack_tracer) echo $FN > $T/stack_trace_filter; echo 1 > /proc/sys/kernel/stack_tracer_enabled ;;
   esac
 }
@@ -32,7 +71,7 @@ CONDS="none empty_kprobe stackwatch_kprobe empty_fprobe stackwatch_fprobe stack_
 for r in $(seq 1 "$HITREPS"); do
   for c in $CONDS; do
     cond_setup $c
-    v=$("$BIN" "$LOOP"); echo "hit $c $v" >> "$RAW"
+    v=$("$BIN" "$LOOP"); echo "hit $c $v $r" >> "$RAW"
     [ "$c" = stackwatch_kprobe ] && [ "$r" = 1 ] && hits=$(awk '$1 == "attached" { print $5 }' $SWD/probes)
     cond_teardown $c
   done
@@ -62,7 +101,7 @@ wl_setup() {
 wl_teardown() { case $1 in nothing) ;; tracer_*) tracer_off ;; *) sw_unload ;; esac; }
 WCONDS="nothing stackwatch_default stackwatch_xfs tracer_xfs tracer_all"
 for r in $(seq 1 "$REPS"); do
-  for c in $WCONDS; do wl_setup $c; v=$(fio_once); echo "fio $c $v" >> "$RAW"; wl_teardown $c; done
+  for c in $WCONDS; do wl_setup $c; v=$(fio_once); echo "fio $c $v $r" >> "$RAW"; wl_teardown $c; done
   echo "  workload: round $r/$REPS done"
 done
 declare -A W
@@ -82,14 +121,18 @@ for r in $(seq 1 "$REPS"); do
     n=$(awk -v g="$g" '$1 == "attached" && $2 == g { print $4 }' $SWD/probes)
     sleep 1
     t2=$(date +%s%N); echo "-$g" > $SWD/probes && d=OK || d=ERR; t3=$(date +%s%N)
-    echo "attach $g ${n:-0} $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $a $d" >> "$RAW"
+    echo "attach $g ${n:-0} $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $a $d $r" >> "$RAW"
     # The same patching done by ftrace's own stack tracer, for scale.
     echo "$g" > $T/stack_trace_filter
     t0=$(date +%s%N); echo 1 > /proc/sys/kernel/stack_tracer_enabled; t1=$(date +%s%N)
     sleep 1
     t2=$(date +%s%N); echo 0 > /proc/sys/kernel/stack_tracer_enabled; t3=$(date +%s%N)
     echo > $T/stack_trace_filter
-    echo "ftrace $g - $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 ))" >> "$RAW"
+    echo "ftrace $g - $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $r" >> "$RAW"
+    # The same round's pair, in the per_round layout, for the goals.
+    awk -v g="$g" -v r="$r" '($1 == "attach" || $1 == "ftrace") && $2 == g && $NF == r {
+        w = $1 == "attach" ? "sw" : "ftrace"; print "on_" g, w, $4, r; print "off_" g, w, $5, r }' "$RAW" > "$SW_OUT/pair.tmp"
+    cat "$SW_OUT/pair.tmp" >> "$RAW"
   done
 done
 # Where one attach and one detach of the largest glob spend their time: the
@@ -164,7 +207,7 @@ printf '   %-20s %10s %12s\n' condition ns/call vs_none
 for c in $CONDS; do printf '   %-20s %10s %12s\n' $c "${H[$c]}" "$(r "${H[$c]}" "${H[none]}")"; done
 kp=$(awk -v a="${H[stackwatch_kprobe]}" -v e="${H[empty_kprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
 fp=$(awk -v a="${H[stackwatch_fprobe]}" -v e="${H[empty_fprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
-echo "   stackwatch probe cost / empty probe cost (same kind, goal <= 1.20): kprobe $kp, fprobe $fp"
+echo "   stackwatch probe cost / empty probe cost (same kind, medians): kprobe $kp, fprobe $fp"
 echo
 echo "2. workload: fio randwrite 4k + fsync on XFS/LVM, ${FIOSECS}s per run, KiB/s"
 printf '   %-20s %10s %12s\n' condition KiB/s vs_nothing
@@ -195,5 +238,15 @@ echo
 echo "5. deepest point of every thread (\`tasks\`): no cost per hit (nothing in probe context);"
 echo "   per read: ${TASKS_READ} us for ${TASKS_THREADS} threads ($(awk -v t="$TASKS_READ" -v n="$TASKS_THREADS" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print "nan" }') us per thread's stack scanned),"
 echo "   $(r "$TASKS_READ" "$SUMMARY_READ") x a read of \`summary\` (${SUMMARY_READ} us), median of $((REPS * 10)) interleaved reads each"
+echo
+echo "6. goals (issue 17): per-round ratios of conditions run side by side, mean [95% confidence interval]"
+per_round hit stackwatch_kprobe empty_kprobe none | goal_line "kprobe: stackwatch handler / empty kprobe (cost over none)" le 1.10
+per_round hit stackwatch_fprobe empty_fprobe none | goal_line "fprobe (glob): stackwatch handler / empty fprobe" le 1.10
+per_round hit stackwatch_fprobe stack_tracer none | goal_line "per hit: stackwatch fprobe / stack tracer on $FN" le 1.00
+per_round hit stackwatch_kprobe stack_tracer none | goal_line "per hit: stackwatch kprobe / stack tracer on $FN" le 1.00
+per_round fio stackwatch_xfs tracer_xfs | goal_line "fio, xfs_* watched: stackwatch / stack tracer throughput" ge 1.00
+per_round fio stackwatch_default nothing | goal_line "fio: default set / nothing loaded" ge 0.97
+per_round 'on_xfs_*' sw ftrace | goal_line "attach xfs_*: stackwatch / ftrace enabling the same set" le 1.00
+per_round 'off_xfs_*' sw ftrace | goal_line "detach xfs_*: stackwatch / ftrace disabling the same set" le 1.00
 } | tee "$SW_OUT/bench-table.txt"
 finish
