@@ -36,10 +36,16 @@ pub(crate) fn started() -> Option<&'static State> {
     (!st.is_null()).then(|| unsafe { &*st })
 }
 
-/// Called once by the C shim's early initcall. Does nothing unless
+/// Called by the C shim's early initcall. Does nothing unless
 /// `stackwatch.probes=` names something to watch.
+///
+/// # Safety
+///
+/// Called at most once, before the module init runs (which takes over what
+/// this started through [`started`]): a second call would start a second
+/// state and publish it over the first one, whose probes keep running.
 #[no_mangle]
-pub(crate) extern "C" fn stackwatch_early_init() -> c_int {
+pub(crate) unsafe extern "C" fn stackwatch_early_init() -> c_int {
     match early_start() {
         Ok(()) => 0,
         Err(e) => e.to_errno(),

@@ -84,47 +84,72 @@ struct FileData {
     spec: &'static Spec,
 }
 
-/// The directory `/sys/kernel/debug/stackwatch` and its files, removed when
-/// dropped. Their file operations name the module as owner: an open file
-/// pins the module, so no file outlives it (the kernel crate's debugfs
-/// files have no owner, and one held open across rmmod oopsed on close).
-pub(crate) struct Files {
+/// What keeps the state alive for the files, at an address of its own.
+///
+/// # Safety
+///
+/// The `State` it dereferences to stays at the same address, valid, for as
+/// long as the owner lives, even when the owner itself moves.
+pub(crate) unsafe trait StateOwner: core::ops::Deref<Target = State> {}
+
+// SAFETY: the state is pinned on the heap, where moving the box does not
+// move it, and freed only when the box is dropped.
+unsafe impl StateOwner for Pin<KBox<State>> {}
+// SAFETY: a state that lives for ever (built into the image).
+unsafe impl StateOwner for &'static State {}
+
+/// The directory `/sys/kernel/debug/stackwatch` and its files over a state
+/// they own, removed when dropped. Their file operations name the module as
+/// owner: an open file pins the module, so no file outlives it (the kernel
+/// crate's debugfs files have no owner, and one held open across rmmod
+/// oopsed on close).
+///
+/// Teardown order by construction: `drop` removes the directory (waiting
+/// for running reads and writes; no `probes` write attaches anything
+/// afterwards) before the fields drop, and the state, which the files
+/// point to, is the last of them.
+pub(crate) struct Files<S: StateOwner> {
     dir: NonNull<shim::Dentry>,
-    /// Pointed to by the files; freed after they are removed.
+    /// Pointed to by the files.
     _data: KVec<FileData>,
+    /// Pointed to by `_data`.
+    _state: S,
 }
 
 // SAFETY: `Files` only removes the directory when dropped; the debugfs
-// calls may come from any thread, and `FileData` is only read.
-unsafe impl Send for Files {}
+// calls may come from any thread, and `FileData` is only read. The state is
+// shared between threads by design (atomics and locks).
+unsafe impl<S: StateOwner + Send> Send for Files<S> {}
 // SAFETY: `&Files` allows nothing.
-unsafe impl Sync for Files {}
+unsafe impl<S: StateOwner + Sync> Sync for Files<S> {}
 
-impl Files {
-    /// Creates the directory and its files over `st`.
-    ///
-    /// # Safety
-    ///
-    /// `st` stays valid until the returned `Files` is dropped.
-    pub(crate) unsafe fn create(st: &State) -> Result<Files> {
+impl<S: StateOwner> Files<S> {
+    /// Creates the directory and its files over `state`, which they keep.
+    pub(crate) fn create(state: S) -> Result<Files<S>> {
+        let st: *const State = &*state;
         let mut data = KVec::with_capacity(SPECS.len(), GFP_KERNEL)?;
         for spec in SPECS.iter() {
             data.push_within_capacity(FileData { st, spec })
                 .map_err(|_| ENOMEM)?;
         }
         let dir = shim::debugfs_dir(c"stackwatch").ok_or(ENOMEM)?;
-        let files = Files { dir, _data: data };
+        let files = Files {
+            dir,
+            _data: data,
+            _state: state,
+        };
         for d in files._data.iter() {
             // SAFETY: `d` is not moved or freed until the directory is
             // removed (`Files`' drop, which waits for running reads and
-            // writes), and `d.st` outlives it by this function's contract.
+            // writes), and `d.st` is the state `files` owns, which stays in
+            // place (`StateOwner`) and drops after the directory is removed.
             unsafe { shim::debugfs_file(files.dir, d.spec.name, d.spec.mode, d)? };
         }
         Ok(files)
     }
 }
 
-impl Drop for Files {
+impl<S: StateOwner> Drop for Files<S> {
     fn drop(&mut self) {
         // SAFETY: `dir` came from `debugfs_dir` and is removed only here.
         unsafe { shim::debugfs_remove(self.dir) };
@@ -145,7 +170,7 @@ impl fmt::Display for Render<'_> {
 /// # Safety
 ///
 /// `data` is the `FileData` the file was created with (valid while the file
-/// exists, see `Files::create`); `m` is the file's live `seq_file`, not
+/// exists, see `Files`); `m` is the file's live `seq_file`, not
 /// used by anyone else during the call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_file_show(
@@ -157,7 +182,8 @@ pub(crate) unsafe extern "C" fn stackwatch_file_show(
     // SAFETY: by this function's contract, `m` is a live, unshared seq_file.
     let seq = unsafe { SeqFile::from_raw(m) };
     if let Some(show) = d.spec.show {
-        // SAFETY: `d.st` outlives the file (see `Files::create`).
+        // SAFETY: `d.st` outlives the file: `Files` owns it and removes the
+        // file first.
         let st = unsafe { &*d.st };
         seq.call_printf(format_args!("{}", Render(st, show)));
     }
@@ -170,7 +196,7 @@ pub(crate) unsafe extern "C" fn stackwatch_file_show(
 /// # Safety
 ///
 /// `data` is the `FileData` the file was created with (valid while the file
-/// exists, see `Files::create`).
+/// exists, see `Files`).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_file_store(
     data: *mut c_void,
@@ -188,7 +214,8 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
     // The user address is only ever accessed through `UserSlice`, which
     // checks it.
     let mut r = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast::<c_void>()), n).reader();
-    // SAFETY: `d.st` outlives the file (see `Files::create`).
+    // SAFETY: `d.st` outlives the file: `Files` owns it and removes the
+    // file first.
     let st = unsafe { &*d.st };
     match store(st, &mut r) {
         Ok(()) => c_long::try_from(n).unwrap_or(c_long::MAX),

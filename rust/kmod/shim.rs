@@ -10,7 +10,9 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering::AcqRel};
 use kernel::ffi::{c_char, c_int, c_ulong};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
+use crate::handler::ProbeCounters;
 use crate::swcore::report::Symbolize;
 use crate::swcore::tasks::{self, Deepest, Point, TaskRow};
 
@@ -36,90 +38,107 @@ pub(crate) use generated::module as RawModule;
 pub(crate) use generated::sw_printk_deferred as printk_deferred;
 
 /// An attached kprobe or fprobe; detached when dropped (or in a batch by
-/// [`detach_all`]).
-pub(crate) struct Probe(NonNull<ffi::sw_probe>);
+/// [`detach_all`]). It owns what its cookie points to: the fields drop in
+/// declaration order, so the probe is detached (waiting for running
+/// handlers) before its counters can be freed.
+pub(crate) struct Probe {
+    raw: RawProbe,
+    counters: Arc<ProbeCounters>,
+}
+
+/// The C side of a [`Probe`]; detached when dropped.
+struct RawProbe(NonNull<ffi::sw_probe>);
 
 // SAFETY: a `sw_probe` is only touched through this handle and by the kernel's
 // probe machinery, which does its own synchronization; the handle may move
 // between threads.
-unsafe impl Send for Probe {}
-// SAFETY: `&Probe` only allows reading counters with READ_ONCE in C.
-unsafe impl Sync for Probe {}
+unsafe impl Send for RawProbe {}
+// SAFETY: `&RawProbe` only allows reading counters with READ_ONCE in C.
+unsafe impl Sync for RawProbe {}
 
-impl Probe {
-    /// Attaches a kprobe to `symbol` (glob: false; `name` or `module:name`)
-    /// or an fprobe to every function matching `glob`; `cookie` is passed to
-    /// `stackwatch_hit`. An fprobe starts soft-disabled (see [`Probe::enable`])
-    /// and, with `coming` (a module whose COMING notifier is running), leaves
-    /// out that module's init text.
-    pub(crate) fn attach(
-        spec: &CStr,
-        glob: bool,
-        cookie: *const c_void,
-        coming: Option<&Module<'_>>,
-    ) -> Result<Probe> {
-        let mut out: *mut ffi::sw_probe = core::ptr::null_mut();
-        let coming = coming.map_or(core::ptr::null(), |m| m.ptr.as_ptr().cast_const());
-        // SAFETY: `spec` is a valid NUL-terminated string for the call (the C
-        // side copies it for kprobes, and fprobe only reads the filter while
-        // registering); `out` is a valid place for the result; `cookie` is
-        // only passed back to `stackwatch_hit`, which the caller guarantees
-        // stays valid until the probe is detached; `coming` is null or a
-        // module that stays valid for this call (`Module`'s lifetime).
-        let ret = unsafe {
-            if glob {
-                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie.cast_mut(), coming, &mut out)
-            } else {
-                ffi::sw_kprobe_attach(spec.as_char_ptr(), cookie.cast_mut(), &mut out)
-            }
-        };
-        if ret != 0 {
-            return Err(Error::from_errno(ret));
-        }
-        NonNull::new(out).map(Probe).ok_or(EINVAL)
-    }
-
-    /// Soft-enables (or disables) an fprobe: its handler runs (or not) for
-    /// hits from now on, without text patching. No effect on a kprobe.
-    pub(crate) fn enable(&self, on: bool) {
-        // SAFETY: `self.0` is an attached probe owned by this handle; the C
-        // side stores the flag with one WRITE_ONCE, which fprobe's handler
-        // loop reads without a lock.
-        unsafe { ffi::sw_probe_enable(self.0.as_ptr(), i32::from(on)) }
-    }
-
-    /// True if the probe sits on a function of module `m`.
-    pub(crate) fn in_module(&self, m: &Module<'_>) -> bool {
-        // SAFETY: `self.0` is an attached probe owned by this handle; `m` is
-        // valid for this call (`Module`'s lifetime).
-        unsafe { ffi::sw_probe_in_module(self.0.as_ptr(), m.ptr.as_ptr()) != 0 }
-    }
-
-    /// Times the probe was skipped by the kernel (recursion, busy).
-    pub(crate) fn missed(&self) -> u64 {
-        // SAFETY: `self.0` is an attached probe owned by this handle.
-        unsafe { ffi::sw_probe_missed(self.0.as_ptr()) as u64 }
-    }
-
-    /// Address of a kprobe (0 for an fprobe).
-    pub(crate) fn addr(&self) -> usize {
-        // SAFETY: `self.0` is an attached probe owned by this handle.
-        unsafe { ffi::sw_probe_addr(self.0.as_ptr()) as usize }
-    }
-
-    /// Functions this probe covers.
-    pub(crate) fn functions(&self) -> u64 {
-        // SAFETY: `self.0` is an attached probe owned by this handle.
-        unsafe { ffi::sw_probe_functions(self.0.as_ptr()) as u64 }
-    }
-}
-
-impl Drop for Probe {
+impl Drop for RawProbe {
     fn drop(&mut self) {
         let mut one = [self.0.as_ptr()];
         // SAFETY: the probe is attached and owned by this handle, which is
         // going away, so nothing else detaches or frees it.
         unsafe { ffi::sw_probes_detach(one.as_mut_ptr(), 1) };
+    }
+}
+
+impl Probe {
+    /// Attaches a kprobe to `symbol` (glob: false; `name` or `module:name`)
+    /// or an fprobe to every function matching `glob`, whose hits go to
+    /// `stackwatch_hit` with `counters`, which the probe keeps alive until
+    /// it is detached. An fprobe starts soft-disabled (see [`Probe::enable`])
+    /// and, with `coming` (a module whose COMING notifier is running), leaves
+    /// out that module's init text.
+    pub(crate) fn attach(
+        spec: &CStr,
+        glob: bool,
+        counters: Arc<ProbeCounters>,
+        coming: Option<&Module<'_>>,
+    ) -> Result<Probe> {
+        let mut out: *mut ffi::sw_probe = core::ptr::null_mut();
+        let coming = coming.map_or(core::ptr::null(), |m| m.ptr.as_ptr().cast_const());
+        let cookie = Arc::as_ptr(&counters).cast::<c_void>().cast_mut();
+        // SAFETY: `spec` is a valid NUL-terminated string for the call (the C
+        // side copies it for kprobes, and fprobe only reads the filter while
+        // registering); `out` is a valid place for the result; `cookie`,
+        // passed back to `stackwatch_hit` only, is the `ProbeCounters` that
+        // `counters` keeps alive: held here until the probe is, then by the
+        // `Probe`, which detaches before dropping it (that is
+        // `stackwatch_hit`'s contract); `coming` is null or a module that
+        // stays valid for this call (`Module`'s lifetime).
+        let ret = unsafe {
+            if glob {
+                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie, coming, &mut out)
+            } else {
+                ffi::sw_kprobe_attach(spec.as_char_ptr(), cookie, &mut out)
+            }
+        };
+        if ret != 0 {
+            return Err(Error::from_errno(ret));
+        }
+        let raw = NonNull::new(out).map(RawProbe).ok_or(EINVAL)?;
+        Ok(Probe { raw, counters })
+    }
+
+    fn ptr(&self) -> *mut ffi::sw_probe {
+        self.raw.0.as_ptr()
+    }
+
+    /// Soft-enables (or disables) an fprobe: its handler runs (or not) for
+    /// hits from now on, without text patching. No effect on a kprobe.
+    pub(crate) fn enable(&self, on: bool) {
+        // SAFETY: the probe is attached and owned by this handle; the C
+        // side stores the flag with one WRITE_ONCE, which fprobe's handler
+        // loop reads without a lock.
+        unsafe { ffi::sw_probe_enable(self.ptr(), i32::from(on)) }
+    }
+
+    /// True if the probe sits on a function of module `m`.
+    pub(crate) fn in_module(&self, m: &Module<'_>) -> bool {
+        // SAFETY: the probe is attached and owned by this handle; `m` is
+        // valid for this call (`Module`'s lifetime).
+        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr()) != 0 }
+    }
+
+    /// Times the probe was skipped by the kernel (recursion, busy).
+    pub(crate) fn missed(&self) -> u64 {
+        // SAFETY: the probe is attached and owned by this handle.
+        unsafe { ffi::sw_probe_missed(self.ptr()) as u64 }
+    }
+
+    /// Address of a kprobe (0 for an fprobe).
+    pub(crate) fn addr(&self) -> usize {
+        // SAFETY: the probe is attached and owned by this handle.
+        unsafe { ffi::sw_probe_addr(self.ptr()) as usize }
+    }
+
+    /// Functions this probe covers.
+    pub(crate) fn functions(&self) -> u64 {
+        // SAFETY: the probe is attached and owned by this handle.
+        unsafe { ffi::sw_probe_functions(self.ptr()) as u64 }
     }
 }
 
@@ -133,19 +152,29 @@ pub(crate) fn detach_all(probes: KVec<Probe>) {
         drop(probes);
         return;
     };
-    for p in probes {
-        let p = core::mem::ManuallyDrop::new(p);
-        if raw.push_within_capacity(p.0.as_ptr()).is_err() {
-            // Within the capacity: cannot happen; if it did, detached alone.
-            drop(core::mem::ManuallyDrop::into_inner(p));
-        }
+    for p in probes.iter() {
+        // Within the capacity: cannot fail.
+        let _ = raw.push_within_capacity(p.ptr());
+    }
+    if raw.len() != probes.len() {
+        // Not all of them in the batch (cannot happen): each detaches as it
+        // drops.
+        drop(probes);
+        return;
     }
     for chunk in raw.chunks_mut(DETACH_BATCH) {
         let n = u32::try_from(chunk.len()).unwrap_or(0);
-        // SAFETY: every pointer is an attached probe whose handle was
-        // consumed above without running its destructor, so each is
-        // detached exactly once; `chunk` holds `n` of them.
+        // SAFETY: every pointer is an attached probe owned by a handle in
+        // `probes`, listed once; the handles are forgotten below without
+        // running their destructors, so each is detached exactly once;
+        // `chunk` holds `n` of them.
         unsafe { ffi::sw_probes_detach(chunk.as_mut_ptr(), n) };
+    }
+    for p in probes {
+        let Probe { raw, counters } = p;
+        // Detached above: the C side is gone, and the counters may go now.
+        core::mem::forget(raw);
+        drop(counters);
     }
 }
 

@@ -210,14 +210,13 @@ fn log_watching(st: &State, cfg: &Config) {
     );
 }
 
-/// The loadable module. Field order is teardown order: the files go first
+/// The loadable module: the files own the state, so they go first
 /// (removing them waits for running reads and writes, and an open file pins
 /// the module, so none is open), then the state, whose own drop detaches
 /// the module notifiers and every probe before its memory is freed.
 #[cfg(MODULE)]
 struct StackWatch {
-    _files: files::Files,
-    _state: Pin<KBox<State>>,
+    _files: files::Files<Pin<KBox<State>>>,
 }
 
 #[cfg(MODULE)]
@@ -226,11 +225,8 @@ impl kernel::Module for StackWatch {
         let cfg = Config::from_params()?;
         let state = KBox::pin_init(cfg.state()?, GFP_KERNEL)?;
         start(&state, &cfg);
-        // SAFETY: the files are dropped before the state (field order).
-        let files = unsafe { files::Files::create(&state)? };
         Ok(StackWatch {
-            _files: files,
-            _state: state,
+            _files: files::Files::create(state)?,
         })
     }
 }
@@ -239,7 +235,7 @@ impl kernel::Module for StackWatch {
 /// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
 #[cfg(not(MODULE))]
 struct StackWatch {
-    _files: files::Files,
+    _files: files::Files<&'static State>,
 }
 
 #[cfg(not(MODULE))]
@@ -254,8 +250,8 @@ impl kernel::Module for StackWatch {
                 st
             }
         };
-        // SAFETY: the state lives for ever.
-        let files = unsafe { files::Files::create(st)? };
-        Ok(StackWatch { _files: files })
+        Ok(StackWatch {
+            _files: files::Files::create(st)?,
+        })
     }
 }

@@ -104,28 +104,13 @@ pub(crate) struct EventCounters {
     pub(crate) warnings_suppressed: AtomicU64,
 }
 
-/// Per-attachment data the handler uses; the attachment's cookie points here.
-/// Its on-task hits are not counted here (that would be one more shared
-/// atomic add per hit) but summed from the slots it owns when read.
-pub(crate) struct ProbeCounters {
-    /// Unique for the module's life, never 0.
-    pub(crate) id: u64,
-    /// The attachment is an fprobe (glob).
-    pub(crate) glob: bool,
-    /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
-    /// always reports the same address, so it looks the table up once.
-    pub(crate) slot: AtomicUsize,
-    pub(crate) off_stack: AtomicU64,
-}
-
 /// The shared state. Pinned for the module's life (built into the image:
 /// for the kernel's).
 ///
-/// Teardown holds by construction, in three steps. The module drops its
-/// debugfs files before the state (`StackWatch`'s field order), and removing
-/// them waits for running reads and writes: no `probes` write attaches
-/// anything afterwards. Then this state's `drop` unregisters
-/// the module notifiers (waiting for a running one), detaches every probe
+/// Teardown holds by construction, in three steps. The debugfs files own
+/// the state and are removed before it (`files::Files`), which waits for
+/// running reads and writes: no `probes` write attaches anything
+/// afterwards. Then this state's `drop` unregisters the module notifiers (waiting for a running one), detaches every probe
 /// (waiting for running handlers, also on the one-by-one fallback) and
 /// unpublishes itself from the handler. Only then are the fields freed.
 /// The fields that refer to the others are declared first, so that even
