@@ -20,9 +20,9 @@ use crate::swcore::{
     budgets::MAX_BUDGETS,
     command::{
         check_probe_write, lines, parse_bool, parse_budgets, parse_number, parse_probe_line,
-        ErrorKind, ParseError, MAX_WRITE,
+        InputError, InputErrorKind, MAX_WRITE,
     },
-    report::{self, Row},
+    debugfs_format::{self, Row},
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
@@ -225,10 +225,10 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
 
 /// Snapshots of every function that was hit, deepest first.
 fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
-    let table = st.table();
+    let index = st.slot_index();
     let mut rows = KVVec::new();
     for (i, slot) in st.slots.iter().enumerate() {
-        let addr = table.key(i);
+        let addr = index.key(i);
         if addr != 0 && slot.stats.hits() != 0 {
             rows.push(
                 Row {
@@ -240,13 +240,13 @@ fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
             .map_err(|_| fmt::Error)?;
         }
     }
-    report::sort_rows(&mut rows);
+    debugfs_format::sort_rows(&mut rows);
     Ok(rows)
 }
 
 fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_summary(
+    debugfs_format::write_summary(
         f,
         &st.header(),
         &rows,
@@ -258,10 +258,10 @@ fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    let table = st.table();
+    let index = st.slot_index();
     let mut traces: KVVec<(usize, Trace)> = KVVec::new();
     for r in rows.iter() {
-        let t = table
+        let t = index
             .find(r.addr)
             .and_then(|i| st.traces.get(i))
             .and_then(|t| t.load());
@@ -271,11 +271,11 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 .map_err(|_| fmt::Error)?;
         }
     }
-    report::write_traces(f, &st.header(), &traces, &KernelSymbols)
+    debugfs_format::write_traces(f, &st.header(), &traces, &KernelSymbols)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    report::write_max_trace(
+    debugfs_format::write_max_trace(
         f,
         &st.header(),
         st.global_trace.load().as_ref(),
@@ -285,7 +285,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_histogram(
+    debugfs_format::write_histogram(
         f,
         &st.header(),
         &rows,
@@ -325,7 +325,7 @@ fn read_threshold(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_budgets(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    report::write_budgets(f, &st.header(), &st.global_snapshot())
+    debugfs_format::write_budgets(f, &st.header(), &st.global_snapshot())
 }
 
 fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -357,11 +357,11 @@ fn read_text<'b>(
 }
 
 /// Maps a parse error to its errno and says what was wrong.
-fn reject(file: &str, e: ParseError<'_>) -> Error {
+fn reject(file: &str, e: InputError<'_>) -> Error {
     let (errno, name) = match e.kind {
-        ErrorKind::Invalid => (EINVAL, "EINVAL"),
-        ErrorKind::TooLong => (E2BIG, "E2BIG"),
-        ErrorKind::Range => (ERANGE, "ERANGE"),
+        InputErrorKind::Invalid => (EINVAL, "EINVAL"),
+        InputErrorKind::TooLong => (E2BIG, "E2BIG"),
+        InputErrorKind::Range => (ERANGE, "ERANGE"),
     };
     pr_warn!("{}: {}: '{}' ({})\n", file, e.why, e.token_short(), name);
     errno

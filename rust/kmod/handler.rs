@@ -56,7 +56,7 @@ pub(crate) struct ProbeCounters {
     /// The attachment is an fprobe (glob).
     pub(crate) glob: bool,
     /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
-    /// always reports the same address, so it looks the table up once.
+    /// always reports the same address, so it looks its slot up once.
     pub(crate) slot: AtomicUsize,
     pub(crate) off_stack: AtomicU64,
 }
@@ -173,7 +173,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
 fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usize, &'a Slot)> {
     match pc.slot.load(Relaxed) {
         0 => {
-            let i = st.table().get_or_insert(ip)?;
+            let i = st.slot_index().get_or_insert(ip)?;
             let s = st.slots.get(i)?;
             s.owner.store(pc.id, Relaxed);
             pc.slot.store(i.checked_add(1)?, Relaxed);
@@ -195,7 +195,7 @@ enum GlobSlot<'a> {
 /// A glob's slot for `ip`, taking ownership of it for this attachment.
 #[inline(always)]
 fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlot<'a>> {
-    let i = st.table().get_or_insert(ip)?;
+    let i = st.slot_index().get_or_insert(ip)?;
     let s = st.slots.get(i)?;
     if s.kprobes.load(Relaxed) != 0 {
         return Some(GlobSlot::KprobeCounts);
@@ -212,7 +212,7 @@ fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlo
 fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
     if pc.glob {
         let kprobe_counts = st
-            .table()
+            .slot_index()
             .find(ip)
             .and_then(|i| st.slots.get(i))
             .is_some_and(|s| s.kprobes.load(Relaxed) != 0);

@@ -16,11 +16,11 @@ use crate::probes::ProbeSet;
 use crate::shim::{WatchSlot, SYM_LEN};
 use crate::swcore::{
     budgets::Budgets,
+    debugfs_format::{Counters, Header},
     hist::Scale,
     ratelimit::RateLimit,
-    report::{Counters, Header},
+    slot_index::SlotIndex,
     stats::DepthStats,
-    table::KeyTable,
     trace::{Trace, TraceSlot},
 };
 
@@ -226,7 +226,7 @@ impl State {
     /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`.
     pub(crate) fn mark_kprobe(&self, addr: usize, up: bool) {
         if let Some(s) = self
-            .table()
+            .slot_index()
             .get_or_insert(addr)
             .and_then(|i| self.slots.get(i))
         {
@@ -248,9 +248,9 @@ impl State {
             .fold(0u64, |a, s| a.saturating_add(s.stats.hits()))
     }
 
-    /// The function-address table over `keys`.
-    pub(crate) fn table(&self) -> KeyTable<'_> {
-        KeyTable::new(&self.keys)
+    /// The address → slot index over `keys`.
+    pub(crate) fn slot_index(&self) -> SlotIndex<'_> {
+        SlotIndex::new(&self.keys)
     }
 
     /// Settings for report headers.

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::load;
 use crate::model::Probes;
 use crate::style::{Paint, Style};
-use crate::table::{Align, Table};
+use crate::text_table::{Align, TextTable};
 use stackwatch_core::command::{check_name, MAX_WRITE};
 
 /// Checks probe names or globs before they are sent.
@@ -50,7 +50,7 @@ pub fn probes_clear(dir: &Dir) -> Result<String> {
 
 /// The attached and skipped probes as tables.
 pub fn render_probes(p: &Probes, st: &Style) -> String {
-    let mut t = Table::new(&[
+    let mut t = TextTable::new(&[
         ("SPEC", Align::Left),
         ("MECHANISM", Align::Left),
         ("FUNCTIONS", Align::Right),
@@ -82,7 +82,7 @@ pub fn render_probes(p: &Probes, st: &Style) -> String {
     };
     if !p.skipped.is_empty() {
         out.push('\n');
-        let mut s = Table::new(&[("SKIPPED", Align::Left), ("WHY", Align::Left)]);
+        let mut s = TextTable::new(&[("SKIPPED", Align::Left), ("WHY", Align::Left)]);
         for k in &p.skipped {
             s.row(
                 vec![
