@@ -14,8 +14,9 @@ use core::sync::atomic::{
 };
 use kernel::prelude::*;
 
+use crate::start;
 use crate::state::State;
-use crate::{start, Config};
+use crate::swcore::settings::Settings;
 
 /// The state started by the early initcall, if any.
 static EARLY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
@@ -57,7 +58,7 @@ pub(crate) unsafe extern "C" fn stackwatch_early_init() -> c_int {
 /// line formatted in `log_early`'s, neither of which is on the stack while
 /// the probes are attached.
 fn early_start() -> Result {
-    let cfg = Config::from_params()?;
+    let cfg = crate::settings::from_params()?;
     if cfg.probes.trim().is_empty() {
         return Ok(());
     }
@@ -70,8 +71,8 @@ fn early_start() -> Result {
 }
 
 #[inline(never)]
-fn early_state(cfg: &Config) -> Result<&'static State> {
-    leak(cfg.state()?)
+fn early_state(cfg: &Settings<'_>) -> Result<&'static State> {
+    leak(State::new(cfg)?)
 }
 
 #[inline(never)]

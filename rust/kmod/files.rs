@@ -17,12 +17,9 @@ use kernel::{
 use crate::shim::{self, KernelSymbols, SYM_LEN};
 use crate::state::State;
 use crate::swcore::{
-    budgets::MAX_BUDGETS,
-    command::{
-        check_probe_write, lines, parse_bool, parse_budgets, parse_number, parse_probe_line,
-        InputError, InputErrorKind, MAX_WRITE,
-    },
+    command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
     debugfs_format::{self, Row},
+    settings::Control,
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
@@ -375,39 +372,32 @@ fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
     st.probes.lock().apply(st, cmds)
 }
 
-fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {
+/// A write to a settings file: checked as `swcore::settings` says, then
+/// applied with its side effects (`State::apply`).
+fn write_setting(st: &State, r: &mut UserSliceReader, file: Control) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "threshold")?;
-    let v = parse_number(text, st.thread_size as u64).map_err(|e| reject("threshold", e))?;
-    st.threshold.store(v as usize, Relaxed);
-    st.threshold_gen.fetch_add(1, Relaxed);
-    st.warn_limit.reset();
+    let text = read_text(r, &mut buf, file.name())?;
+    let change = file
+        .parse(text, st.thread_size)
+        .map_err(|e| reject(file.name(), e))?;
+    if let Some(c) = change {
+        st.apply(c);
+    }
     Ok(())
+}
+
+fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {
+    write_setting(st, r, Control::Threshold)
 }
 
 fn write_budgets(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "budgets")?;
-    let b: [usize; MAX_BUDGETS] =
-        parse_budgets(text, st.thread_size).map_err(|e| reject("budgets", e))?;
-    st.set_budgets(&b);
-    Ok(())
+    write_setting(st, r, Control::Budgets)
 }
 
 fn write_enabled(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "enabled")?;
-    let on = parse_bool(text).map_err(|e| reject("enabled", e))?;
-    st.enabled.store(on, Relaxed);
-    Ok(())
+    write_setting(st, r, Control::Enabled)
 }
 
 fn write_reset(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "reset")?;
-    if !parse_bool(text).map_err(|e| reject("reset", e))? {
-        return Ok(());
-    }
-    st.reset();
-    Ok(())
+    write_setting(st, r, Control::Reset)
 }

@@ -19,6 +19,7 @@ use crate::swcore::{
     debugfs_format::{Counters, Header},
     hist::Scale,
     ratelimit::RateLimit,
+    settings::Settings,
     slot_index::SlotIndex,
     stats::DepthStats,
     trace::{Trace, TraceSlot},
@@ -167,13 +168,11 @@ impl PinnedDrop for State {
 }
 
 impl State {
-    /// Allocates the state with `nslots` function slots.
-    pub(crate) fn new(
-        nslots: usize,
-        threshold: usize,
-        enabled: bool,
-        warn_interval_ms: u32,
-    ) -> Result<impl PinInit<Self, Error>> {
+    /// Allocates the state with the checked settings `s`.
+    pub(crate) fn new(s: &Settings<'_>) -> Result<impl PinInit<Self, Error>> {
+        let nslots = s.nslots;
+        // Copied out: the initializer does not borrow the settings.
+        let (enabled, threshold, budgets) = (s.enabled, s.threshold, s.budgets);
         let mut keys = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut slots = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut traces = KVVec::with_capacity(nslots, GFP_KERNEL)?;
@@ -191,7 +190,7 @@ impl State {
         // `Scratch`: atomics, integers and arrays of them, all zero (not
         // busy, empty chain, empty symbol).
         unsafe { scratch.inc_len(ncpu) };
-        let hz = crate::shim::hz();
+        let warn_interval = crate::shim::hz().saturating_mul(u64::from(s.warn_interval_ms)) / 1000;
         let thread_size = crate::shim::thread_size();
         let scale = Scale::new(thread_size);
         Ok(try_pin_init!(State {
@@ -203,8 +202,8 @@ impl State {
             threshold: AtomicUsize::new(threshold),
             threshold_gen: AtomicU32::new(1),
             warn_limit: RateLimit::new(),
-            warn_interval: hz.saturating_mul(u64::from(warn_interval_ms)) / 1000,
-            budgets: Budgets::new(),
+            warn_interval,
+            budgets: Budgets::with_sizes(&budgets),
             budgets_change <- new_mutex!(()),
             keys,
             slots,

@@ -23,6 +23,8 @@ pub(crate) mod plan;
 pub(crate) mod ratelimit;
 #[path = "../core/src/sample.rs"]
 pub(crate) mod sample;
+#[path = "../core/src/settings.rs"]
+pub(crate) mod settings;
 #[path = "../core/src/slot_index.rs"]
 pub(crate) mod slot_index;
 #[path = "../core/src/stats.rs"]

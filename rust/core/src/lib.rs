@@ -27,6 +27,7 @@ pub mod hist;
 pub mod plan;
 pub mod ratelimit;
 pub mod sample;
+pub mod settings;
 pub mod slot_index;
 pub mod stats;
 pub mod tasks;
