@@ -17,11 +17,8 @@ name=${1:?usage: build-kernel.sh [--print-dir] NAME}
 cfgdir="$SW_ROOT/qemu/configs"
 [ -f "$cfgdir/$name.config" ] || die "no kernel definition qemu/configs/$name.config"
 
-case "$name" in
-  x86_64-*)  arch=x86_64; image=arch/x86/boot/bzImage ;;
-  riscv64-*) arch=riscv;  image=arch/riscv/boot/Image ;;
-  *) die "cannot tell the architecture of kernel '$name'" ;;
-esac
+arch=$(kernel_arch "$name")
+image=$(arch_image "$arch")
 
 src=$(kernel_src)
 srcver=$(basename "$src")

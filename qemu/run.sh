@@ -72,12 +72,14 @@ fi
 # the checkout, the cache, the script's and the results' directories bind-mounted
 # at their own paths (qemu/guest/preinit.sh, then init.sh as on x86_64).
 rootdir=/ init="$SW_ROOT/qemu/guest/init.sh" ko="$SW_ROOT/stackwatch.ko" extra_append='' extra_fs=()
-case "$kernel" in
-  x86_64-*|debian*) qemu=(qemu-system-x86_64 -machine pc -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
-  riscv64-*)
+arch=$(kernel_arch "$kernel")
+read -r qemu_bin qemu_machine <<< "$(arch_qemu "$arch")"
+case "$arch" in
+  x86_64) qemu=("$qemu_bin" -machine "$qemu_machine" -cpu "${SW_QEMU_CPU:-max}"); console=ttyS0 ;;
+  riscv)
     # virt machine, OpenSBI from qemu-system-data; the 8250 UART at 0x10000000.
-    qemu=(qemu-system-riscv64 -machine virt); console=ttyS0
-    command -v qemu-system-riscv64 >/dev/null || die "qemu-system-riscv64 is missing: run scripts/rootfs-riscv64.sh"
+    qemu=("$qemu_bin" -machine "$qemu_machine"); console=ttyS0
+    command -v "$qemu_bin" >/dev/null || die "$qemu_bin is missing: run scripts/rootfs-riscv64.sh"
     rootdir=$("$SW_ROOT/scripts/rootfs-riscv64.sh" --print-dir)
     if [ ! -f "$rootdir.built" ]; then
       [ $expect_death = 1 ] || die "no riscv64 root file system: run scripts/rootfs-riscv64.sh"

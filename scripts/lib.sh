@@ -53,12 +53,30 @@ stock_dir() { echo "$SW_CACHE/stock/$1"; }
 # stock_moddir RELEASE: the release's /usr/lib/modules/RELEASE as unpacked
 # from its packages (modules, modules.dep, vmlinuz, config).
 stock_moddir() { echo "$SW_CACHE/stock/$1/root/usr/lib/modules/$1"; }
-# kernel_arch KERNEL: the kernel's ARCH= (x86_64, riscv).
+# kernel_arch KERNEL: the kernel's ARCH= (x86_64, riscv). The one place that
+# tells a kernel's architecture from its name (Makefile, build-kernel.sh,
+# build-module.sh and run.sh ask here).
 kernel_arch() {
   case "$1" in
     x86_64-*|debian|debian-*-amd64) echo x86_64 ;;
     riscv64-*) echo riscv ;;
     *) die "cannot tell the architecture of kernel '$1'" ;;
+  esac
+}
+# arch_image ARCH: the boot image a kernel build of ARCH makes (under O=).
+arch_image() {
+  case "$1" in
+    x86_64) echo arch/x86/boot/bzImage ;;
+    riscv) echo arch/riscv/boot/Image ;;
+    *) die "no boot image known for ARCH=$1" ;;
+  esac
+}
+# arch_qemu ARCH: the QEMU system emulator and machine for ARCH.
+arch_qemu() {
+  case "$1" in
+    x86_64) echo qemu-system-x86_64 pc ;;
+    riscv) echo qemu-system-riscv64 virt ;;
+    *) die "no QEMU machine known for ARCH=$1" ;;
   esac
 }
 # kernel_kdir KERNEL: the KDIR of a kernel (ours: its cached build; stock: the overlay).

@@ -14,8 +14,9 @@ use core::sync::atomic::{
 };
 use kernel::prelude::*;
 
+use crate::start;
 use crate::state::State;
-use crate::{start, Config};
+use crate::swcore::settings::Settings;
 
 /// The state started by the early initcall, if any.
 static EARLY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
@@ -36,10 +37,16 @@ pub(crate) fn started() -> Option<&'static State> {
     (!st.is_null()).then(|| unsafe { &*st })
 }
 
-/// Called once by the C shim's early initcall. Does nothing unless
+/// Called by the C shim's early initcall. Does nothing unless
 /// `stackwatch.probes=` names something to watch.
+///
+/// # Safety
+///
+/// Called at most once, before the module init runs (which takes over what
+/// this started through [`started`]): a second call would start a second
+/// state and publish it over the first one, whose probes keep running.
 #[no_mangle]
-pub(crate) extern "C" fn stackwatch_early_init() -> c_int {
+pub(crate) unsafe extern "C" fn stackwatch_early_init() -> c_int {
     match early_start() {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
@@ -51,7 +58,7 @@ pub(crate) extern "C" fn stackwatch_early_init() -> c_int {
 /// line formatted in `log_early`'s, neither of which is on the stack while
 /// the probes are attached.
 fn early_start() -> Result {
-    let cfg = Config::from_params()?;
+    let cfg = crate::settings::from_params()?;
     if cfg.probes.trim().is_empty() {
         return Ok(());
     }
@@ -64,8 +71,8 @@ fn early_start() -> Result {
 }
 
 #[inline(never)]
-fn early_state(cfg: &Config) -> Result<&'static State> {
-    leak(cfg.state()?)
+fn early_state(cfg: &Settings<'_>) -> Result<&'static State> {
+    leak(State::new(cfg)?)
 }
 
 #[inline(never)]

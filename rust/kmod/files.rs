@@ -17,12 +17,9 @@ use kernel::{
 use crate::shim::{self, KernelSymbols, SYM_LEN};
 use crate::state::State;
 use crate::swcore::{
-    budgets::MAX_BUDGETS,
-    command::{
-        check_probe_write, lines, parse_bool, parse_budgets, parse_number, parse_probe_line,
-        ErrorKind, ParseError, MAX_WRITE,
-    },
-    report::{self, Row},
+    command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
+    debugfs_format::{self, Row},
+    settings::Control,
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
@@ -84,47 +81,72 @@ struct FileData {
     spec: &'static Spec,
 }
 
-/// The directory `/sys/kernel/debug/stackwatch` and its files, removed when
-/// dropped. Their file operations name the module as owner: an open file
-/// pins the module, so no file outlives it (the kernel crate's debugfs
-/// files have no owner, and one held open across rmmod oopsed on close).
-pub(crate) struct Files {
+/// What keeps the state alive for the files, at an address of its own.
+///
+/// # Safety
+///
+/// The `State` it dereferences to stays at the same address, valid, for as
+/// long as the owner lives, even when the owner itself moves.
+pub(crate) unsafe trait StateOwner: core::ops::Deref<Target = State> {}
+
+// SAFETY: the state is pinned on the heap, where moving the box does not
+// move it, and freed only when the box is dropped.
+unsafe impl StateOwner for Pin<KBox<State>> {}
+// SAFETY: a state that lives for ever (built into the image).
+unsafe impl StateOwner for &'static State {}
+
+/// The directory `/sys/kernel/debug/stackwatch` and its files over a state
+/// they own, removed when dropped. Their file operations name the module as
+/// owner: an open file pins the module, so no file outlives it (the kernel
+/// crate's debugfs files have no owner, and one held open across rmmod
+/// oopsed on close).
+///
+/// Teardown order by construction: `drop` removes the directory (waiting
+/// for running reads and writes; no `probes` write attaches anything
+/// afterwards) before the fields drop, and the state, which the files
+/// point to, is the last of them.
+pub(crate) struct Files<S: StateOwner> {
     dir: NonNull<shim::Dentry>,
-    /// Pointed to by the files; freed after they are removed.
+    /// Pointed to by the files.
     _data: KVec<FileData>,
+    /// Pointed to by `_data`.
+    _state: S,
 }
 
 // SAFETY: `Files` only removes the directory when dropped; the debugfs
-// calls may come from any thread, and `FileData` is only read.
-unsafe impl Send for Files {}
+// calls may come from any thread, and `FileData` is only read. The state is
+// shared between threads by design (atomics and locks).
+unsafe impl<S: StateOwner + Send> Send for Files<S> {}
 // SAFETY: `&Files` allows nothing.
-unsafe impl Sync for Files {}
+unsafe impl<S: StateOwner + Sync> Sync for Files<S> {}
 
-impl Files {
-    /// Creates the directory and its files over `st`.
-    ///
-    /// # Safety
-    ///
-    /// `st` stays valid until the returned `Files` is dropped.
-    pub(crate) unsafe fn create(st: &State) -> Result<Files> {
+impl<S: StateOwner> Files<S> {
+    /// Creates the directory and its files over `state`, which they keep.
+    pub(crate) fn create(state: S) -> Result<Files<S>> {
+        let st: *const State = &*state;
         let mut data = KVec::with_capacity(SPECS.len(), GFP_KERNEL)?;
         for spec in SPECS.iter() {
             data.push_within_capacity(FileData { st, spec })
                 .map_err(|_| ENOMEM)?;
         }
         let dir = shim::debugfs_dir(c"stackwatch").ok_or(ENOMEM)?;
-        let files = Files { dir, _data: data };
+        let files = Files {
+            dir,
+            _data: data,
+            _state: state,
+        };
         for d in files._data.iter() {
             // SAFETY: `d` is not moved or freed until the directory is
             // removed (`Files`' drop, which waits for running reads and
-            // writes), and `d.st` outlives it by this function's contract.
+            // writes), and `d.st` is the state `files` owns, which stays in
+            // place (`StateOwner`) and drops after the directory is removed.
             unsafe { shim::debugfs_file(files.dir, d.spec.name, d.spec.mode, d)? };
         }
         Ok(files)
     }
 }
 
-impl Drop for Files {
+impl<S: StateOwner> Drop for Files<S> {
     fn drop(&mut self) {
         // SAFETY: `dir` came from `debugfs_dir` and is removed only here.
         unsafe { shim::debugfs_remove(self.dir) };
@@ -145,7 +167,7 @@ impl fmt::Display for Render<'_> {
 /// # Safety
 ///
 /// `data` is the `FileData` the file was created with (valid while the file
-/// exists, see `Files::create`); `m` is the file's live `seq_file`, not
+/// exists, see `Files`); `m` is the file's live `seq_file`, not
 /// used by anyone else during the call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_file_show(
@@ -157,7 +179,8 @@ pub(crate) unsafe extern "C" fn stackwatch_file_show(
     // SAFETY: by this function's contract, `m` is a live, unshared seq_file.
     let seq = unsafe { SeqFile::from_raw(m) };
     if let Some(show) = d.spec.show {
-        // SAFETY: `d.st` outlives the file (see `Files::create`).
+        // SAFETY: `d.st` outlives the file: `Files` owns it and removes the
+        // file first.
         let st = unsafe { &*d.st };
         seq.call_printf(format_args!("{}", Render(st, show)));
     }
@@ -170,7 +193,7 @@ pub(crate) unsafe extern "C" fn stackwatch_file_show(
 /// # Safety
 ///
 /// `data` is the `FileData` the file was created with (valid while the file
-/// exists, see `Files::create`).
+/// exists, see `Files`).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_file_store(
     data: *mut c_void,
@@ -188,7 +211,8 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
     // The user address is only ever accessed through `UserSlice`, which
     // checks it.
     let mut r = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast::<c_void>()), n).reader();
-    // SAFETY: `d.st` outlives the file (see `Files::create`).
+    // SAFETY: `d.st` outlives the file: `Files` owns it and removes the
+    // file first.
     let st = unsafe { &*d.st };
     match store(st, &mut r) {
         Ok(()) => c_long::try_from(n).unwrap_or(c_long::MAX),
@@ -198,10 +222,10 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
 
 /// Snapshots of every function that was hit, deepest first.
 fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
-    let table = st.table();
+    let index = st.slot_index();
     let mut rows = KVVec::new();
     for (i, slot) in st.slots.iter().enumerate() {
-        let addr = table.key(i);
+        let addr = index.key(i);
         if addr != 0 && slot.stats.hits() != 0 {
             rows.push(
                 Row {
@@ -213,13 +237,13 @@ fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
             .map_err(|_| fmt::Error)?;
         }
     }
-    report::sort_rows(&mut rows);
+    debugfs_format::sort_rows(&mut rows);
     Ok(rows)
 }
 
 fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_summary(
+    debugfs_format::write_summary(
         f,
         &st.header(),
         &rows,
@@ -231,10 +255,10 @@ fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    let table = st.table();
+    let index = st.slot_index();
     let mut traces: KVVec<(usize, Trace)> = KVVec::new();
     for r in rows.iter() {
-        let t = table
+        let t = index
             .find(r.addr)
             .and_then(|i| st.traces.get(i))
             .and_then(|t| t.load());
@@ -244,11 +268,11 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 .map_err(|_| fmt::Error)?;
         }
     }
-    report::write_traces(f, &st.header(), &traces, &KernelSymbols)
+    debugfs_format::write_traces(f, &st.header(), &traces, &KernelSymbols)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    report::write_max_trace(
+    debugfs_format::write_max_trace(
         f,
         &st.header(),
         st.global_trace.load().as_ref(),
@@ -258,7 +282,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    report::write_histogram(
+    debugfs_format::write_histogram(
         f,
         &st.header(),
         &rows,
@@ -298,7 +322,7 @@ fn read_threshold(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_budgets(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    report::write_budgets(f, &st.header(), &st.global_snapshot())
+    debugfs_format::write_budgets(f, &st.header(), &st.global_snapshot())
 }
 
 fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -330,11 +354,11 @@ fn read_text<'b>(
 }
 
 /// Maps a parse error to its errno and says what was wrong.
-fn reject(file: &str, e: ParseError<'_>) -> Error {
+fn reject(file: &str, e: InputError<'_>) -> Error {
     let (errno, name) = match e.kind {
-        ErrorKind::Invalid => (EINVAL, "EINVAL"),
-        ErrorKind::TooLong => (E2BIG, "E2BIG"),
-        ErrorKind::Range => (ERANGE, "ERANGE"),
+        InputErrorKind::Invalid => (EINVAL, "EINVAL"),
+        InputErrorKind::TooLong => (E2BIG, "E2BIG"),
+        InputErrorKind::Range => (ERANGE, "ERANGE"),
     };
     pr_warn!("{}: {}: '{}' ({})\n", file, e.why, e.token_short(), name);
     errno
@@ -348,39 +372,32 @@ fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
     st.probes.lock().apply(st, cmds)
 }
 
-fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {
+/// A write to a settings file: checked as `swcore::settings` says, then
+/// applied with its side effects (`State::apply`).
+fn write_setting(st: &State, r: &mut UserSliceReader, file: Control) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "threshold")?;
-    let v = parse_number(text, st.thread_size as u64).map_err(|e| reject("threshold", e))?;
-    st.threshold.store(v as usize, Relaxed);
-    st.threshold_gen.fetch_add(1, Relaxed);
-    st.warn_limit.reset();
+    let text = read_text(r, &mut buf, file.name())?;
+    let change = file
+        .parse(text, st.thread_size)
+        .map_err(|e| reject(file.name(), e))?;
+    if let Some(c) = change {
+        st.apply(c);
+    }
     Ok(())
+}
+
+fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {
+    write_setting(st, r, Control::Threshold)
 }
 
 fn write_budgets(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "budgets")?;
-    let b: [usize; MAX_BUDGETS] =
-        parse_budgets(text, st.thread_size).map_err(|e| reject("budgets", e))?;
-    st.set_budgets(&b);
-    Ok(())
+    write_setting(st, r, Control::Budgets)
 }
 
 fn write_enabled(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "enabled")?;
-    let on = parse_bool(text).map_err(|e| reject("enabled", e))?;
-    st.enabled.store(on, Relaxed);
-    Ok(())
+    write_setting(st, r, Control::Enabled)
 }
 
 fn write_reset(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "reset")?;
-    if !parse_bool(text).map_err(|e| reject("reset", e))? {
-        return Ok(());
-    }
-    st.reset();
-    Ok(())
+    write_setting(st, r, Control::Reset)
 }

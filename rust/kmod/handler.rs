@@ -7,12 +7,12 @@
 
 use core::ffi::c_void;
 use core::sync::atomic::{
-    AtomicPtr,
+    AtomicPtr, AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed},
 };
 
 use crate::shim;
-use crate::state::{ProbeCounters, ScratchSpace, Slot, State};
+use crate::state::{ScratchSpace, Slot, State};
 use crate::swcore::{
     sample::{classify, Sample},
     trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
@@ -44,9 +44,46 @@ const CAPTURE_RESERVE: usize = 1152;
 /// `warnings_suppressed` instead.
 const WARN_RESERVE: usize = 1536;
 
-/// Called by the C shim from kprobe and fprobe handlers.
+/// Per-attachment data the handler uses: the cookie of every probe points
+/// to one. Shared by the attachment (which reads it for the `probes` file)
+/// and each probe attached for it, which keeps it alive until it is
+/// detached (see `shim::Probe`). Its on-task hits are not counted here
+/// (that would be one more shared atomic add per hit) but summed from the
+/// slots it owns when read.
+pub(crate) struct ProbeCounters {
+    /// Unique for the module's life, never 0.
+    pub(crate) id: u64,
+    /// The attachment is an fprobe (glob).
+    pub(crate) glob: bool,
+    /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
+    /// always reports the same address, so it looks its slot up once.
+    pub(crate) slot: AtomicUsize,
+    pub(crate) off_stack: AtomicU64,
+}
+
+impl ProbeCounters {
+    /// Counters of attachment `id`, nothing counted yet.
+    pub(crate) const fn new(id: u64, glob: bool) -> Self {
+        ProbeCounters {
+            id,
+            glob,
+            slot: AtomicUsize::new(0),
+            off_stack: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Called by the C shim from kprobe and fprobe handlers, on the stack of the
+/// probed context.
+///
+/// # Safety
+///
+/// `cookie` is null or the cookie a [`shim::Probe`] was attached with: a
+/// `ProbeCounters` that the probe keeps alive until it is detached, which
+/// waits for running handlers, so it is valid for this call. `ip` is the
+/// probed function's address and `sp` the probed context's stack pointer.
 #[no_mangle]
-pub(crate) extern "C" fn stackwatch_hit(
+pub(crate) unsafe extern "C" fn stackwatch_hit(
     cookie: *mut c_void,
     ip: core::ffi::c_ulong,
     sp: core::ffi::c_ulong,
@@ -59,8 +96,10 @@ pub(crate) extern "C" fn stackwatch_hit(
     // attached and cleared only after every probe is detached (which waits
     // for running handlers), so the state outlives this call.
     let st = unsafe { &*st };
-    // SAFETY: the cookie of every attachment is its boxed `ProbeCounters`,
-    // freed only after that probe is detached.
+    // SAFETY: by this function's contract, `cookie` points to the
+    // `ProbeCounters` its probe owns, alive until the probe is detached,
+    // which cannot complete while this call runs; they are only read or
+    // changed through atomics.
     let pc = unsafe { &*cookie.cast_const().cast::<ProbeCounters>() };
     hit(st, pc, ip as usize, sp as usize);
 }
@@ -134,7 +173,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
 fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usize, &'a Slot)> {
     match pc.slot.load(Relaxed) {
         0 => {
-            let i = st.table().get_or_insert(ip)?;
+            let i = st.slot_index().get_or_insert(ip)?;
             let s = st.slots.get(i)?;
             s.owner.store(pc.id, Relaxed);
             pc.slot.store(i.checked_add(1)?, Relaxed);
@@ -156,7 +195,7 @@ enum GlobSlot<'a> {
 /// A glob's slot for `ip`, taking ownership of it for this attachment.
 #[inline(always)]
 fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlot<'a>> {
-    let i = st.table().get_or_insert(ip)?;
+    let i = st.slot_index().get_or_insert(ip)?;
     let s = st.slots.get(i)?;
     if s.kprobes.load(Relaxed) != 0 {
         return Some(GlobSlot::KprobeCounts);
@@ -173,7 +212,7 @@ fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlo
 fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
     if pc.glob {
         let kprobe_counts = st
-            .table()
+            .slot_index()
             .find(ip)
             .and_then(|i| st.slots.get(i))
             .is_some_and(|s| s.kprobes.load(Relaxed) != 0);

@@ -8,11 +8,12 @@
 
 use core::ffi::{c_int, c_void};
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use kernel::{prelude::*, str::CString};
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::{prelude::*, str::CString, sync::Arc};
 
+use crate::handler::ProbeCounters;
 use crate::shim::{detach_all, Module, Probe, RawModule, SYM_LEN};
-use crate::state::{ProbeCounters, State};
+use crate::state::State;
 use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::follow::{self, Disposition};
 use crate::swcore::plan::{self, Refusal};
@@ -28,22 +29,17 @@ pub(crate) struct Attachment {
     /// Address of the kprobe (0 for an fprobe or while pending), marked in
     /// the state's slots.
     kaddr: usize,
-    // Dropped (detached) before `counters`, which the probe's cookie points to.
+    /// The probe keeps its own share of `counters` until it is detached.
     probe: Option<Probe>,
     /// Misses of the probes this spec had before its current one (it is
     /// re-attached as modules come and go).
     missed_before: u64,
-    counters: KBox<ProbeCounters>,
+    counters: Arc<ProbeCounters>,
 }
 
 impl Attachment {
     fn spec(&self) -> &str {
         self.spec.to_str().unwrap_or("?")
-    }
-
-    fn cookie(&self) -> *const c_void {
-        let c: *const ProbeCounters = &*self.counters;
-        c.cast()
     }
 
     fn missed(&self) -> u64 {
@@ -76,7 +72,7 @@ impl Attachment {
         // module; no handler runs for this spec while it has no probe.
         self.counters.slot.store(0, Relaxed);
         let name = qualified.unwrap_or(&self.spec);
-        let probe = Probe::attach(name, self.glob, self.cookie(), coming)?;
+        let probe = Probe::attach(name, self.glob, self.counters.clone(), coming)?;
         probe.enable(true);
         self.kaddr = probe.addr();
         if self.kaddr != 0 {
@@ -102,26 +98,19 @@ impl Attachment {
     /// (the new probe is enabled as the old one is disabled) or a function
     /// both cover is unpatched. On an error the old probe stays.
     fn reattach_glob(&mut self, coming: Option<&Module<'_>>) -> Result {
-        let new = Probe::attach(&self.spec, true, self.cookie(), coming)?;
+        let new = Probe::attach(&self.spec, true, self.counters.clone(), coming)?;
         if let Some(old) = self.probe.take() {
             old.enable(false);
             new.enable(true);
             self.missed_before = self.missed_before.saturating_add(old.missed());
-            // Detached (waiting for its running handlers) with the same
-            // cookie alive.
+            // Detached (waiting for its running handlers) before its share
+            // of the counters goes.
             drop(old);
         } else {
             new.enable(true);
         }
         self.probe = Some(new);
         Ok(())
-    }
-}
-
-impl Drop for Attachment {
-    fn drop(&mut self) {
-        // Detach first: the handler may use `counters` until this returns.
-        drop(self.probe.take());
     }
 }
 
@@ -173,15 +162,7 @@ impl ProbeSet {
     fn entry(&mut self, spec: &str) -> Result<Attachment> {
         let glob = is_glob(spec);
         let spec = CString::try_from_fmt(fmt!("{}", spec))?;
-        let counters = KBox::new(
-            ProbeCounters {
-                id: self.next_id,
-                glob,
-                slot: AtomicUsize::new(0),
-                off_stack: AtomicU64::new(0),
-            },
-            GFP_KERNEL,
-        )?;
+        let counters = Arc::new(ProbeCounters::new(self.next_id, glob), GFP_KERNEL)?;
         self.next_id = self.next_id.saturating_add(1);
         Ok(Attachment {
             spec,
@@ -248,8 +229,8 @@ impl ProbeSet {
 
     /// Detaches the probes of `gone` (taken out of the set) with one grace
     /// period for all their kprobes, or one by one if the batch cannot be
-    /// allocated, then frees the entries: their counters, which the probes'
-    /// cookies point to, only once no handler can run for them.
+    /// allocated, then frees the entries (each probe holds its counters until
+    /// it is detached, so none goes while a handler can use it).
     fn detach_entries(st: &State, mut gone: KVec<Attachment>) {
         match KVec::with_capacity(gone.len(), GFP_KERNEL) {
             Ok(mut batch) => {

@@ -26,6 +26,7 @@ mod boot;
 mod files;
 mod handler;
 mod probes;
+mod settings;
 mod shim;
 mod state;
 #[allow(unreachable_pub, dead_code)]
@@ -34,7 +35,8 @@ mod warn;
 
 use shim::ModuleWatch;
 use state::State;
-use swcore::command::{parse_budgets, split_list};
+use swcore::command::split_list;
+use swcore::settings::Settings;
 
 module! {
     type: StackWatch,
@@ -62,69 +64,6 @@ module! {
     },
 }
 
-/// Load-time settings from the module parameters, checked before anything
-/// is allocated.
-struct Config {
-    nslots: usize,
-    threshold: usize,
-    enabled: bool,
-    warn_interval_ms: u32,
-    budgets: [usize; swcore::budgets::MAX_BUDGETS],
-    probes: &'static str,
-}
-
-impl Config {
-    /// Reads and checks the parameters: an errno and a message naming the
-    /// bad value on error.
-    #[inline(never)]
-    fn from_params() -> Result<Config> {
-        // A power of two, so the function table masks instead of dividing.
-        let nslots = (module_parameters::max_functions.value().clamp(16, 1 << 16) as usize)
-            .next_power_of_two();
-        let threshold = module_parameters::threshold.value() as usize;
-        let ts = shim::thread_size();
-        if threshold > ts {
-            pr_err!(
-                "threshold={} is larger than THREAD_SIZE {} (ERANGE)\n",
-                threshold,
-                ts
-            );
-            return Err(ERANGE);
-        }
-        let budgets_param = shim::param_budgets().to_str().map_err(|_| EINVAL)?;
-        let budgets = parse_budgets(budgets_param, ts).map_err(|e| {
-            pr_err!("budgets: {}: '{}' (EINVAL)\n", e.why, e.token_short());
-            EINVAL
-        })?;
-        let probes = shim::param_probes().to_str().map_err(|_| EINVAL)?;
-        for name in split_list(probes) {
-            if name != "default" {
-                swcore::command::check_name(name).map_err(|e| {
-                    pr_err!("probes: {}: '{}' (EINVAL)\n", e.why, e.token_short());
-                    EINVAL
-                })?;
-            }
-        }
-        Ok(Config {
-            nslots,
-            threshold,
-            enabled: module_parameters::enabled.value(),
-            warn_interval_ms: module_parameters::warn_interval_ms.value(),
-            budgets,
-            probes,
-        })
-    }
-
-    fn state(&self) -> Result<impl PinInit<State, Error>> {
-        State::new(
-            self.nslots,
-            self.threshold,
-            self.enabled,
-            self.warn_interval_ms,
-        )
-    }
-}
-
 /// Publishes `st` to the handler, starts following modules (the state
 /// keeps the notifiers and unregisters them first as it goes), and attaches
 /// the probes of `cfg` (the default set when none are named).
@@ -134,8 +73,7 @@ impl Config {
 /// on a 4K stack in early boot: so `start` and its callers keep small
 /// frames, and what formats text is in functions of its own that are not
 /// on the stack while probes are attached.
-fn start(st: &State, cfg: &Config) {
-    st.budgets.set(&cfg.budgets);
+fn start(st: &State, cfg: &Settings<'_>) {
     handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
 
     // Before attaching, and without the probes lock (the notifiers take it,
@@ -183,7 +121,7 @@ fn warn_not_following(e: Error) {
 
 /// The load line: what is watched and what it costs.
 #[inline(never)]
-fn log_watching(st: &State, cfg: &Config) {
+fn log_watching(st: &State, cfg: &Settings<'_>) {
     let (specs, funcs, pending) = st.probes.lock().totals();
     // Per function: the hot slot, its chain, and its table key.
     let hot = core::mem::size_of::<state::Slot>();
@@ -210,27 +148,23 @@ fn log_watching(st: &State, cfg: &Config) {
     );
 }
 
-/// The loadable module. Field order is teardown order: the files go first
+/// The loadable module: the files own the state, so they go first
 /// (removing them waits for running reads and writes, and an open file pins
 /// the module, so none is open), then the state, whose own drop detaches
 /// the module notifiers and every probe before its memory is freed.
 #[cfg(MODULE)]
 struct StackWatch {
-    _files: files::Files,
-    _state: Pin<KBox<State>>,
+    _files: files::Files<Pin<KBox<State>>>,
 }
 
 #[cfg(MODULE)]
 impl kernel::Module for StackWatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let cfg = Config::from_params()?;
-        let state = KBox::pin_init(cfg.state()?, GFP_KERNEL)?;
+        let cfg = settings::from_params()?;
+        let state = KBox::pin_init(State::new(&cfg)?, GFP_KERNEL)?;
         start(&state, &cfg);
-        // SAFETY: the files are dropped before the state (field order).
-        let files = unsafe { files::Files::create(&state)? };
         Ok(StackWatch {
-            _files: files,
-            _state: state,
+            _files: files::Files::create(state)?,
         })
     }
 }
@@ -239,7 +173,7 @@ impl kernel::Module for StackWatch {
 /// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
 #[cfg(not(MODULE))]
 struct StackWatch {
-    _files: files::Files,
+    _files: files::Files<&'static State>,
 }
 
 #[cfg(not(MODULE))]
@@ -248,14 +182,14 @@ impl kernel::Module for StackWatch {
         let st = match boot::started() {
             Some(st) => st,
             None => {
-                let cfg = Config::from_params()?;
-                let st = boot::leak(cfg.state()?)?;
+                let cfg = settings::from_params()?;
+                let st = boot::leak(State::new(&cfg)?)?;
                 start(st, &cfg);
                 st
             }
         };
-        // SAFETY: the state lives for ever.
-        let files = unsafe { files::Files::create(st)? };
-        Ok(StackWatch { _files: files })
+        Ok(StackWatch {
+            _files: files::Files::create(st)?,
+        })
     }
 }

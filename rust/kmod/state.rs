@@ -16,11 +16,12 @@ use crate::probes::ProbeSet;
 use crate::shim::{WatchSlot, SYM_LEN};
 use crate::swcore::{
     budgets::Budgets,
+    debugfs_format::{Counters, Header},
     hist::Scale,
     ratelimit::RateLimit,
-    report::{Counters, Header},
+    settings::Settings,
+    slot_index::SlotIndex,
     stats::DepthStats,
-    table::KeyTable,
     trace::{Trace, TraceSlot},
 };
 
@@ -104,28 +105,13 @@ pub(crate) struct EventCounters {
     pub(crate) warnings_suppressed: AtomicU64,
 }
 
-/// Per-attachment data the handler uses; the attachment's cookie points here.
-/// Its on-task hits are not counted here (that would be one more shared
-/// atomic add per hit) but summed from the slots it owns when read.
-pub(crate) struct ProbeCounters {
-    /// Unique for the module's life, never 0.
-    pub(crate) id: u64,
-    /// The attachment is an fprobe (glob).
-    pub(crate) glob: bool,
-    /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
-    /// always reports the same address, so it looks the table up once.
-    pub(crate) slot: AtomicUsize,
-    pub(crate) off_stack: AtomicU64,
-}
-
 /// The shared state. Pinned for the module's life (built into the image:
 /// for the kernel's).
 ///
-/// Teardown holds by construction, in three steps. The module drops its
-/// debugfs files before the state (`StackWatch`'s field order), and removing
-/// them waits for running reads and writes: no `probes` write attaches
-/// anything afterwards. Then this state's `drop` unregisters
-/// the module notifiers (waiting for a running one), detaches every probe
+/// Teardown holds by construction, in three steps. The debugfs files own
+/// the state and are removed before it (`files::Files`), which waits for
+/// running reads and writes: no `probes` write attaches anything
+/// afterwards. Then this state's `drop` unregisters the module notifiers (waiting for a running one), detaches every probe
 /// (waiting for running handlers, also on the one-by-one fallback) and
 /// unpublishes itself from the handler. Only then are the fields freed.
 /// The fields that refer to the others are declared first, so that even
@@ -182,13 +168,11 @@ impl PinnedDrop for State {
 }
 
 impl State {
-    /// Allocates the state with `nslots` function slots.
-    pub(crate) fn new(
-        nslots: usize,
-        threshold: usize,
-        enabled: bool,
-        warn_interval_ms: u32,
-    ) -> Result<impl PinInit<Self, Error>> {
+    /// Allocates the state with the checked settings `s`.
+    pub(crate) fn new(s: &Settings<'_>) -> Result<impl PinInit<Self, Error>> {
+        let nslots = s.nslots;
+        // Copied out: the initializer does not borrow the settings.
+        let (enabled, threshold, budgets) = (s.enabled, s.threshold, s.budgets);
         let mut keys = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut slots = KVVec::with_capacity(nslots, GFP_KERNEL)?;
         let mut traces = KVVec::with_capacity(nslots, GFP_KERNEL)?;
@@ -206,7 +190,7 @@ impl State {
         // `Scratch`: atomics, integers and arrays of them, all zero (not
         // busy, empty chain, empty symbol).
         unsafe { scratch.inc_len(ncpu) };
-        let hz = crate::shim::hz();
+        let warn_interval = crate::shim::hz().saturating_mul(u64::from(s.warn_interval_ms)) / 1000;
         let thread_size = crate::shim::thread_size();
         let scale = Scale::new(thread_size);
         Ok(try_pin_init!(State {
@@ -218,8 +202,8 @@ impl State {
             threshold: AtomicUsize::new(threshold),
             threshold_gen: AtomicU32::new(1),
             warn_limit: RateLimit::new(),
-            warn_interval: hz.saturating_mul(u64::from(warn_interval_ms)) / 1000,
-            budgets: Budgets::new(),
+            warn_interval,
+            budgets: Budgets::with_sizes(&budgets),
             budgets_change <- new_mutex!(()),
             keys,
             slots,
@@ -241,7 +225,7 @@ impl State {
     /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`.
     pub(crate) fn mark_kprobe(&self, addr: usize, up: bool) {
         if let Some(s) = self
-            .table()
+            .slot_index()
             .get_or_insert(addr)
             .and_then(|i| self.slots.get(i))
         {
@@ -263,9 +247,9 @@ impl State {
             .fold(0u64, |a, s| a.saturating_add(s.stats.hits()))
     }
 
-    /// The function-address table over `keys`.
-    pub(crate) fn table(&self) -> KeyTable<'_> {
-        KeyTable::new(&self.keys)
+    /// The address → slot index over `keys`.
+    pub(crate) fn slot_index(&self) -> SlotIndex<'_> {
+        SlotIndex::new(&self.keys)
     }
 
     /// Settings for report headers.

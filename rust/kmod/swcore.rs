@@ -7,6 +7,8 @@
 pub(crate) mod budgets;
 #[path = "../core/src/command.rs"]
 pub(crate) mod command;
+#[path = "../core/src/debugfs_format.rs"]
+pub(crate) mod debugfs_format;
 #[path = "../core/src/defaults.rs"]
 pub(crate) mod defaults;
 #[path = "../core/src/follow.rs"]
@@ -19,14 +21,14 @@ pub(crate) mod hist;
 pub(crate) mod plan;
 #[path = "../core/src/ratelimit.rs"]
 pub(crate) mod ratelimit;
-#[path = "../core/src/report.rs"]
-pub(crate) mod report;
 #[path = "../core/src/sample.rs"]
 pub(crate) mod sample;
+#[path = "../core/src/settings.rs"]
+pub(crate) mod settings;
+#[path = "../core/src/slot_index.rs"]
+pub(crate) mod slot_index;
 #[path = "../core/src/stats.rs"]
 pub(crate) mod stats;
-#[path = "../core/src/table.rs"]
-pub(crate) mod table;
 #[path = "../core/src/tasks.rs"]
 pub(crate) mod tasks;
 #[path = "../core/src/trace.rs"]

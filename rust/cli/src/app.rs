@@ -16,13 +16,13 @@ use crate::load;
 use crate::markdown;
 use crate::model::Snapshot;
 use crate::prometheus;
-use crate::report::{self, Options};
 use crate::sections;
 use crate::snapshot::{self, Sources};
 use crate::stacktree::StackTree;
 use crate::style::Style;
 use crate::symbolize::source_text;
 use crate::symbolize::Symbolizer;
+use crate::text_report::{self, Options};
 use crate::textfile;
 use crate::watch;
 use clap::CommandFactory;
@@ -61,7 +61,7 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
     Ok(match format {
         ReportFormat::Json => json::to_string(&snap, sections),
         ReportFormat::Markdown => markdown::render(&snap, a.chains),
-        ReportFormat::Text => report::render(
+        ReportFormat::Text => text_report::render(
             &snap,
             &Options {
                 sections,

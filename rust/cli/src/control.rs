@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::load;
 use crate::model::Probes;
 use crate::style::{Paint, Style};
-use crate::table::{Align, Table};
+use crate::text_table::{Align, TextTable};
 use stackwatch_core::command::{check_name, MAX_WRITE};
+use stackwatch_core::settings::Control;
 
 /// Checks probe names or globs before they are sent.
 pub fn check_names(names: &[String]) -> Result<()> {
@@ -50,7 +51,7 @@ pub fn probes_clear(dir: &Dir) -> Result<String> {
 
 /// The attached and skipped probes as tables.
 pub fn render_probes(p: &Probes, st: &Style) -> String {
-    let mut t = Table::new(&[
+    let mut t = TextTable::new(&[
         ("SPEC", Align::Left),
         ("MECHANISM", Align::Left),
         ("FUNCTIONS", Align::Right),
@@ -82,7 +83,7 @@ pub fn render_probes(p: &Probes, st: &Style) -> String {
     };
     if !p.skipped.is_empty() {
         out.push('\n');
-        let mut s = Table::new(&[("SKIPPED", Align::Left), ("WHY", Align::Left)]);
+        let mut s = TextTable::new(&[("SKIPPED", Align::Left), ("WHY", Align::Left)]);
         for k in &p.skipped {
             s.row(
                 vec![
@@ -156,17 +157,15 @@ pub fn budgets(dir: &Dir, sizes: &[String]) -> Result<String> {
             })
             .collect());
     }
-    let none = sizes.len() == 1 && sizes.first().is_some_and(|s| s == "none");
-    if !none
-        && sizes
-            .iter()
-            .any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(Error::usage(
-            "budgets are sizes in bytes (e.g. 4096 8192), or 'none'",
-        ));
+    let text = format!("{}\n", sizes.join(" "));
+    // The module's own check, but for the stack size, which the module
+    // checks itself.
+    if let Err(e) = Control::Budgets.parse(&text, usize::MAX) {
+        return Err(Error::usage(format!(
+            "budgets are sizes in bytes (e.g. 4096 8192), 'default' or 'none': {e}"
+        )));
     }
-    dir.write("budgets", &format!("{}\n", sizes.join(" ")))?;
+    dir.write("budgets", &text)?;
     Ok(format!("budgets set to {}\n", sizes.join(" ")))
 }
 

@@ -3,7 +3,7 @@
 
 use crate::model::Summary;
 use crate::style::{Paint, Style};
-use crate::table::{Align, Table};
+use crate::text_table::{Align, TextTable};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -83,7 +83,7 @@ pub fn render(a_name: &str, b_name: &str, a: &Summary, b: &Summary, st: &Style) 
             a.thread_size, b.thread_size
         ));
     }
-    let mut t = Table::new(&[
+    let mut t = TextTable::new(&[
         ("FUNCTION", Align::Left),
         ("MAX_USED_A", Align::Right),
         ("MAX_USED_B", Align::Right),

@@ -7,7 +7,7 @@ use crate::model::{
     AttachedProbe, BudgetTotal, Chain, Counters, DeepestPoint, Frame, FunctionStats, Histogram,
     HistogramRow, MaxTrace, Probes, SkippedProbe, Snapshot, Summary, Tasks, ThreadUse,
 };
-use crate::parse::{self, ErrorKind, ParseError, ProbeRow, SummaryRow, Symbol};
+use crate::parse::{self, FormatError, FormatErrorKind, ProbeRow, SummaryRow, Symbol};
 use stackwatch_core::tasks::{read_tasks, TaskLine, TasksItem};
 use std::path::Path;
 
@@ -23,7 +23,7 @@ fn stats(r: &SummaryRow<'_>) -> FunctionStats {
 }
 
 /// The `summary` file.
-pub fn summary(text: &str) -> std::result::Result<Summary, ParseError> {
+pub fn summary(text: &str) -> std::result::Result<Summary, FormatError> {
     let h = parse::summary_header(text)?;
     let mut functions = Vec::new();
     let mut all = None;
@@ -35,9 +35,9 @@ pub fn summary(text: &str) -> std::result::Result<Summary, ParseError> {
             functions.push(stats(&r));
         }
     }
-    let all = all.ok_or(ParseError {
+    let all = all.ok_or(FormatError {
         line: text.lines().count() + 1,
-        kind: ErrorKind::Truncated,
+        kind: FormatErrorKind::Truncated,
         field: "summary",
         why: "no (all) row at the end",
     })?;
@@ -72,7 +72,7 @@ fn frame(size: u64, s: &Symbol<'_>) -> Frame {
 }
 
 /// The `traces` file.
-pub fn traces(text: &str) -> std::result::Result<Vec<Chain>, ParseError> {
+pub fn traces(text: &str) -> std::result::Result<Vec<Chain>, FormatError> {
     parse::traces_header(text)?;
     parse::traces(text)
         .map(|r| {
@@ -89,7 +89,7 @@ pub fn traces(text: &str) -> std::result::Result<Vec<Chain>, ParseError> {
 }
 
 /// The `max_trace` file.
-pub fn max_trace(text: &str) -> std::result::Result<MaxTrace, ParseError> {
+pub fn max_trace(text: &str) -> std::result::Result<MaxTrace, FormatError> {
     let h = parse::max_trace_header(text)?;
     let frames = parse::max_trace_rows(text)
         .map(|r| r.map(|row| frame(row.size, &row.symbol)))
@@ -111,7 +111,7 @@ pub fn max_trace(text: &str) -> std::result::Result<MaxTrace, ParseError> {
 }
 
 /// The `histogram` file.
-pub fn histogram(text: &str) -> std::result::Result<Histogram, ParseError> {
+pub fn histogram(text: &str) -> std::result::Result<Histogram, FormatError> {
     let h = parse::histogram_header(text)?;
     let rows = parse::histogram_rows(text)
         .map(|r| {
@@ -129,7 +129,7 @@ pub fn histogram(text: &str) -> std::result::Result<Histogram, ParseError> {
 }
 
 /// The `probes` file.
-pub fn probes(text: &str) -> std::result::Result<Probes, ParseError> {
+pub fn probes(text: &str) -> std::result::Result<Probes, FormatError> {
     let mut p = Probes::default();
     for r in parse::probe_rows(text) {
         match r? {
@@ -157,7 +157,7 @@ pub fn probes(text: &str) -> std::result::Result<Probes, ParseError> {
 }
 
 /// The `budgets` file.
-pub fn budgets(text: &str) -> std::result::Result<Vec<BudgetTotal>, ParseError> {
+pub fn budgets(text: &str) -> std::result::Result<Vec<BudgetTotal>, FormatError> {
     parse::budget_rows(text)
         .map(|r| {
             r.map(|b| BudgetTotal {
@@ -169,7 +169,7 @@ pub fn budgets(text: &str) -> std::result::Result<Vec<BudgetTotal>, ParseError> 
 }
 
 /// The `tasks` file.
-pub fn tasks(text: &str) -> std::result::Result<Tasks, ParseError> {
+pub fn tasks(text: &str) -> std::result::Result<Tasks, FormatError> {
     let (mut rows, mut points) = (Vec::new(), Vec::<DeepestPoint>::new());
     let thread = |t: &TaskLine<'_>| ThreadUse {
         pid: t.pid,
@@ -188,9 +188,9 @@ pub fn tasks(text: &str) -> std::result::Result<Tasks, ParseError> {
             }
         }
     })
-    .map_err(|e| ParseError {
+    .map_err(|e| FormatError {
         line: e.line,
-        kind: ErrorKind::Malformed,
+        kind: FormatErrorKind::Malformed,
         field: "tasks",
         why: e.why,
     })?;
@@ -202,7 +202,7 @@ pub fn tasks(text: &str) -> std::result::Result<Tasks, ParseError> {
 }
 
 /// A parse error with the file's path and the offending line.
-pub fn context(path: &Path, text: &str, e: &ParseError) -> Error {
+pub fn context(path: &Path, text: &str, e: &FormatError) -> Error {
     let mut msg = format!("{}: {e}", path.display());
     if let Some(line) = e.line.checked_sub(1).and_then(|i| text.lines().nth(i)) {
         let shown: String = line.chars().take(120).collect();
@@ -211,7 +211,7 @@ pub fn context(path: &Path, text: &str, e: &ParseError) -> Error {
     Error::runtime(msg)
 }
 
-type Parser<T> = fn(&str) -> std::result::Result<T, ParseError>;
+type Parser<T> = fn(&str) -> std::result::Result<T, FormatError>;
 
 fn optional<T>(dir: &Dir, name: &str, parser: Parser<T>) -> Result<Option<T>> {
     match dir.read(name)? {

@@ -1,22 +1,22 @@
-//! Readers of the debugfs report files that `report.rs` and the module's
+//! Readers of the debugfs report files that `debugfs_format.rs` and the module's
 //! `probes` file write: headers into small structs, rows as borrowing
 //! iterators of `Result`s. No allocation, no panics: malformed or truncated
 //! text (a line cut short, a missing `(all)` row or counters line, too few
-//! frame lines) gives a [`ParseError`] naming the line and the field.
+//! frame lines) gives a [`FormatError`] naming the line and the field.
 //! Used by the command only (the kernel writes these files, in
-//! `stackwatch-core`'s `report.rs` and the module's `probes` file).
+//! `stackwatch-core`'s `debugfs_format.rs` and the module's `probes` file).
 
 use core::fmt;
 use stackwatch_core::budgets::MAX_BUDGETS;
+use stackwatch_core::debugfs_format::Counters;
 use stackwatch_core::hist::BUCKETS;
-use stackwatch_core::report::Counters;
 
 /// Name of the row that sums up every function (`summary`, `histogram`).
 pub const ALL: &str = "(all)";
 
-/// What kind of problem a [`ParseError`] is.
+/// What kind of problem a [`FormatError`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
+pub enum FormatErrorKind {
     /// The text does not have the expected shape.
     Malformed,
     /// The text ends early: a line without its newline, or a part that the
@@ -26,40 +26,40 @@ pub enum ErrorKind {
 
 /// A problem in a report file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParseError {
+pub struct FormatError {
     /// 1-based line number (the line after the last one for a missing end).
     pub line: usize,
     /// Malformed or truncated.
-    pub kind: ErrorKind,
+    pub kind: FormatErrorKind,
     /// The field or part concerned (`max_used`, `header`, ...).
     pub field: &'static str,
     /// What was wrong, in a few words.
     pub why: &'static str,
 }
 
-impl fmt::Display for ParseError {
+impl fmt::Display for FormatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: {}: {}", self.line, self.field, self.why)?;
-        if self.kind == ErrorKind::Truncated {
+        if self.kind == FormatErrorKind::Truncated {
             f.write_str(" (file truncated?)")?;
         }
         Ok(())
     }
 }
 
-fn malformed(line: usize, field: &'static str, why: &'static str) -> ParseError {
-    ParseError {
+fn malformed(line: usize, field: &'static str, why: &'static str) -> FormatError {
+    FormatError {
         line,
-        kind: ErrorKind::Malformed,
+        kind: FormatErrorKind::Malformed,
         field,
         why,
     }
 }
 
-fn truncated(line: usize, field: &'static str, why: &'static str) -> ParseError {
-    ParseError {
+fn truncated(line: usize, field: &'static str, why: &'static str) -> FormatError {
+    FormatError {
         line,
-        kind: ErrorKind::Truncated,
+        kind: FormatErrorKind::Truncated,
         field,
         why,
     }
@@ -75,7 +75,7 @@ struct Line<'a> {
 
 impl<'a> Line<'a> {
     /// The text, or a truncation error if the line has no newline.
-    fn checked(self) -> Result<&'a str, ParseError> {
+    fn checked(self) -> Result<&'a str, FormatError> {
         if self.complete {
             Ok(self.text)
         } else {
@@ -160,21 +160,21 @@ fn hex(tok: &str) -> Option<u64> {
 }
 
 /// Reads the next token of a line as a decimal number.
-fn field(rest: &mut &str, line: usize, name: &'static str) -> Result<u64, ParseError> {
+fn field(rest: &mut &str, line: usize, name: &'static str) -> Result<u64, FormatError> {
     let (tok, r) = split_token(rest).ok_or(malformed(line, name, "missing field"))?;
     *rest = r;
     decimal(tok).ok_or(malformed(line, name, "not a decimal number"))
 }
 
 /// Reads the next token of a line as a word.
-fn word<'a>(rest: &mut &'a str, line: usize, name: &'static str) -> Result<&'a str, ParseError> {
+fn word<'a>(rest: &mut &'a str, line: usize, name: &'static str) -> Result<&'a str, FormatError> {
     let (tok, r) = split_token(rest).ok_or(malformed(line, name, "missing field"))?;
     *rest = r;
     Ok(tok)
 }
 
 /// Fails unless nothing but whitespace is left on the line.
-fn end_of_line(rest: &str, line: usize) -> Result<(), ParseError> {
+fn end_of_line(rest: &str, line: usize) -> Result<(), FormatError> {
     if rest.trim_matches(is_space).is_empty() {
         Ok(())
     } else {
@@ -193,7 +193,7 @@ fn keyed(text: &str, key: &str) -> Option<u64> {
     None
 }
 
-fn keyed_field(text: &str, key: &'static str, line: usize) -> Result<u64, ParseError> {
+fn keyed_field(text: &str, key: &'static str, line: usize) -> Result<u64, FormatError> {
     keyed(text, key).ok_or(malformed(line, key, "missing or not a number"))
 }
 
@@ -203,7 +203,7 @@ fn expect_line<'a>(
     prefix: &str,
     field: &'static str,
     why: &'static str,
-) -> Result<Line<'a>, ParseError> {
+) -> Result<Line<'a>, FormatError> {
     let no = lines.next_no();
     let line = lines.next().ok_or(truncated(no, field, "missing"))?;
     let text = line.checked()?;
@@ -324,23 +324,23 @@ pub fn parse_symbol(text: &str) -> Symbol<'_> {
 
 /// What a table file needs: how to read its header lines, how to read a row,
 /// and whether the writer always ends it with an `(all)` row.
-trait Table<'a> {
+trait FileTable<'a> {
     type Context: Copy;
     type Row;
     /// The file's kind, for errors about a missing end.
     const WHAT: &'static str;
     /// Whether the last row is always `(all)`.
     const NEEDS_ALL: bool;
-    fn header(lines: &mut Lines<'a>) -> Result<Self::Context, ParseError>;
-    fn row(ctx: &Self::Context, line: usize, text: &'a str) -> Result<Self::Row, ParseError>;
+    fn header(lines: &mut Lines<'a>) -> Result<Self::Context, FormatError>;
+    fn row(ctx: &Self::Context, line: usize, text: &'a str) -> Result<Self::Row, FormatError>;
     fn is_all(row: &Self::Row) -> bool;
     /// A `#` line after the header: `Ok(true)` if it is the end marker.
-    fn comment(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, ParseError> {
+    fn comment(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, FormatError> {
         Ok(false)
     }
     /// A row of another kind that this table steps over: `Ok(true)` if
     /// `text` is one (checked, not yielded).
-    fn aside(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, ParseError> {
+    fn aside(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, FormatError> {
         Ok(false)
     }
 }
@@ -352,14 +352,14 @@ enum TableState<C> {
 }
 
 /// Rows of a table file, each a `Result`; stops after the first error.
-struct Rows<'a, T: Table<'a>> {
+struct Rows<'a, T: FileTable<'a>> {
     lines: Lines<'a>,
     state: TableState<T::Context>,
     saw_all: bool,
     saw_end: bool,
 }
 
-impl<'a, T: Table<'a>> Rows<'a, T> {
+impl<'a, T: FileTable<'a>> Rows<'a, T> {
     fn new(text: &'a str) -> Self {
         Rows {
             lines: Lines::new(text),
@@ -369,14 +369,14 @@ impl<'a, T: Table<'a>> Rows<'a, T> {
         }
     }
 
-    fn fail(&mut self, e: ParseError) -> Option<Result<T::Row, ParseError>> {
+    fn fail(&mut self, e: FormatError) -> Option<Result<T::Row, FormatError>> {
         self.state = TableState::Done;
         Some(Err(e))
     }
 }
 
-impl<'a, T: Table<'a>> Iterator for Rows<'a, T> {
-    type Item = Result<T::Row, ParseError>;
+impl<'a, T: FileTable<'a>> Iterator for Rows<'a, T> {
+    type Item = Result<T::Row, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let ctx = match self.state {
@@ -476,7 +476,7 @@ impl SummaryRow<'_> {
 
 const SUMMARY_COLUMNS: &str = "# function hits max_used min_remaining below_threshold";
 
-fn read_summary_header(lines: &mut Lines<'_>) -> Result<SummaryHeader, ParseError> {
+fn read_summary_header(lines: &mut Lines<'_>) -> Result<SummaryHeader, FormatError> {
     let first = expect_line(
         lines,
         "# stackwatch summary:",
@@ -511,19 +511,19 @@ fn read_summary_header(lines: &mut Lines<'_>) -> Result<SummaryHeader, ParseErro
 }
 
 /// The `summary` table.
-enum Summary {}
+enum SummaryFile {}
 
-impl<'a> Table<'a> for Summary {
+impl<'a> FileTable<'a> for SummaryFile {
     type Context = SummaryHeader;
     type Row = SummaryRow<'a>;
     const WHAT: &'static str = "summary";
     const NEEDS_ALL: bool = true;
 
-    fn header(lines: &mut Lines<'a>) -> Result<SummaryHeader, ParseError> {
+    fn header(lines: &mut Lines<'a>) -> Result<SummaryHeader, FormatError> {
         read_summary_header(lines)
     }
 
-    fn row(h: &SummaryHeader, no: usize, text: &'a str) -> Result<SummaryRow<'a>, ParseError> {
+    fn row(h: &SummaryHeader, no: usize, text: &'a str) -> Result<SummaryRow<'a>, FormatError> {
         let mut rest = text;
         let name = word(&mut rest, no, "function")?;
         let hits = field(&mut rest, no, "hits")?;
@@ -552,7 +552,7 @@ impl<'a> Table<'a> for Summary {
         r.is_all()
     }
 
-    fn comment(_: &SummaryHeader, no: usize, text: &'a str) -> Result<bool, ParseError> {
+    fn comment(_: &SummaryHeader, no: usize, text: &'a str) -> Result<bool, FormatError> {
         if text.starts_with("# off_stack") {
             parse_counters(text, no)?;
             return Ok(true);
@@ -562,17 +562,17 @@ impl<'a> Table<'a> for Summary {
 }
 
 /// The header of a `summary` file.
-pub fn summary_header(text: &str) -> Result<SummaryHeader, ParseError> {
+pub fn summary_header(text: &str) -> Result<SummaryHeader, FormatError> {
     read_summary_header(&mut Lines::new(text))
 }
 
 /// The rows of a `summary` file, functions deepest first, then `(all)`.
 /// Ends with an error if the `(all)` row is missing.
-pub fn summary_rows(text: &str) -> impl Iterator<Item = Result<SummaryRow<'_>, ParseError>> {
-    Rows::<Summary>::new(text)
+pub fn summary_rows(text: &str) -> impl Iterator<Item = Result<SummaryRow<'_>, FormatError>> {
+    Rows::<SummaryFile>::new(text)
 }
 
-fn parse_counters(text: &str, no: usize) -> Result<Counters, ParseError> {
+fn parse_counters(text: &str, no: usize) -> Result<Counters, FormatError> {
     Ok(Counters {
         off_stack: keyed_field(text, "off_stack", no)?,
         dropped: keyed_field(text, "dropped", no)?,
@@ -583,7 +583,7 @@ fn parse_counters(text: &str, no: usize) -> Result<Counters, ParseError> {
 }
 
 /// The module counters from the last line of a `summary` file.
-pub fn summary_counters(text: &str) -> Result<Counters, ParseError> {
+pub fn summary_counters(text: &str) -> Result<Counters, FormatError> {
     let mut lines = Lines::new(text);
     let mut found = None;
     for line in lines.by_ref() {
@@ -610,7 +610,7 @@ pub struct Frame<'a> {
     pub symbol: Symbol<'a>,
 }
 
-fn parse_frame(no: usize, text: &str) -> Result<Frame<'_>, ParseError> {
+fn parse_frame(no: usize, text: &str) -> Result<Frame<'_>, FormatError> {
     if !text.starts_with(is_space) {
         return Err(malformed(no, "frame", "frame line is not indented"));
     }
@@ -676,7 +676,7 @@ impl<'a> TraceRecord<'a> {
 }
 
 /// The `thread_size` from the first line of a `traces` file.
-pub fn traces_header(text: &str) -> Result<u64, ParseError> {
+pub fn traces_header(text: &str) -> Result<u64, FormatError> {
     let mut lines = Lines::new(text);
     let first = expect_line(
         &mut lines,
@@ -695,7 +695,7 @@ struct Traces<'a> {
 }
 
 /// The records of a `traces` file, each with its frames.
-pub fn traces(text: &str) -> impl Iterator<Item = Result<TraceRecord<'_>, ParseError>> {
+pub fn traces(text: &str) -> impl Iterator<Item = Result<TraceRecord<'_>, FormatError>> {
     Traces {
         lines: Lines::new(text),
         started: false,
@@ -704,7 +704,7 @@ pub fn traces(text: &str) -> impl Iterator<Item = Result<TraceRecord<'_>, ParseE
 }
 
 impl<'a> Traces<'a> {
-    fn record(&mut self, line: Line<'a>) -> Result<TraceRecord<'a>, ParseError> {
+    fn record(&mut self, line: Line<'a>) -> Result<TraceRecord<'a>, FormatError> {
         let no = line.no;
         let mut rest = line.checked()?;
         if rest.starts_with(is_space) {
@@ -750,7 +750,7 @@ impl<'a> Traces<'a> {
 }
 
 impl<'a> Iterator for Traces<'a> {
-    type Item = Result<TraceRecord<'a>, ParseError>;
+    type Item = Result<TraceRecord<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -822,7 +822,7 @@ pub struct MaxTraceRow<'a> {
     pub symbol: Symbol<'a>,
 }
 
-fn read_max_trace_header<'a>(lines: &mut Lines<'a>) -> Result<MaxTraceHeader<'a>, ParseError> {
+fn read_max_trace_header<'a>(lines: &mut Lines<'a>) -> Result<MaxTraceHeader<'a>, FormatError> {
     let first = expect_line(
         lines,
         "# stackwatch max_trace:",
@@ -862,7 +862,7 @@ fn read_max_trace_header<'a>(lines: &mut Lines<'a>) -> Result<MaxTraceHeader<'a>
 }
 
 /// The first line of a `max_trace` file.
-pub fn max_trace_header(text: &str) -> Result<MaxTraceHeader<'_>, ParseError> {
+pub fn max_trace_header(text: &str) -> Result<MaxTraceHeader<'_>, FormatError> {
     read_max_trace_header(&mut Lines::new(text))
 }
 
@@ -876,7 +876,7 @@ struct MaxTraceRows<'a> {
 }
 
 /// The frames of the deepest chain, from a `max_trace` file.
-pub fn max_trace_rows(text: &str) -> impl Iterator<Item = Result<MaxTraceRow<'_>, ParseError>> {
+pub fn max_trace_rows(text: &str) -> impl Iterator<Item = Result<MaxTraceRow<'_>, FormatError>> {
     MaxTraceRows {
         lines: Lines::new(text),
         left: None,
@@ -886,7 +886,7 @@ pub fn max_trace_rows(text: &str) -> impl Iterator<Item = Result<MaxTraceRow<'_>
 }
 
 impl MaxTraceRows<'_> {
-    fn start(&mut self) -> Result<usize, ParseError> {
+    fn start(&mut self) -> Result<usize, FormatError> {
         if read_max_trace_header(&mut self.lines)?.task.is_none() {
             return Ok(0);
         }
@@ -912,7 +912,7 @@ impl MaxTraceRows<'_> {
         Ok(n)
     }
 
-    fn row<'a>(line: Line<'a>, index: usize) -> Result<MaxTraceRow<'a>, ParseError> {
+    fn row<'a>(line: Line<'a>, index: usize) -> Result<MaxTraceRow<'a>, FormatError> {
         let no = line.no;
         let text = line.checked()?;
         let (idx, mut rest) = text
@@ -938,7 +938,7 @@ impl MaxTraceRows<'_> {
 }
 
 impl<'a> Iterator for MaxTraceRows<'a> {
-    type Item = Result<MaxTraceRow<'a>, ParseError>;
+    type Item = Result<MaxTraceRow<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -994,7 +994,7 @@ pub struct HistogramRow<'a> {
     pub counts: [u64; BUCKETS],
 }
 
-fn read_histogram_header(lines: &mut Lines<'_>) -> Result<HistogramHeader, ParseError> {
+fn read_histogram_header(lines: &mut Lines<'_>) -> Result<HistogramHeader, FormatError> {
     let first = expect_line(
         lines,
         "# stackwatch histogram:",
@@ -1030,19 +1030,19 @@ fn read_histogram_header(lines: &mut Lines<'_>) -> Result<HistogramHeader, Parse
 }
 
 /// The `histogram` table.
-enum Histogram {}
+enum HistogramFile {}
 
-impl<'a> Table<'a> for Histogram {
+impl<'a> FileTable<'a> for HistogramFile {
     type Context = HistogramHeader;
     type Row = HistogramRow<'a>;
     const WHAT: &'static str = "histogram";
     const NEEDS_ALL: bool = true;
 
-    fn header(lines: &mut Lines<'a>) -> Result<HistogramHeader, ParseError> {
+    fn header(lines: &mut Lines<'a>) -> Result<HistogramHeader, FormatError> {
         read_histogram_header(lines)
     }
 
-    fn row(_: &HistogramHeader, no: usize, text: &'a str) -> Result<HistogramRow<'a>, ParseError> {
+    fn row(_: &HistogramHeader, no: usize, text: &'a str) -> Result<HistogramRow<'a>, FormatError> {
         let mut rest = text;
         let name = word(&mut rest, no, "function")?;
         let mut counts = [0u64; BUCKETS];
@@ -1059,13 +1059,13 @@ impl<'a> Table<'a> for Histogram {
 }
 
 /// The header of a `histogram` file.
-pub fn histogram_header(text: &str) -> Result<HistogramHeader, ParseError> {
+pub fn histogram_header(text: &str) -> Result<HistogramHeader, FormatError> {
     read_histogram_header(&mut Lines::new(text))
 }
 
 /// The rows of a `histogram` file, then `(all)`.
-pub fn histogram_rows(text: &str) -> impl Iterator<Item = Result<HistogramRow<'_>, ParseError>> {
-    Rows::<Histogram>::new(text)
+pub fn histogram_rows(text: &str) -> impl Iterator<Item = Result<HistogramRow<'_>, FormatError>> {
+    Rows::<HistogramFile>::new(text)
 }
 
 // ---------------------------------------------------------------- probes ---
@@ -1117,7 +1117,7 @@ pub struct Pending<'a> {
 }
 
 /// Parses the rest of a `pending NAME kprobe|fprobe` row.
-fn pending_row<'a>(no: usize, mut rest: &'a str) -> Result<Pending<'a>, ParseError> {
+fn pending_row<'a>(no: usize, mut rest: &'a str) -> Result<Pending<'a>, FormatError> {
     let name = word(&mut rest, no, "name")?;
     let mechanism = word(&mut rest, no, "mechanism")?;
     if mechanism != "kprobe" && mechanism != "fprobe" {
@@ -1133,18 +1133,18 @@ fn state_of(text: &str) -> &str {
 }
 
 /// The `probes` table.
-enum Probes {}
+enum ProbesFile {}
 
 const PROBES_COLUMNS: &str = "# state spec mechanism functions hits off_stack missed";
 const SKIPPED_COLUMNS: &str = "# state name errno";
 
-impl<'a> Table<'a> for Probes {
+impl<'a> FileTable<'a> for ProbesFile {
     type Context = ();
     type Row = ProbeRow<'a>;
     const WHAT: &'static str = "probes";
     const NEEDS_ALL: bool = false;
 
-    fn header(lines: &mut Lines<'a>) -> Result<(), ParseError> {
+    fn header(lines: &mut Lines<'a>) -> Result<(), FormatError> {
         expect_line(
             lines,
             PROBES_COLUMNS,
@@ -1154,7 +1154,7 @@ impl<'a> Table<'a> for Probes {
         Ok(())
     }
 
-    fn row(_: &(), no: usize, text: &'a str) -> Result<ProbeRow<'a>, ParseError> {
+    fn row(_: &(), no: usize, text: &'a str) -> Result<ProbeRow<'a>, FormatError> {
         let mut rest = text;
         let row = match word(&mut rest, no, "state")? {
             "attached" => ProbeRow::Attached(Attached {
@@ -1192,12 +1192,12 @@ impl<'a> Table<'a> for Probes {
         false
     }
 
-    fn comment(_: &(), _: usize, text: &'a str) -> Result<bool, ParseError> {
+    fn comment(_: &(), _: usize, text: &'a str) -> Result<bool, FormatError> {
         Ok(text.starts_with(SKIPPED_COLUMNS))
     }
 
     /// Pending rows (`pending_rows` yields them) are checked and stepped over.
-    fn aside(_: &(), no: usize, text: &'a str) -> Result<bool, ParseError> {
+    fn aside(_: &(), no: usize, text: &'a str) -> Result<bool, FormatError> {
         let mut rest = text;
         if word(&mut rest, no, "state")? != "pending" {
             return Ok(false);
@@ -1207,19 +1207,19 @@ impl<'a> Table<'a> for Probes {
 }
 
 /// The `pending` rows of a `probes` file alone.
-enum PendingProbes {}
+enum PendingSection {}
 
-impl<'a> Table<'a> for PendingProbes {
+impl<'a> FileTable<'a> for PendingSection {
     type Context = ();
     type Row = Pending<'a>;
     const WHAT: &'static str = "probes";
     const NEEDS_ALL: bool = false;
 
-    fn header(lines: &mut Lines<'a>) -> Result<(), ParseError> {
-        Probes::header(lines)
+    fn header(lines: &mut Lines<'a>) -> Result<(), FormatError> {
+        ProbesFile::header(lines)
     }
 
-    fn row(_: &(), no: usize, text: &'a str) -> Result<Pending<'a>, ParseError> {
+    fn row(_: &(), no: usize, text: &'a str) -> Result<Pending<'a>, FormatError> {
         let mut rest = text;
         match word(&mut rest, no, "state")? {
             "pending" => pending_row(no, rest),
@@ -1232,7 +1232,7 @@ impl<'a> Table<'a> for PendingProbes {
     }
 
     /// Attached and skipped rows are `probe_rows`' to check.
-    fn aside(_: &(), _: usize, text: &'a str) -> Result<bool, ParseError> {
+    fn aside(_: &(), _: usize, text: &'a str) -> Result<bool, FormatError> {
         Ok(matches!(state_of(text), "attached" | "skipped"))
     }
 }
@@ -1240,13 +1240,13 @@ impl<'a> Table<'a> for PendingProbes {
 /// The specs of a `probes` file waiting for their module (`pending NAME
 /// kprobe|fprobe`, between the attached and the skipped rows); `probe_rows`
 /// checks and steps over them.
-pub fn pending_rows(text: &str) -> impl Iterator<Item = Result<Pending<'_>, ParseError>> {
-    Rows::<PendingProbes>::new(text)
+pub fn pending_rows(text: &str) -> impl Iterator<Item = Result<Pending<'_>, FormatError>> {
+    Rows::<PendingSection>::new(text)
 }
 
 /// The rows of a `probes` file: attached specs, then skipped names (pending
 /// ones, in between, are `pending_rows`').
-pub fn probe_rows(text: &str) -> impl Iterator<Item = Result<ProbeRow<'_>, ParseError>> {
+pub fn probe_rows(text: &str) -> impl Iterator<Item = Result<ProbeRow<'_>, FormatError>> {
     ProbeRows {
         rows: Rows::new(text),
         done: false,
@@ -1256,12 +1256,12 @@ pub fn probe_rows(text: &str) -> impl Iterator<Item = Result<ProbeRow<'_>, Parse
 /// Rows of `probes`; ends with an error if the skipped section's header
 /// (always written) is missing.
 struct ProbeRows<'a> {
-    rows: Rows<'a, Probes>,
+    rows: Rows<'a, ProbesFile>,
     done: bool,
 }
 
 impl<'a> Iterator for ProbeRows<'a> {
-    type Item = Result<ProbeRow<'a>, ParseError>;
+    type Item = Result<ProbeRow<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -1320,20 +1320,20 @@ pub struct BudgetRow {
 }
 
 /// The `budgets` table.
-enum Budgets {}
+enum BudgetsFile {}
 
-impl<'a> Table<'a> for Budgets {
+impl<'a> FileTable<'a> for BudgetsFile {
     type Context = ();
     type Row = BudgetRow;
     const WHAT: &'static str = "budgets";
     const NEEDS_ALL: bool = false;
 
-    fn header(lines: &mut Lines<'a>) -> Result<(), ParseError> {
+    fn header(lines: &mut Lines<'a>) -> Result<(), FormatError> {
         expect_line(lines, "# budget", "header", "not a stackwatch budgets file")?;
         Ok(())
     }
 
-    fn row(_: &(), no: usize, text: &'a str) -> Result<BudgetRow, ParseError> {
+    fn row(_: &(), no: usize, text: &'a str) -> Result<BudgetRow, FormatError> {
         let mut rest = text;
         let budget = field(&mut rest, no, "budget")?;
         let over = field(&mut rest, no, "over_count")?;
@@ -1347,14 +1347,14 @@ impl<'a> Table<'a> for Budgets {
 }
 
 /// The rows of a `budgets` file.
-pub fn budget_rows(text: &str) -> impl Iterator<Item = Result<BudgetRow, ParseError>> + '_ {
-    Rows::<Budgets>::new(text)
+pub fn budget_rows(text: &str) -> impl Iterator<Item = Result<BudgetRow, FormatError>> + '_ {
+    Rows::<BudgetsFile>::new(text)
 }
 
 // ------------------------------------------------------- one-value files ---
 
 /// A file holding one decimal number (`thread_size`, `threshold`).
-pub fn number_file(text: &str) -> Result<u64, ParseError> {
+pub fn number_file(text: &str) -> Result<u64, FormatError> {
     let mut lines = Lines::new(text);
     let line = lines.next().ok_or(truncated(1, "value", "empty file"))?;
     let v = decimal(line.checked()?.trim_matches(is_space)).ok_or(malformed(
@@ -1369,7 +1369,7 @@ pub fn number_file(text: &str) -> Result<u64, ParseError> {
 }
 
 /// A file holding `0` or `1` (`enabled`).
-pub fn bool_file(text: &str) -> Result<bool, ParseError> {
+pub fn bool_file(text: &str) -> Result<bool, FormatError> {
     match number_file(text)? {
         0 => Ok(false),
         1 => Ok(true),
@@ -1381,8 +1381,8 @@ pub fn bool_file(text: &str) -> Result<bool, ParseError> {
 mod tests {
     use super::*;
     use core::fmt::Write;
+    use stackwatch_core::debugfs_format::{self, Header, Row, Symbolize};
     use stackwatch_core::hist::bucket_range;
-    use stackwatch_core::report::{self, Header, Row, Symbolize};
     use stackwatch_core::stats::Snapshot;
     use stackwatch_core::trace::Trace;
     use std::string::String;
@@ -1449,7 +1449,7 @@ mod tests {
             warnings: 5,
             warnings_suppressed: 6,
         };
-        report::write_summary(&mut s, &hdr(), &rows(), &snap(8, 6000), &c, &Fake).unwrap();
+        debugfs_format::write_summary(&mut s, &hdr(), &rows(), &snap(8, 6000), &c, &Fake).unwrap();
         s
     }
 
@@ -1471,26 +1471,26 @@ mod tests {
             (0xb, trace(6000, &[0xb, 0xc, 0xdead], &[0, 5000, 1000])),
             (0xa, trace(1000, &[0xa], &[1000])),
         ];
-        report::write_traces(&mut s, &hdr(), &ts, &Fake).unwrap();
+        debugfs_format::write_traces(&mut s, &hdr(), &ts, &Fake).unwrap();
         s
     }
 
     fn max_trace_text() -> String {
         let mut s = String::new();
         let t = trace(6000, &[0xb, 0xc, 0xdead], &[0, 5000, 1000]);
-        report::write_max_trace(&mut s, &hdr(), Some(&t), &Fake).unwrap();
+        debugfs_format::write_max_trace(&mut s, &hdr(), Some(&t), &Fake).unwrap();
         s
     }
 
     fn histogram_text() -> String {
         let mut s = String::new();
-        report::write_histogram(&mut s, &hdr(), &rows(), &snap(8, 6000), &Fake).unwrap();
+        debugfs_format::write_histogram(&mut s, &hdr(), &rows(), &snap(8, 6000), &Fake).unwrap();
         s
     }
 
     fn budgets_text() -> String {
         let mut s = String::new();
-        report::write_budgets(&mut s, &hdr(), &snap(8, 6000)).unwrap();
+        debugfs_format::write_budgets(&mut s, &hdr(), &snap(8, 6000)).unwrap();
         s
     }
 
@@ -1534,7 +1534,7 @@ mod tests {
         let mut h = hdr();
         h.budgets = [0; 4];
         let mut s = String::new();
-        report::write_summary(
+        debugfs_format::write_summary(
             &mut s,
             &h,
             &rows(),
@@ -1589,7 +1589,7 @@ mod tests {
         assert_eq!(rows[1].symbol.text, "fc+0x4/0x80 [xfs]");
 
         let mut e = String::new();
-        report::write_max_trace(&mut e, &hdr(), None, &Fake).unwrap();
+        debugfs_format::write_max_trace(&mut e, &hdr(), None, &Fake).unwrap();
         let h = max_trace_header(&e).unwrap();
         assert_eq!((h.thread_size, h.task), (16384, None));
         assert_eq!(max_trace_rows(&e).count(), 0);
@@ -1687,14 +1687,23 @@ mod tests {
     fn one_value_files() {
         assert_eq!(number_file("16384\n"), Ok(16384));
         assert_eq!(bool_file("1\n"), Ok(true));
-        assert_eq!(number_file("").unwrap_err().kind, ErrorKind::Truncated);
-        assert_eq!(number_file("163").unwrap_err().kind, ErrorKind::Truncated);
-        assert_eq!(number_file("x\n").unwrap_err().kind, ErrorKind::Malformed);
+        assert_eq!(
+            number_file("").unwrap_err().kind,
+            FormatErrorKind::Truncated
+        );
+        assert_eq!(
+            number_file("163").unwrap_err().kind,
+            FormatErrorKind::Truncated
+        );
+        assert_eq!(
+            number_file("x\n").unwrap_err().kind,
+            FormatErrorKind::Malformed
+        );
         assert_eq!(number_file("1\n2\n").unwrap_err().line, 2);
         assert!(bool_file("2\n").is_err());
         assert_eq!(
             number_file("99999999999999999999999\n").unwrap_err().kind,
-            ErrorKind::Malformed
+            FormatErrorKind::Malformed
         );
     }
 
@@ -1721,7 +1730,7 @@ mod tests {
     }
 
     /// Errors of a whole file: the first error of every reader.
-    fn first_error(text: &str) -> Option<ParseError> {
+    fn first_error(text: &str) -> Option<FormatError> {
         let errs = [
             summary_header(text).err(),
             summary_rows(text).find_map(Result::err),
@@ -1745,7 +1754,7 @@ mod tests {
     /// (an `(all)` row, a counters line, a frame or row count, a section line).
     #[test]
     fn every_prefix_of_every_file() {
-        type Check = fn(&str) -> Option<ParseError>;
+        type Check = fn(&str) -> Option<FormatError>;
         type Noticed = fn(&str, &str) -> bool;
         let files: [(String, Check, Noticed); 6] = [
             (
@@ -1805,7 +1814,7 @@ mod tests {
         let e = summary_rows(&text).find_map(Result::err).unwrap();
         assert_eq!(
             (e.line, e.field, e.kind),
-            (3, "max_used", ErrorKind::Malformed)
+            (3, "max_used", FormatErrorKind::Malformed)
         );
         assert_eq!(
             std::format!("{e}"),
@@ -1846,7 +1855,7 @@ mod tests {
 
         let text = max_trace_text().replace("(3 entries)", "(4 entries)");
         let e = max_trace_rows(&text).find_map(Result::err).unwrap();
-        assert_eq!(e.kind, ErrorKind::Truncated);
+        assert_eq!(e.kind, FormatErrorKind::Truncated);
 
         let text = max_trace_text().replace("(3 entries)", "(2 entries)");
         let e = max_trace_rows(&text).find_map(Result::err).unwrap();

@@ -6,8 +6,8 @@ use crate::debugfs::Dir;
 use crate::error::Result;
 use crate::load;
 use crate::model::Summary;
-use crate::report;
 use crate::style::Style;
+use crate::text_report;
 use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -51,7 +51,7 @@ impl Watcher {
             grown.len()
         ));
         out.push('\n');
-        out.push_str(&report::function_table(s, st, Some(&grown)));
+        out.push_str(&text_report::function_table(s, st, Some(&grown)));
         out
     }
 }

@@ -7,9 +7,9 @@ mod common;
 use common::{snapshots_dir, synthetic};
 use stackwatch_cli::debugfs::Dir;
 use stackwatch_cli::model::Snapshot;
-use stackwatch_cli::report::{self, Options};
 use stackwatch_cli::sections::Sections;
 use stackwatch_cli::style::Style;
+use stackwatch_cli::text_report::{self, Options};
 use stackwatch_cli::{json, load, prometheus, whatif};
 
 fn all_snapshots() -> Vec<std::path::PathBuf> {
@@ -314,7 +314,7 @@ fn pending_probes_are_reported() {
 
 /// The text report without colours.
 fn plain(snap: &Snapshot, sections: Sections, chains: usize) -> String {
-    report::render(
+    text_report::render(
         snap,
         &Options {
             sections,

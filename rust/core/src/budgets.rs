@@ -28,6 +28,13 @@ impl Budgets {
         }
     }
 
+    /// Budgets of these sizes (0: unused).
+    pub fn with_sizes(sizes: &[usize; MAX_BUDGETS]) -> Self {
+        let b = Budgets::new();
+        b.set(sizes);
+        b
+    }
+
     /// The smallest configured budget, `usize::MAX` when there is none.
     pub fn smallest(&self) -> usize {
         self.smallest.load(Relaxed)

@@ -12,7 +12,7 @@ pub const MAX_WRITE: usize = 4096;
 
 /// What a parse error was about; the kernel maps it to an errno.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
+pub enum InputErrorKind {
     /// Malformed input (EINVAL).
     Invalid,
     /// Input too long (E2BIG).
@@ -23,16 +23,16 @@ pub enum ErrorKind {
 
 /// A parse error with the offending text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParseError<'a> {
+pub struct InputError<'a> {
     /// What went wrong.
-    pub kind: ErrorKind,
+    pub kind: InputErrorKind,
     /// The offending token (possibly truncated by the caller for printing).
     pub token: &'a str,
     /// Why, in a few words.
     pub why: &'static str,
 }
 
-impl<'a> ParseError<'a> {
+impl<'a> InputError<'a> {
     /// The offending token, cut to 64 bytes for messages.
     pub fn token_short(&self) -> &'a str {
         let mut end = self.token.len().min(64);
@@ -43,14 +43,14 @@ impl<'a> ParseError<'a> {
     }
 }
 
-impl fmt::Display for ParseError<'_> {
+impl fmt::Display for InputError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: '{}'", self.why, self.token_short())
     }
 }
 
-fn err<'a>(kind: ErrorKind, token: &'a str, why: &'static str) -> ParseError<'a> {
-    ParseError { kind, token, why }
+fn err<'a>(kind: InputErrorKind, token: &'a str, why: &'static str) -> InputError<'a> {
+    InputError { kind, token, why }
 }
 
 /// One line written to `probes`.
@@ -70,31 +70,35 @@ pub fn is_glob(name: &str) -> bool {
 }
 
 /// Checks a symbol name or glob: 1..=MAX_NAME characters of `[A-Za-z0-9_.$*?[]]`.
-pub fn check_name(name: &str) -> Result<&str, ParseError<'_>> {
+pub fn check_name(name: &str) -> Result<&str, InputError<'_>> {
     if name.is_empty() {
-        return Err(err(ErrorKind::Invalid, name, "empty symbol name"));
+        return Err(err(InputErrorKind::Invalid, name, "empty symbol name"));
     }
     if name.len() > MAX_NAME {
-        return Err(err(ErrorKind::TooLong, name, "symbol name too long"));
+        return Err(err(InputErrorKind::TooLong, name, "symbol name too long"));
     }
     let ok = name.bytes().all(|b| {
         b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b'*' | b'?' | b'[' | b']')
     });
     if !ok {
         return Err(err(
-            ErrorKind::Invalid,
+            InputErrorKind::Invalid,
             name,
             "bad character in symbol name",
         ));
     }
     if name.bytes().all(|b| matches!(b, b'*' | b'?')) {
-        return Err(err(ErrorKind::Invalid, name, "glob matches every function"));
+        return Err(err(
+            InputErrorKind::Invalid,
+            name,
+            "glob matches every function",
+        ));
     }
     Ok(name)
 }
 
 /// Parses one control line; blank lines and `#` comments are `None`.
-pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, ParseError<'_>> {
+pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, InputError<'_>> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -104,7 +108,7 @@ pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, ParseError<'
     }
     let (Some(op), Some(rest)) = (line.get(..1), line.get(1..)) else {
         return Err(err(
-            ErrorKind::Invalid,
+            InputErrorKind::Invalid,
             line,
             "expected +name, -name or clear",
         ));
@@ -114,7 +118,7 @@ pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, ParseError<'
         "+" => Ok(Some(ProbeCmd::Add(name))),
         "-" => Ok(Some(ProbeCmd::Remove(name))),
         _ => Err(err(
-            ErrorKind::Invalid,
+            InputErrorKind::Invalid,
             line,
             "expected +name, -name or clear",
         )),
@@ -123,9 +127,13 @@ pub fn parse_probe_line(line: &str) -> Result<Option<ProbeCmd<'_>>, ParseError<'
 
 /// Checks a whole write to `probes` before anything is applied; returns the
 /// number of commands in it.
-pub fn check_probe_write(text: &str) -> Result<usize, ParseError<'_>> {
+pub fn check_probe_write(text: &str) -> Result<usize, InputError<'_>> {
     if text.len() > MAX_WRITE {
-        return Err(err(ErrorKind::TooLong, "", "write larger than 4096 bytes"));
+        return Err(err(
+            InputErrorKind::TooLong,
+            "",
+            "write larger than 4096 bytes",
+        ));
     }
     let mut n: usize = 0;
     for line in lines(text) {
@@ -134,7 +142,7 @@ pub fn check_probe_write(text: &str) -> Result<usize, ParseError<'_>> {
         }
     }
     if n == 0 {
-        return Err(err(ErrorKind::Invalid, text.trim(), "no command"));
+        return Err(err(InputErrorKind::Invalid, text.trim(), "no command"));
     }
     Ok(n)
 }
@@ -173,30 +181,30 @@ pub fn split_list(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Parses a decimal number no larger than `max`.
-pub fn parse_number(s: &str, max: u64) -> Result<u64, ParseError<'_>> {
+pub fn parse_number(s: &str, max: u64) -> Result<u64, InputError<'_>> {
     let t = s.trim();
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err(ErrorKind::Invalid, t, "not a decimal number"));
+        return Err(err(InputErrorKind::Invalid, t, "not a decimal number"));
     }
     let mut v: u64 = 0;
     for b in t.bytes() {
         v = v
             .checked_mul(10)
             .and_then(|v| v.checked_add(u64::from(b.wrapping_sub(b'0'))))
-            .ok_or(err(ErrorKind::Range, t, "number too large"))?;
+            .ok_or(err(InputErrorKind::Range, t, "number too large"))?;
     }
     if v > max {
-        return Err(err(ErrorKind::Range, t, "number out of range"));
+        return Err(err(InputErrorKind::Range, t, "number out of range"));
     }
     Ok(v)
 }
 
 /// Parses `0` or `1`.
-pub fn parse_bool(s: &str) -> Result<bool, ParseError<'_>> {
+pub fn parse_bool(s: &str) -> Result<bool, InputError<'_>> {
     match s.trim() {
         "0" => Ok(false),
         "1" => Ok(true),
-        t => Err(err(ErrorKind::Invalid, t, "expected 0 or 1")),
+        t => Err(err(InputErrorKind::Invalid, t, "expected 0 or 1")),
     }
 }
 
@@ -206,7 +214,7 @@ pub const DEFAULT_BUDGETS: [usize; 2] = [4096, 8192];
 /// Parses up to MAX_BUDGETS budget sizes in bytes (each 1..=`max`), `none`,
 /// or `default` (those of DEFAULT_BUDGETS below `max`, the stack size: none
 /// on a 4K kernel); unused entries are 0.
-pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseError<'_>> {
+pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], InputError<'_>> {
     let mut out = [0usize; MAX_BUDGETS];
     if s.trim() == "none" {
         return Ok(out);
@@ -222,19 +230,19 @@ pub fn parse_budgets(s: &str, max: usize) -> Result<[usize; MAX_BUDGETS], ParseE
     }
     let mut n: usize = 0;
     for tok in split_list(s) {
-        let slot = out
-            .get_mut(n)
-            .ok_or(err(ErrorKind::TooLong, tok, "more than 4 budgets"))?;
+        let slot =
+            out.get_mut(n)
+                .ok_or(err(InputErrorKind::TooLong, tok, "more than 4 budgets"))?;
         let v = parse_number(tok, max as u64)?;
         if v == 0 {
-            return Err(err(ErrorKind::Range, tok, "budget must be above 0"));
+            return Err(err(InputErrorKind::Range, tok, "budget must be above 0"));
         }
         *slot = v as usize;
         n = n.saturating_add(1);
     }
     if n == 0 {
         return Err(err(
-            ErrorKind::Invalid,
+            InputErrorKind::Invalid,
             s.trim(),
             "expected budget sizes or 'none'",
         ));
@@ -268,9 +276,12 @@ mod tests {
         assert_eq!(parse_probe_line("# c"), Ok(None));
         assert_eq!(
             parse_probe_line("xfs_foo").unwrap_err().kind,
-            ErrorKind::Invalid
+            InputErrorKind::Invalid
         );
-        assert_eq!(parse_probe_line("+").unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(
+            parse_probe_line("+").unwrap_err().kind,
+            InputErrorKind::Invalid
+        );
         assert_eq!(parse_probe_line("+a b").unwrap_err().token, "a b");
         assert_eq!(
             parse_probe_line("+*").unwrap_err().why,
@@ -279,7 +290,7 @@ mod tests {
         let long = "+".to_owned() + &"a".repeat(MAX_NAME + 1);
         assert_eq!(
             parse_probe_line(&long).unwrap_err().kind,
-            ErrorKind::TooLong
+            InputErrorKind::TooLong
         );
         assert!(is_glob("xfs_*") && !is_glob("xfs_buf_lock"));
     }
@@ -294,7 +305,10 @@ mod tests {
             let std: std::vec::Vec<&str> = t.lines().map(str::trim).collect();
             assert_eq!(ours, std, "{t:?}");
         }
-        assert_eq!(parse_probe_line("é").unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(
+            parse_probe_line("é").unwrap_err().kind,
+            InputErrorKind::Invalid
+        );
     }
 
     #[test]
@@ -304,7 +318,7 @@ mod tests {
         assert!(check_probe_write("\n").is_err());
         assert_eq!(
             check_probe_write(&"+a\n".repeat(2000)).unwrap_err().kind,
-            ErrorKind::TooLong
+            InputErrorKind::TooLong
         );
     }
 
@@ -313,15 +327,18 @@ mod tests {
         assert_eq!(parse_number(" 1024\n", 16384), Ok(1024));
         assert_eq!(
             parse_number("99999", 16384).unwrap_err().kind,
-            ErrorKind::Range
+            InputErrorKind::Range
         );
         assert_eq!(
             parse_number("99999999999999999999999", u64::MAX)
                 .unwrap_err()
                 .kind,
-            ErrorKind::Range
+            InputErrorKind::Range
         );
-        assert_eq!(parse_number("-1", 10).unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(
+            parse_number("-1", 10).unwrap_err().kind,
+            InputErrorKind::Invalid
+        );
         assert_eq!(parse_bool("1\n"), Ok(true));
         assert!(parse_bool("yes").is_err());
         assert_eq!(parse_budgets("4096 8192", 16384), Ok([4096, 8192, 0, 0]));

@@ -19,16 +19,17 @@
 
 pub mod budgets;
 pub mod command;
+pub mod debugfs_format;
 pub mod defaults;
 pub mod follow;
 pub mod glob;
 pub mod hist;
 pub mod plan;
 pub mod ratelimit;
-pub mod report;
 pub mod sample;
+pub mod settings;
+pub mod slot_index;
 pub mod stats;
-pub mod table;
 pub mod tasks;
 pub mod trace;
 pub mod warning;

@@ -30,7 +30,7 @@
 //! ```
 //! `comm` is last, as it may hold spaces.
 
-use super::report::Symbolize;
+use super::debugfs_format::Symbolize;
 use core::fmt::{self, Write};
 
 /// Threads listed (the deepest first); the header counts all of them.

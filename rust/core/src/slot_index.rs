@@ -11,14 +11,14 @@ use core::sync::atomic::{
 const MAX_PROBES: usize = 64;
 
 /// The key half of the table; the caller keeps a parallel array of slots.
-pub struct KeyTable<'a> {
+pub struct SlotIndex<'a> {
     keys: &'a [AtomicUsize],
 }
 
-impl<'a> KeyTable<'a> {
+impl<'a> SlotIndex<'a> {
     /// A table over `keys` (all zero when empty; 0 is never a valid key).
     pub fn new(keys: &'a [AtomicUsize]) -> Self {
-        KeyTable { keys }
+        SlotIndex { keys }
     }
 
     fn start(&self, key: usize) -> usize {
@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn insert_find_full() {
         let k = keys(8);
-        let t = KeyTable::new(&k);
+        let t = SlotIndex::new(&k);
         let a = t.get_or_insert(0xffff_ffff_8100_0000).unwrap();
         assert_eq!(t.get_or_insert(0xffff_ffff_8100_0000), Some(a));
         assert_eq!(t.find(0xffff_ffff_8100_0000), Some(a));
@@ -119,7 +119,7 @@ mod tests {
         }
         assert_eq!(t.get_or_insert(999), None, "full table must refuse");
         let empty: [AtomicUsize; 0] = [];
-        assert_eq!(KeyTable::new(&empty).get_or_insert(5), None);
+        assert_eq!(SlotIndex::new(&empty).get_or_insert(5), None);
     }
 
     #[test]
@@ -128,7 +128,7 @@ mod tests {
         let hs: Vec<_> = (0..4)
             .map(|_| {
                 std::thread::spawn(move || {
-                    let t = KeyTable::new(k);
+                    let t = SlotIndex::new(k);
                     (1..500usize)
                         .map(|i| t.get_or_insert(i * 64).unwrap())
                         .collect::<Vec<_>>()
@@ -137,7 +137,7 @@ mod tests {
             .collect();
         let rs: Vec<Vec<usize>> = hs.into_iter().map(|h| h.join().unwrap()).collect();
         assert!(rs.windows(2).all(|w| w[0] == w[1]));
-        let t = KeyTable::new(k);
+        let t = SlotIndex::new(k);
         assert_eq!((0..1024).filter(|&i| t.key(i) != 0).count(), 499);
     }
 }

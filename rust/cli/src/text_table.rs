@@ -14,15 +14,15 @@ pub enum Align {
 
 /// A table being built.
 #[derive(Clone, Debug)]
-pub struct Table {
+pub struct TextTable {
     head: Vec<(String, Align)>,
     rows: Vec<Vec<(String, Paint)>>,
 }
 
-impl Table {
+impl TextTable {
     /// A table with these column headings.
     pub fn new(head: &[(&str, Align)]) -> Self {
-        Table {
+        TextTable {
             head: head.iter().map(|(h, a)| (h.to_string(), *a)).collect(),
             rows: Vec::new(),
         }
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn columns_line_up() {
-        let mut t = Table::new(&[("NAME", Align::Left), ("N", Align::Right)]);
+        let mut t = TextTable::new(&[("NAME", Align::Left), ("N", Align::Right)]);
         t.row(vec!["a".into(), "1000".into()], Paint::Plain);
         t.row(vec!["long_name".into(), "7".into()], Paint::Red);
         assert_eq!(

@@ -4,7 +4,7 @@
 use crate::model::{percent, Chain, Frame, Snapshot, Summary};
 use crate::sections::Sections;
 use crate::style::{Paint, Style};
-use crate::table::{Align, Table};
+use crate::text_table::{Align, TextTable};
 use crate::whatif;
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -120,7 +120,7 @@ pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) 
         head.push((format!("OVER_{b}"), Align::Right));
     }
     let head_refs: Vec<(&str, Align)> = head.iter().map(|(h, a)| (h.as_str(), *a)).collect();
-    let mut t = Table::new(&head_refs);
+    let mut t = TextTable::new(&head_refs);
     let rows = s.functions.iter().map(|f| (f, false));
     for (f, is_all) in rows.chain(std::iter::once((&s.all, true))) {
         let mut paint = if is_all {
@@ -262,7 +262,7 @@ fn budgets(snap: &Snapshot, st: &Style) -> String {
             },
             v.at
         );
-        let mut t = Table::new(&[("PATH", Align::Left), ("TIMES", Align::Right)]);
+        let mut t = TextTable::new(&[("PATH", Align::Left), ("TIMES", Align::Right)]);
         for o in b.functions.iter().take(WHATIF_ROWS) {
             t.row(
                 vec![whatif::abbreviate(&o.path, 2), format!("{} times", o.count)],
@@ -327,7 +327,7 @@ fn histogram(snap: &Snapshot, st: &Style) -> String {
             h.bucket_width, snap.summary.thread_size
         ))
     );
-    let mut t = Table::new(&[("FUNCTION", Align::Left), ("HISTOGRAM", Align::Left)]);
+    let mut t = TextTable::new(&[("FUNCTION", Align::Left), ("HISTOGRAM", Align::Left)]);
     for r in &h.rows {
         let max = r.counts.iter().copied().max().unwrap_or(0);
         let line: String = r.counts.iter().map(|&c| bar(c, max)).collect();
