@@ -19,6 +19,7 @@ use crate::state::State;
 use crate::swcore::{
     command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
     debugfs_format::{self, Row},
+    errno,
     settings::Control,
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
@@ -355,12 +356,18 @@ fn read_text<'b>(
 
 /// Maps a parse error to its errno and says what was wrong.
 fn reject(file: &str, e: InputError<'_>) -> Error {
-    let (errno, name) = match e.kind {
-        InputErrorKind::Invalid => (EINVAL, "EINVAL"),
-        InputErrorKind::TooLong => (E2BIG, "E2BIG"),
-        InputErrorKind::Range => (ERANGE, "ERANGE"),
+    let errno = match e.kind {
+        InputErrorKind::Invalid => EINVAL,
+        InputErrorKind::TooLong => E2BIG,
+        InputErrorKind::Range => ERANGE,
     };
-    pr_warn!("{}: {}: '{}' ({})\n", file, e.why, e.token_short(), name);
+    pr_warn!(
+        "{}: {}: '{}' ({})\n",
+        file,
+        e.why,
+        e.token_short(),
+        errno::name(errno.to_errno())
+    );
     errno
 }
 

@@ -15,6 +15,7 @@ use crate::handler::ProbeCounters;
 use crate::shim::{detach_all, Module, Probe, RawModule, SYM_LEN};
 use crate::state::State;
 use crate::swcore::command::{is_glob, ProbeCmd};
+use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
 use crate::swcore::plan::{self, Refusal};
 
@@ -127,19 +128,6 @@ pub(crate) struct ProbeSet {
     /// Id of the next attachment (ids are never reused, so a slot's owner
     /// never names a later attachment by accident).
     next_id: u64,
-}
-
-fn errno_name(e: i32) -> &'static str {
-    match e {
-        -2 => "ENOENT",
-        -12 => "ENOMEM",
-        -16 => "EBUSY",
-        -17 => "EEXIST",
-        -22 => "EINVAL",
-        -84 => "EILSEQ",
-        -95 => "EOPNOTSUPP",
-        _ => "E?",
-    }
 }
 
 impl ProbeSet {
@@ -300,7 +288,7 @@ impl ProbeSet {
                     pr_warn!(
                         "probes: cannot attach '{}' ({} {})\n",
                         spec,
-                        errno_name(e.to_errno()),
+                        errno::name(e.to_errno()),
                         e.to_errno()
                     );
                     Self::detach_entries(st, new);
@@ -356,7 +344,7 @@ impl ProbeSet {
                 w,
                 "skipped {} {} {}",
                 s.name.to_str().unwrap_or("?"),
-                errno_name(s.errno),
+                errno::name(s.errno),
                 s.errno
             )?;
         }
@@ -418,7 +406,7 @@ impl ProbeSet {
                         "{}: cannot attach {} ({} {}): skipped\n",
                         m.name(),
                         a.spec(),
-                        errno_name(e.to_errno()),
+                        errno::name(e.to_errno()),
                         e.to_errno()
                     );
                     if let Ok(gone) = self.attached.remove(i) {
@@ -433,7 +421,7 @@ impl ProbeSet {
                             "{}: cannot attach {} ({} {})\n",
                             m.name(),
                             a.spec(),
-                            errno_name(e.to_errno()),
+                            errno::name(e.to_errno()),
                             e.to_errno()
                         );
                     }
@@ -465,7 +453,7 @@ impl ProbeSet {
                             "{}: cannot attach {} again without it ({} {})\n",
                             m.name(),
                             a.spec(),
-                            errno_name(e.to_errno()),
+                            errno::name(e.to_errno()),
                             e.to_errno()
                         );
                         continue;

@@ -11,6 +11,8 @@ pub(crate) mod command;
 pub(crate) mod debugfs_format;
 #[path = "../core/src/defaults.rs"]
 pub(crate) mod defaults;
+#[path = "../core/src/errno.rs"]
+pub(crate) mod errno;
 #[path = "../core/src/follow.rs"]
 pub(crate) mod follow;
 #[path = "../core/src/glob.rs"]

@@ -1,46 +1,9 @@
 //! Errno values the module's control files return, with what they mean
 //! for each kind of write.
 
-/// Operation not permitted.
-pub const EPERM: i32 = 1;
-/// No such file, symbol, or attached probe.
-pub const ENOENT: i32 = 2;
-/// Argument list (write) too long.
-pub const E2BIG: i32 = 7;
-/// Out of memory.
-pub const ENOMEM: i32 = 12;
-/// Permission denied.
-pub const EACCES: i32 = 13;
-/// Busy.
-pub const EBUSY: i32 = 16;
-/// Already exists (already attached).
-pub const EEXIST: i32 = 17;
-/// No such device.
-pub const ENODEV: i32 = 19;
-/// Invalid argument.
-pub const EINVAL: i32 = 22;
-/// Result out of range.
-pub const ERANGE: i32 = 34;
-/// Operation not supported.
-pub const EOPNOTSUPP: i32 = 95;
-
-/// The symbolic name of an errno value (positive or negative).
-pub fn name(errno: i32) -> &'static str {
-    match errno.saturating_abs() {
-        EPERM => "EPERM",
-        ENOENT => "ENOENT",
-        E2BIG => "E2BIG",
-        ENOMEM => "ENOMEM",
-        EACCES => "EACCES",
-        EBUSY => "EBUSY",
-        EEXIST => "EEXIST",
-        ENODEV => "ENODEV",
-        EINVAL => "EINVAL",
-        ERANGE => "ERANGE",
-        EOPNOTSUPP => "EOPNOTSUPP",
-        _ => "E?",
-    }
-}
+pub use stackwatch_core::errno::{
+    name, E2BIG, EACCES, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EOPNOTSUPP, EPERM, ERANGE,
+};
 
 /// What an errno from a write to the control file `file` means.
 pub fn explain_write(file: &str, errno: i32) -> String {
@@ -74,9 +37,6 @@ mod tests {
 
     #[test]
     fn names_and_explanations() {
-        assert_eq!(name(-2), "ENOENT");
-        assert_eq!(name(17), "EEXIST");
-        assert_eq!(name(1234), "E?");
         assert_eq!(
             explain_write("probes", ENOENT),
             "ENOENT: no such symbol, or not attached"

@@ -6,6 +6,11 @@ use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 /// Most budgets that can be configured at once.
 pub const MAX_BUDGETS: usize = 4;
 
+/// The what-if sizes of `default` (the module's default, and what
+/// `budgets=default` and a write of `default` set): the smaller kernel
+/// stacks of the past, those below the running kernel's stack size.
+pub const DEFAULT_BUDGETS: [usize; 2] = [4096, 8192];
+
 /// The configured budget sizes in bytes; 0 marks an unused entry.
 pub struct Budgets {
     sizes: [AtomicUsize; MAX_BUDGETS],
@@ -15,22 +20,12 @@ pub struct Budgets {
 }
 
 impl Budgets {
-    /// Budgets of 4096 and 8192 bytes, the default.
-    pub const fn new() -> Self {
-        Budgets {
-            sizes: [
-                AtomicUsize::new(4096),
-                AtomicUsize::new(8192),
-                AtomicUsize::new(0),
-                AtomicUsize::new(0),
-            ],
-            smallest: AtomicUsize::new(4096),
-        }
-    }
-
     /// Budgets of these sizes (0: unused).
     pub fn with_sizes(sizes: &[usize; MAX_BUDGETS]) -> Self {
-        let b = Budgets::new();
+        let b = Budgets {
+            sizes: [const { AtomicUsize::new(0) }; MAX_BUDGETS],
+            smallest: AtomicUsize::new(usize::MAX),
+        };
         b.set(sizes);
         b
     }
@@ -58,19 +53,13 @@ impl Budgets {
     }
 }
 
-impl Default for Budgets {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn default_and_set() {
-        let b = Budgets::new();
+    fn with_sizes_and_set() {
+        let b = Budgets::with_sizes(&[4096, 8192, 0, 0]);
         assert_eq!((b.get(0), b.get(1), b.get(2), b.get(9)), (4096, 8192, 0, 0));
         assert_eq!(b.smallest(), 4096);
         b.set(&[0, 8192, 2048, 0]);

@@ -2,7 +2,7 @@
 //! `-name`, `+glob*`, `clear`), name lists given at load time, numbers,
 //! booleans and budget lists. Errors name the bad value.
 
-use super::budgets::MAX_BUDGETS;
+use super::budgets::{DEFAULT_BUDGETS, MAX_BUDGETS};
 use core::fmt;
 
 /// Longest symbol name or glob accepted (the kernel's KSYM_NAME_LEN is 512).
@@ -207,9 +207,6 @@ pub fn parse_bool(s: &str) -> Result<bool, InputError<'_>> {
         t => Err(err(InputErrorKind::Invalid, t, "expected 0 or 1")),
     }
 }
-
-/// The what-if sizes of `default`: the smaller kernel stacks of the past.
-pub const DEFAULT_BUDGETS: [usize; 2] = [4096, 8192];
 
 /// Parses up to MAX_BUDGETS budget sizes in bytes (each 1..=`max`), `none`,
 /// or `default` (those of DEFAULT_BUDGETS below `max`, the stack size: none

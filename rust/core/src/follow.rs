@@ -8,14 +8,8 @@
 //! attached there, and when that module goes away it is pending again. A
 //! spec the kernel refuses for another reason is *skipped* for good.
 
+use super::errno::{EBUSY, ENOENT, ENOMEM};
 use super::glob::glob_match;
-
-/// No such symbol, or no traceable function matches.
-pub const ENOENT: i32 = 2;
-/// Out of memory.
-pub const ENOMEM: i32 = 12;
-/// Busy (e.g. a module holding or releasing its text).
-pub const EBUSY: i32 = 16;
 
 /// What becomes of a spec that did not attach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,6 +21,7 @@ pub mod budgets;
 pub mod command;
 pub mod debugfs_format;
 pub mod defaults;
+pub mod errno;
 pub mod follow;
 pub mod glob;
 pub mod hist;

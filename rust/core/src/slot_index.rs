@@ -38,17 +38,25 @@ impl<'a> SlotIndex<'a> {
         }
     }
 
+    /// The slots `key` may be in, in the order they are tried, with their
+    /// indexes (none for key 0).
+    fn probe_order(&self, key: usize) -> impl Iterator<Item = (usize, &AtomicUsize)> + '_ {
+        let tries = if key == 0 {
+            0
+        } else {
+            MAX_PROBES.min(self.keys.len())
+        };
+        let start = self.start(key);
+        (0..tries).map_while(move |i| {
+            let idx = self.wrap(start.wrapping_add(i));
+            self.keys.get(idx).map(|slot| (idx, slot))
+        })
+    }
+
     /// Index of `key`, inserting it if absent. `None` if the table is full
     /// around `key` or `key` is 0.
     pub fn get_or_insert(&self, key: usize) -> Option<usize> {
-        if key == 0 || self.keys.is_empty() {
-            return None;
-        }
-        let n = self.keys.len();
-        let start = self.start(key);
-        for i in 0..MAX_PROBES.min(n) {
-            let idx = self.wrap(start.wrapping_add(i));
-            let slot = self.keys.get(idx)?;
+        for (idx, slot) in self.probe_order(key) {
             let cur = slot.load(Acquire);
             if cur == key {
                 return Some(idx);
@@ -66,19 +74,11 @@ impl<'a> SlotIndex<'a> {
 
     /// Index of `key` if present.
     pub fn find(&self, key: usize) -> Option<usize> {
-        if key == 0 || self.keys.is_empty() {
-            return None;
-        }
-        let n = self.keys.len();
-        let start = self.start(key);
-        for i in 0..MAX_PROBES.min(n) {
-            let idx = self.wrap(start.wrapping_add(i));
-            let cur = self.keys.get(idx)?.load(Acquire);
-            if cur == key {
-                return Some(idx);
-            }
-            if cur == 0 {
-                return None;
+        for (idx, slot) in self.probe_order(key) {
+            match slot.load(Acquire) {
+                cur if cur == key => return Some(idx),
+                0 => return None,
+                _ => {}
             }
         }
         None

@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn records_max_histogram_budgets_threshold() {
         let s = DepthStats::new();
-        let b = Budgets::new(); // 4096, 8192
+        let b = Budgets::with_sizes(&[4096, 8192, 0, 0]);
         let o = s.record(5000, 16384 - 5000, &TS16K, 12000, &b);
         assert_eq!(
             o,
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn new_budgets_start_from_zero() {
         let s = DepthStats::new();
-        let b = Budgets::new(); // 4096, 8192
+        let b = Budgets::with_sizes(&[4096, 8192, 0, 0]);
         for used in [5000, 6000, 9000] {
             s.record(used, 16384 - used, &TS16K, 0, &b);
         }
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn concurrent_max_is_exact() {
         let s = std::sync::Arc::new(DepthStats::new());
-        let b = std::sync::Arc::new(Budgets::new());
+        let b = std::sync::Arc::new(Budgets::with_sizes(&[4096, 8192, 0, 0]));
         let handles: std::vec::Vec<_> = (0..4)
             .map(|t| {
                 let (s, b) = (s.clone(), b.clone());
