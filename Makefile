@@ -36,6 +36,7 @@ stock-kernel: setup
 
 host-test:
 	cd rust/core && cargo test
+	cd rust/format && cargo test
 	cd rust/cli && cargo test
 
 test:
@@ -55,7 +56,7 @@ bench:
 
 clean:
 	-test -d "$(KDIR)" && $(KMAKE) M=$(CURDIR) clean
-	rm -rf rust/core/target
+	rm -rf rust/core/target rust/format/target
 
 help:
 	@echo "make            build stackwatch.ko against KDIR (default: KERNEL=$(KERNEL), Debian's stock kernel)"

@@ -9,13 +9,14 @@
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
-# What the module compiles: Kbuild, rust/kmod, and the rust/core files that
-# rust/kmod/swcore.rs includes (not the CLI-only ones: a change to those must
-# not re-key or rebuild a kernel).
+# What the module compiles: Kbuild, rust/kmod, the rust/core files that
+# rust/kmod/swcore.rs includes and the rust/format files that
+# rust/kmod/swformat.rs includes (not the CLI's: a change to those must not
+# re-key or rebuild a kernel).
 files() {
   cd "$SW_ROOT"
   { printf '%s\n' Kbuild rust/kmod/*.rs rust/kmod/shim.c rust/kmod/shim.h
-    sed -n 's|^#\[path = "\.\./core/src/\(.*\)"\]$|rust/core/src/\1|p' rust/kmod/swcore.rs
+    sed -n 's@^#\[path = "\.\./\(core\|format\)/src/\(.*\)"\]$@rust/\1/src/\2@p' rust/kmod/swcore.rs rust/kmod/swformat.rs
   } | grep -v '^rust/kmod/shim_generated.rs$'
 }
 

@@ -18,12 +18,12 @@ use crate::shim::{self, KernelSymbols, SYM_LEN};
 use crate::state::State;
 use crate::swcore::{
     command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
-    debugfs_format::{self, Row},
     errno,
     settings::Control,
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
+use crate::swformat::{budgets, histogram, max_trace, summary, text, traces, value};
 
 type Show = fn(&State, &mut fmt::Formatter<'_>) -> fmt::Result;
 type Store = fn(&State, &mut UserSliceReader) -> Result;
@@ -222,14 +222,14 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
 }
 
 /// Snapshots of every function that was hit, deepest first.
-fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
+fn rows(st: &State) -> Result<KVVec<text::Row>, fmt::Error> {
     let index = st.slot_index();
     let mut rows = KVVec::new();
     for (i, slot) in st.slots.iter().enumerate() {
         let addr = index.key(i);
         if addr != 0 && slot.stats.hits() != 0 {
             rows.push(
-                Row {
+                text::Row {
                     addr,
                     stats: slot.stats.snapshot(),
                 },
@@ -238,13 +238,13 @@ fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
             .map_err(|_| fmt::Error)?;
         }
     }
-    debugfs_format::sort_rows(&mut rows);
+    text::sort_rows(&mut rows);
     Ok(rows)
 }
 
 fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    debugfs_format::write_summary(
+    summary::write_summary(
         f,
         &st.header(),
         &rows,
@@ -269,11 +269,11 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 .map_err(|_| fmt::Error)?;
         }
     }
-    debugfs_format::write_traces(f, &st.header(), &traces, &KernelSymbols)
+    traces::write_traces(f, &st.header(), &traces, &KernelSymbols)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    debugfs_format::write_max_trace(
+    max_trace::write_max_trace(
         f,
         &st.header(),
         st.global_trace.load().as_ref(),
@@ -283,7 +283,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
-    debugfs_format::write_histogram(
+    histogram::write_histogram(
         f,
         &st.header(),
         &rows,
@@ -293,7 +293,7 @@ fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", st.thread_size)
+    value::write_number(f, st.thread_size)
 }
 
 /// Every live thread's deepest point so far, read off its stack now.
@@ -311,7 +311,7 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     let mut scratch = KBox::new([0u8; SYM_LEN], GFP_KERNEL).map_err(|_| fmt::Error)?;
     shim::find_points(&mut points, &mut scratch);
-    tasks::write_tasks(f, st.thread_size, &deepest, &points, &KernelSymbols)
+    crate::swformat::tasks::write_tasks(f, st.thread_size, &deepest, &points, &KernelSymbols)
 }
 
 fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -319,15 +319,15 @@ fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_threshold(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", st.threshold.load(Relaxed))
+    value::write_number(f, st.threshold.load(Relaxed))
 }
 
 fn read_budgets(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    debugfs_format::write_budgets(f, &st.header(), &st.global_snapshot())
+    budgets::write_budgets(f, &st.header(), &st.global_snapshot())
 }
 
 fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", u8::from(st.enabled.load(Relaxed)))
+    value::write_bool(f, st.enabled.load(Relaxed))
 }
 
 /// Reads one whole write (at most MAX_WRITE bytes) as text.

@@ -18,6 +18,7 @@ use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
 use crate::swcore::plan::{self, Refusal};
+use crate::swformat::probes::{write_probes, AttachedProbe};
 
 /// Names kept for the `skipped` list, at most.
 const MAX_SKIPPED: usize = 64;
@@ -318,37 +319,27 @@ impl ProbeSet {
 
     /// The `probes` file.
     pub(crate) fn write_report(&self, st: &State, w: &mut dyn Write) -> fmt::Result {
-        writeln!(w, "# state spec mechanism functions hits off_stack missed")?;
-        for a in self.attached.iter() {
-            let Some(p) = a.probe.as_ref() else {
-                continue;
-            };
-            writeln!(
-                w,
-                "attached {} {} {} {} {} {}",
-                a.spec(),
-                a.mechanism(),
-                p.functions(),
-                st.hits_of(a.counters.id),
-                a.counters.off_stack.load(Relaxed),
-                a.missed()
-            )?;
-        }
-        writeln!(w, "# state name mechanism")?;
-        for a in self.attached.iter().filter(|a| a.probe.is_none()) {
-            writeln!(w, "pending {} {}", a.spec(), a.mechanism())?;
-        }
-        writeln!(w, "# state name errno")?;
-        for s in self.skipped.iter() {
-            writeln!(
-                w,
-                "skipped {} {} {}",
-                s.name.to_str().unwrap_or("?"),
-                errno::name(s.errno),
-                s.errno
-            )?;
-        }
-        Ok(())
+        let attached = self.attached.iter().filter_map(|a| {
+            let p = a.probe.as_ref()?;
+            Some(AttachedProbe {
+                spec: a.spec(),
+                mechanism: a.mechanism(),
+                functions: p.functions(),
+                hits: st.hits_of(a.counters.id),
+                off_stack: a.counters.off_stack.load(Relaxed),
+                missed: a.missed(),
+            })
+        });
+        let pending = self
+            .attached
+            .iter()
+            .filter(|a| a.probe.is_none())
+            .map(|a| (a.spec(), a.mechanism()));
+        let skipped = self
+            .skipped
+            .iter()
+            .map(|s| (s.name.to_str().unwrap_or("?"), s.errno));
+        write_probes(w, attached, pending, skipped)
     }
 
     /// A module is coming up (its COMING notifier is running): pending

@@ -16,7 +16,6 @@ use crate::probes::ProbeSet;
 use crate::shim::{WatchSlot, SYM_LEN};
 use crate::swcore::{
     budgets::Budgets,
-    debugfs_format::{Counters, Header},
     hist::Scale,
     ratelimit::RateLimit,
     settings::Settings,
@@ -24,6 +23,7 @@ use crate::swcore::{
     stats::DepthStats,
     trace::{Trace, TraceSlot},
 };
+use crate::swformat::{summary::Counters, text::Header};
 
 /// Raw stack-trace entries captured before trimming the handler's frames.
 pub(crate) const RAW_FRAMES: usize = 80;

@@ -7,8 +7,6 @@
 pub(crate) mod budgets;
 #[path = "../core/src/command.rs"]
 pub(crate) mod command;
-#[path = "../core/src/debugfs_format.rs"]
-pub(crate) mod debugfs_format;
 #[path = "../core/src/defaults.rs"]
 pub(crate) mod defaults;
 #[path = "../core/src/errno.rs"]

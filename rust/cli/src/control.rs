@@ -120,7 +120,7 @@ pub fn threshold(dir: &Dir, bytes: Option<u64>) -> Result<String> {
         }
         None => {
             let text = dir.read_required("threshold")?;
-            let v = crate::parse::number_file(&text)
+            let v = stackwatch_format::value::number_file(&text)
                 .map_err(|e| load::context(&dir.file("threshold"), &text, &e))?;
             Ok(format!("{v}\n"))
         }

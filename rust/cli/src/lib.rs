@@ -1,5 +1,5 @@
 //! The `stackwatch` companion command: reads the module's debugfs files (or a
-//! snapshot of them) with the parsers of `stackwatch-core`, and turns them
+//! snapshot of them) with the readers of `stackwatch-format`, and turns them
 //! into reports, symbolized chains, snapshots, diffs and metrics.
 
 pub mod app;
@@ -16,7 +16,6 @@ pub mod json;
 pub mod load;
 pub mod markdown;
 pub mod model;
-pub mod parse;
 pub mod prometheus;
 pub mod sections;
 pub mod snapshot;

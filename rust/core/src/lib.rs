@@ -19,7 +19,6 @@
 
 pub mod budgets;
 pub mod command;
-pub mod debugfs_format;
 pub mod defaults;
 pub mod errno;
 pub mod follow;
