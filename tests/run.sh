@@ -105,7 +105,7 @@ wait_kernel() {
 }
 
 # --- host unit tests ----------------------------------------------------------
-for crate in core cli; do
+for crate in core format cli; do
   step "host unit tests (cargo test in rust/$crate)"
   log="$results/cargo-test-$crate.log"
   if (cd rust/$crate && cargo test --quiet) > "$log" 2>&1; then st=ok; else st=fail; fi
@@ -116,7 +116,7 @@ for crate in core cli; do
 done
 
 step "lint: rustfmt and clippy (host crates), rustfmt and the kernel's clippy lints (module crate), shellcheck"
-for crate in core cli; do
+for crate in core format cli; do
   if (cd rust/$crate && cargo fmt --check >/dev/null 2>&1); then pass "rustfmt rust/$crate"; else fail "rustfmt rust/$crate (run cargo fmt)"; fi
   if (cd rust/$crate && cargo clippy --all-targets --quiet -- -D warnings > "$results/clippy-$crate.log" 2>&1); then
     pass "clippy rust/$crate"; else fail "clippy rust/$crate (log: $results/clippy-$crate.log)"; fi
