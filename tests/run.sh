@@ -335,9 +335,7 @@ if sel debug; then
     elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
       pass "runner fails a lock-order inversion and names lockdep's report"
     else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
-    # Named only until it passes: kmemleak has not yet reported the test
-    # module's lost buffers (see the README's "Known limits").
-    want_suite leakcheck && guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
+    guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
   else
     fail "build x86_64-debug or its modules (logs: $results/build-x86_64-debug.log, $SW_LOGS/kernel-x86_64-debug-build.log, $SW_LOGS/module-x86_64-debug.log)"
   fi
