@@ -36,6 +36,36 @@ sel() { [ ${#SUITES[@]} -eq 0 ] || want_suite "$1"; }
 step "set-up (scripts/setup.sh)"
 scripts/setup.sh || { echo "0 passed, 1 failed"; say "set-up failed"; exit 1; }
 
+# --- our kernels, built in the background ------------------------------------
+# Started before the stock kernel's set-up (mostly downloads and a chroot)
+# so that no idle core is wasted. The debug kernel first: its suites are the
+# longer ones. Each build leaves
+# "ok SECONDS" or "failed SECONDS" in $results/build-NAME.status and its
+# progress in $results/build-NAME.log; wait_kernel waits for that status.
+named_riscv() { [ ${#SUITES[@]} -gt 0 ] && want_suite riscv; }
+bg_kernels=()
+sel debug && bg_kernels+=(x86_64-debug)
+{ sel riscv4k || named_riscv; } && bg_kernels+=(riscv64-4k)
+if [ ${#bg_kernels[@]} -gt 0 ]; then
+  step "building ${bg_kernels[*]} in the background (logs: $results/build-*.log)"
+  (
+    for k in "${bg_kernels[@]}"; do
+      b0=$SECONDS
+      if nice -n 19 qemu/build-kernel.sh "$k" > /dev/null 2> "$results/build-$k.log"; then st=ok; else st=failed; fi
+      echo "$st $((SECONDS - b0))" > "$results/build-$k.status"
+    done
+  ) > /dev/null 2>&1 &  # (holds none of the runner's output open)
+fi
+# wait_kernel NAME: waits for NAME's background build; true if it built, and
+# sets KSECS to the build's seconds.
+wait_kernel() {
+  local st
+  say "waiting for the background build of $1 (log: $results/build-$1.log)"
+  until [ -f "$results/build-$1.status" ]; do sleep 5; done
+  read -r st KSECS < "$results/build-$1.status"
+  [ "$st" = ok ]
+}
+
 # --- Debian's stock kernel: the main x86_64 target (issue 12) -----------------
 STOCK=debian
 release=$(stock_release $STOCK)
@@ -77,34 +107,6 @@ if sel toolchain; then
   elif grep -q "rustc .*this toolchain has 'rustc 1.85.1 .*-local'" "$log"; then pass "a rustc with another version text is refused and named"
   else fail "wrong rustc refused without naming it (log: $log)"; fi
 fi
-
-# --- our kernels, built in the background ------------------------------------
-# The debug kernel first: its suites are the longer ones. Each build leaves
-# "ok SECONDS" or "failed SECONDS" in $results/build-NAME.status and its
-# progress in $results/build-NAME.log; wait_kernel waits for that status.
-named_riscv() { [ ${#SUITES[@]} -gt 0 ] && want_suite riscv; }
-bg_kernels=()
-sel debug && bg_kernels+=(x86_64-debug)
-{ sel riscv4k || named_riscv; } && bg_kernels+=(riscv64-4k)
-if [ ${#bg_kernels[@]} -gt 0 ]; then
-  step "building ${bg_kernels[*]} in the background (logs: $results/build-*.log)"
-  (
-    for k in "${bg_kernels[@]}"; do
-      b0=$SECONDS
-      if nice -n 19 qemu/build-kernel.sh "$k" > /dev/null 2> "$results/build-$k.log"; then st=ok; else st=failed; fi
-      echo "$st $((SECONDS - b0))" > "$results/build-$k.status"
-    done
-  ) &
-fi
-# wait_kernel NAME: waits for NAME's background build; true if it built, and
-# sets KSECS to the build's seconds.
-wait_kernel() {
-  local st
-  say "waiting for the background build of $1 (log: $results/build-$1.log)"
-  until [ -f "$results/build-$1.status" ]; do sleep 5; done
-  read -r st KSECS < "$results/build-$1.status"
-  [ "$st" = ok ]
-}
 
 # --- host unit tests ----------------------------------------------------------
 for crate in core format cli; do
