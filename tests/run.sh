@@ -8,7 +8,7 @@
 # Our own kernels (the x86_64 debug kernel, riscv64 4K) build in the
 # background, at the lowest priority, while the stock kernel's guests run:
 # TCG runs a guest on one host core and leaves the other to the build.
-#   tests/run.sh [SUITE...]     SUITE: toolchain basic watchdog torture
+#   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture
 #                               modorder netconsole clone dkms harness debug
 #                               riscv4k (default: all of these); named only:
 #                               unload (30 load/unload cycles on the stock
@@ -168,6 +168,7 @@ guest_suite() {
 }
 
 sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basic.sh 16384
+sel ownstack && guest_suite ownstack --kernel $STOCK --timeout 600 -- tests/guest/ownstack.sh 312
 want_suite unload && guest_suite unload --kernel $STOCK --timeout 900 -- tests/guest/unload.sh 30
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
@@ -319,6 +320,9 @@ if sel debug; then
     dts=16384; grep -qx 'CONFIG_KASAN=y' "$dkdir/.config" && dts=32768
     guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/basic.sh "$dts"
     guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+    # The unwinder's own stack under KASAN's larger frames (no byte goal
+    # for stackwatch's frames here: KASAN grows them all).
+    guest_suite debug-ownstack --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/ownstack.sh 100000
     guest_suite debug-stress --kernel x86_64-debug --module "$dko" --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh $DEBUG_STRESS
     # What the kernel's checkers said over the whole stress run, from its console.
     con="$results/debug-stress/console.log"

@@ -64,7 +64,7 @@ fn early_start() -> Result {
     }
     let st = early_state(&cfg)?;
     // The state, and the module notifiers it keeps, live for ever.
-    start(st, &cfg);
+    start(st, cfg.probes);
     EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
     log_early(cfg.probes);
     Ok(())

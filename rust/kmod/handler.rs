@@ -81,12 +81,14 @@ impl ProbeCounters {
 /// `cookie` is null or the cookie a [`shim::Probe`] was attached with: a
 /// `ProbeCounters` that the probe keeps alive until it is detached, which
 /// waits for running handlers, so it is valid for this call. `ip` is the
-/// probed function's address and `sp` the probed context's stack pointer.
+/// probed function's address, `sp` the probed context's stack pointer and
+/// `ctx` its registers, valid for this call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_hit(
     cookie: *mut c_void,
     ip: core::ffi::c_ulong,
     sp: core::ffi::c_ulong,
+    ctx: *const shim::Ctx,
 ) {
     let st = STATE.load(Acquire);
     if st.is_null() || cookie.is_null() {
@@ -101,27 +103,40 @@ pub(crate) unsafe extern "C" fn stackwatch_hit(
     // which cannot complete while this call runs; they are only read or
     // changed through atomics.
     let pc = unsafe { &*cookie.cast_const().cast::<ProbeCounters>() };
-    hit(st, pc, ip as usize, sp as usize);
+    hit(st, pc, ip as usize, sp as usize, ctx);
 }
 
-/// What the slow path needs to know about one hit.
-struct Hit<'a> {
-    /// The function's slot and its index (its chain is `State::traces[index]`).
-    slot: Option<(usize, &'a Slot)>,
-    ip: usize,
-    sp: usize,
-    used: usize,
-    threshold: usize,
-    local_max: bool,
-    global_max: bool,
-    below_threshold: bool,
+/// What a hit changed, and the function's slot index plus one (0: none),
+/// in one word, so that every argument of `slow` travels in a register and
+/// the fast path's frame stays small.
+#[derive(Clone, Copy)]
+struct Changed(usize);
+
+impl Changed {
+    const LOCAL_MAX: usize = 1;
+    const GLOBAL_MAX: usize = 2;
+    const BELOW_THRESHOLD: usize = 4;
+    const INDEX_SHIFT: u32 = 8;
+
+    fn new(index: usize, bits: usize) -> Self {
+        Changed(index.wrapping_shl(Self::INDEX_SHIFT) | bits)
+    }
+
+    fn has(self, bit: usize) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// The slot index (not plus one), if any.
+    fn slot(self) -> Option<usize> {
+        self.0.wrapping_shr(Self::INDEX_SHIFT).checked_sub(1)
+    }
 }
 
 /// The fast path: a few loads, one atomic add to the function's histogram,
 /// and no chain unless something changed. Kept small (and its stack frame
 /// with it: it runs on the very stacks it measures); the rest is in `slow`.
 #[inline(always)]
-fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
+fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize, ctx: *const shim::Ctx) {
     if !st.enabled.load(Relaxed) {
         return;
     }
@@ -139,32 +154,35 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize) {
         kprobe_slot(st, pc, ip)
     };
     let threshold = st.threshold.load(Relaxed);
-    let local = match slot {
-        Some((_, s)) => s
-            .stats
-            .record(used, remaining, &st.scale, threshold, &st.budgets),
+    let (local, index) = match slot {
+        Some((i, s)) => (
+            s.stats
+                .record(used, remaining, &st.scale, threshold, &st.budgets),
+            i.wrapping_add(1),
+        ),
         None => {
             st.events.dropped.fetch_add(1, Relaxed);
-            st.unslotted
-                .record(used, remaining, &st.scale, threshold, &st.budgets)
+            (
+                st.unslotted
+                    .record(used, remaining, &st.scale, threshold, &st.budgets),
+                0,
+            )
         }
     };
     // Only the maximum is global at hit time; counts are summed when read.
     let global_max = st.global.stats.note_max(used);
     if local.new_max || global_max || local.below_threshold {
-        slow(
-            st,
-            &Hit {
-                slot,
-                ip,
-                sp,
-                used,
-                threshold,
-                local_max: slot.is_some() && local.new_max,
-                global_max,
-                below_threshold: local.below_threshold,
-            },
-        );
+        let mut changed = 0;
+        if index != 0 && local.new_max {
+            changed |= Changed::LOCAL_MAX;
+        }
+        if global_max {
+            changed |= Changed::GLOBAL_MAX;
+        }
+        if local.below_threshold {
+            changed |= Changed::BELOW_THRESHOLD;
+        }
+        slow(st, Changed::new(index, changed), ip, sp, ctx);
     }
 }
 
@@ -224,20 +242,34 @@ fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
     st.events.off_stack.fetch_add(1, Relaxed);
 }
 
-/// A new maximum or a threshold crossing: capture the chain into per-CPU
-/// scratch space, store it, warn if due.
+/// A new maximum or a threshold crossing: decide, take this CPU's scratch
+/// space and save the chain into it. Its frame and `stackwatch_hit`'s are
+/// what taking a chain adds to the stack being measured (on x86_64 the
+/// unwinder runs on a stack of its own; elsewhere this frame is under it):
+/// everything after the unwind is in `finish`.
 #[cold]
 #[inline(never)]
-fn slow(st: &State, h: &Hit<'_>) {
-    let gen = st.threshold_gen.load(Relaxed);
-    let warn = h
-        .slot
-        .is_some_and(|(_, s)| warning::due(&s.warned_gen, gen, h.below_threshold, h.local_max));
-    if !(h.local_max || h.global_max || warn) {
+fn slow(st: &State, changed: Changed, ip: usize, sp: usize, ctx: *const shim::Ctx) {
+    let Sample::OnTask { used, .. } = classify(sp, shim::stack_base(), st.thread_size) else {
+        return;
+    };
+    let local_max = changed.has(Changed::LOCAL_MAX);
+    let global_max = changed.has(Changed::GLOBAL_MAX);
+    let warn = changed
+        .slot()
+        .and_then(|i| st.slots.get(i))
+        .is_some_and(|s| {
+            warning::due(
+                &s.warned_gen,
+                st.threshold_gen.load(Relaxed),
+                changed.has(Changed::BELOW_THRESHOLD),
+                local_max,
+            )
+        });
+    if !(local_max || global_max || warn) {
         return;
     }
-    let remaining = st.thread_size.saturating_sub(h.used);
-    if remaining < CAPTURE_RESERVE {
+    if st.thread_size.saturating_sub(used) < CAPTURE_RESERVE {
         st.events.trace_busy.fetch_add(1, Relaxed);
         if warn {
             st.events.warnings_suppressed.fetch_add(1, Relaxed);
@@ -248,35 +280,55 @@ fn slow(st: &State, h: &Hit<'_>) {
         return;
     };
     let captured = scratch.try_with(|space| {
-        capture(space, h.ip, h.sp, h.used);
-        if h.local_max {
-            store(st, h.slot.and_then(|(i, _)| st.traces.get(i)), space);
-        }
-        if h.global_max {
-            store(st, Some(&st.global_trace), space);
-        }
-        if warn {
-            if remaining >= WARN_RESERVE
-                && st
-                    .warn_limit
-                    .allow(shim::jiffies(), st.warn_interval, h.used, WARN_STEP)
-            {
-                st.events.warnings.fetch_add(1, Relaxed);
-                crate::warn::threshold_crossed(
-                    h.ip,
-                    h.used,
-                    st.thread_size,
-                    h.threshold,
-                    &space.trace,
-                    &mut space.sym,
-                );
-            } else {
-                st.events.warnings_suppressed.fetch_add(1, Relaxed);
-            }
-        }
+        // SAFETY: `ctx` is what this handler was called with (the contract
+        // of `stackwatch_hit`), valid until it returns.
+        let n = unsafe { shim::save_trace(&mut space.raw, ctx, &mut space.stack) };
+        finish(st, space, n, changed, ip, sp, used, warn);
     });
     if captured.is_none() {
         st.events.trace_busy.fetch_add(1, Relaxed);
+    }
+}
+
+/// After the unwind: the chain's frame sizes, stored where it is deeper
+/// than before, and the warning if due.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    st: &State,
+    space: &mut ScratchSpace,
+    saved: usize,
+    changed: Changed,
+    ip: usize,
+    sp: usize,
+    used: usize,
+    warn: bool,
+) {
+    capture(space, saved, ip, sp, used);
+    if changed.has(Changed::LOCAL_MAX) {
+        store(st, changed.slot().and_then(|i| st.traces.get(i)), space);
+    }
+    if changed.has(Changed::GLOBAL_MAX) {
+        store(st, Some(&st.global_trace), space);
+    }
+    if warn {
+        if st.thread_size.saturating_sub(used) >= WARN_RESERVE
+            && st
+                .warn_limit
+                .allow(shim::jiffies(), st.warn_interval, used, WARN_STEP)
+        {
+            st.events.warnings.fetch_add(1, Relaxed);
+            crate::warn::threshold_crossed(
+                ip,
+                used,
+                st.thread_size,
+                st.threshold.load(Relaxed),
+                &space.trace,
+                &mut space.sym,
+            );
+        } else {
+            st.events.warnings_suppressed.fetch_add(1, Relaxed);
+        }
     }
 }
 
@@ -288,10 +340,11 @@ fn store(st: &State, slot: Option<&TraceSlot>, space: &ScratchSpace) {
     }
 }
 
-/// Fills `space.trace` with the chain from the probed function outwards, the
-/// size of each frame, and the current task.
-fn capture(space: &mut ScratchSpace, ip: usize, sp: usize, used: usize) {
-    let n = shim::save_trace(&mut space.raw);
+/// Fills `space.trace` with the chain from the probed function outwards
+/// (from the `saved` return addresses in `space.raw`), the size of each
+/// frame, and the current task.
+fn capture(space: &mut ScratchSpace, saved: usize, ip: usize, sp: usize, used: usize) {
+    let n = saved;
     let raw = space.raw.get(..n).unwrap_or(&[]);
     let t = &mut space.trace;
     t.used = used;

@@ -170,21 +170,30 @@ impl ProbeSet {
         if self.position(spec).is_some() {
             return Err(EEXIST);
         }
-        let mut a = self.entry(spec)?;
-        self.attached.reserve(1, GFP_KERNEL)?;
-        // The pushes are within the capacity reserved above: they cannot
-        // fail, but if one did the probe would be detached as `a` drops.
-        match a.attach(st, None, None) {
-            Ok(()) => {
-                self.attached.push(a, GFP_KERNEL)?;
-                Ok(())
-            }
-            Err(e) if follow::at_load(e.to_errno()) == Disposition::Pending => {
-                self.attached.push(a, GFP_KERNEL)?;
+        self.push_entry(spec)?;
+        // Attached in place, in the set's memory: the entry is not on the
+        // stack while its probe attaches (the deepest point of a load).
+        let attached = match self.attached.last_mut() {
+            Some(a) => a.attach(st, None, None),
+            None => Err(EINVAL),
+        };
+        match attached {
+            Ok(()) => Ok(()),
+            Err(e) if follow::at_load(e.to_errno()) == Disposition::Pending => Err(e),
+            Err(e) => {
+                // Never attached: nothing to detach as it drops.
+                drop(self.attached.pop());
                 Err(e)
             }
-            Err(e) => Err(e),
         }
+    }
+
+    /// Appends a new pending entry for `spec`.
+    #[inline(never)]
+    fn push_entry(&mut self, spec: &str) -> Result {
+        let a = self.entry(spec)?;
+        self.attached.push(a, GFP_KERNEL)?;
+        Ok(())
     }
 
     /// Attaches `spec` at load time (never fatal): if its functions are not
@@ -201,6 +210,8 @@ impl ProbeSet {
     }
 
     /// Lists `spec` as skipped with `errno`.
+    #[cold]
+    #[inline(never)]
     fn skip(&mut self, spec: &str, errno: i32) {
         if self.skipped.len() < MAX_SKIPPED {
             if let Ok(name) = CString::try_from_fmt(fmt!("{}", spec)) {

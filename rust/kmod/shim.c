@@ -25,6 +25,10 @@
 #include <linux/workqueue.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#ifdef CONFIG_X86_64
+#include <asm/irq_stack.h>
+#include <asm/unwind.h>
+#endif
 #include "shim.h"
 
 static char sw_probes_param[4096];
@@ -46,11 +50,21 @@ struct sw_probe {
 	};
 };
 
+/*
+ * What sw_save_trace() unwinds from: a kprobe's full registers, or an
+ * fprobe's partial ones (ip, sp and bp are what an unwinder starts from).
+ */
+struct sw_ctx {
+	struct pt_regs *regs;
+	struct ftrace_regs *fregs;
+};
+
 static int sw_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sw_probe *p = container_of(kp, struct sw_probe, kp);
+	struct sw_ctx ctx = { .regs = regs };
 
-	stackwatch_hit(p->cookie, (unsigned long)kp->addr, kernel_stack_pointer(regs));
+	stackwatch_hit(p->cookie, (unsigned long)kp->addr, kernel_stack_pointer(regs), &ctx);
 	return 0;
 }
 NOKPROBE_SYMBOL(sw_kprobe_pre);
@@ -59,8 +73,9 @@ static int sw_fprobe_entry(struct fprobe *fp, unsigned long entry_ip, unsigned l
 			   struct ftrace_regs *fregs, void *data)
 {
 	struct sw_probe *p = container_of(fp, struct sw_probe, fp);
+	struct sw_ctx ctx = { .fregs = fregs };
 
-	stackwatch_hit(p->cookie, entry_ip, ftrace_regs_get_stack_pointer(fregs));
+	stackwatch_hit(p->cookie, entry_ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
 	return 0;
 }
 NOKPROBE_SYMBOL(sw_fprobe_entry);
@@ -494,10 +509,91 @@ int sw_read_kernel(void *dst, unsigned long src, unsigned long len)
 	return copy_from_kernel_nofault(dst, (const void *)src, len);
 }
 
-unsigned int sw_save_trace(unsigned long *store, unsigned int size)
+#ifdef CONFIG_X86_64
+/* One unwind, described for the function that runs on the separate stack. */
+struct sw_walk {
+	unsigned long *store;
+	unsigned int size;
+	unsigned int n;
+	const struct sw_ctx *ctx;
+};
+
+/*
+ * Runs on the separate stack: arch_stack_walk() from the probed context's
+ * registers (its first entry is their ip, then the callers), with the
+ * unwinder's exported entry points (stack_trace_save_regs() is not
+ * exported). The registers describe the task stack, which the unwinder
+ * checks every frame against; where it runs itself does not matter to it.
+ * An fprobe's registers are partial: copied with what the unwinder reads
+ * at a function's entry, so the probe's own are left as they are.
+ */
+static void sw_walk_regs(struct sw_walk *w)
+{
+	struct pt_regs partial, *regs = w->ctx->regs;
+	struct unwind_state state;
+	unsigned long addr;
+
+	if (!regs) {
+		memset(&partial, 0, sizeof(partial));
+		partial.ip = ftrace_regs_get_instruction_pointer(w->ctx->fregs);
+		partial.sp = ftrace_regs_get_stack_pointer(w->ctx->fregs);
+		partial.bp = ftrace_regs_get_frame_pointer(w->ctx->fregs);
+		partial.cs = __KERNEL_CS;
+		partial.flags = X86_EFLAGS_FIXED;
+		regs = &partial;
+	}
+	w->n = 0;
+	if (!w->size)
+		return;
+	w->store[w->n++] = regs->ip;
+	for (unwind_start(&state, current, regs, NULL); !unwind_done(&state) && w->n < w->size;
+	     unwind_next_frame(&state)) {
+		addr = unwind_get_return_address(&state);
+		if (!addr)
+			break;
+		w->store[w->n++] = addr;
+	}
+}
+NOKPROBE_SYMBOL(sw_walk_regs);
+
+unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
+			   unsigned long *stack_top)
+{
+	struct sw_walk w = { .store = store, .size = size, .ctx = ctx }, *wp = &w;
+
+	if (!ctx || !stack_top)
+		return stack_trace_save(store, size, 0);
+	/*
+	 * &w is the stack pointer itself: hidden, so that the compiler cannot
+	 * hand the asm %rsp for it, which the asm changes before reading it.
+	 */
+	OPTIMIZER_HIDE_VAR(wp);
+	/*
+	 * As the kernel runs interrupt handlers on its IRQ stacks: the old
+	 * stack pointer is kept in the new stack's top word, and restored after.
+	 * An interrupt meanwhile is taken on this stack and moves to the IRQ
+	 * stack; probe handlers run with preemption off, so nothing schedules.
+	 */
+	call_on_stack(stack_top, sw_walk_regs, ASM_CALL_ARG1, , [arg1] "r" (wp));
+	return w.n;
+}
+
+int sw_trace_off_stack(void)
+{
+	return 1;
+}
+#else
+unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
+			   unsigned long *stack_top)
 {
 	return stack_trace_save(store, size, 0);
 }
+
+int sw_trace_off_stack(void)
+{
+	return 0;
+}
+#endif
 
 /*
  * Another frame's stack word: the handler scans the stack between the probed

@@ -18,13 +18,15 @@ struct module;
 /** debugfs entries and seq_files, opaque here. */
 struct dentry;
 struct seq_file;
+/* The probed context's registers, as the probe gave them: opaque to Rust. */
+struct sw_ctx;
 
 /*
  * Implemented in Rust: called from probe context (possibly NMI-like) with the
- * attachment's cookie, the probed function's address and the probed context's
- * stack pointer.
+ * attachment's cookie, the probed function's address, the probed context's
+ * stack pointer and its registers (ctx: for sw_save_trace only).
  */
-void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp);
+void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp, const struct sw_ctx *ctx);
 
 /*
  * Implemented in Rust, called once from an early_initcall when stackwatch is
@@ -121,8 +123,17 @@ int sw_read_kernel(void *dst, unsigned long src, unsigned long len);
 /* A stack word (the current task's or, under RCU, another thread's) read
  * without KASAN/KCSAN checks (READ_ONCE_NOCHECK). */
 unsigned long sw_stack_word(const unsigned long *addr);
-/* stack_trace_save() of the current context. */
-unsigned int sw_save_trace(unsigned long *store, unsigned int size);
+/*
+ * The probed context's call chain, from its own function outwards, into
+ * store. On x86_64 the unwinder runs on the separate stack whose top word is
+ * stack_top (16-byte aligned, stack_bytes below it), so that taking a chain
+ * adds nothing to the stack being measured but this call; elsewhere (or
+ * with stack_top NULL) on the current stack, from the current context.
+ */
+unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
+			   unsigned long *stack_top);
+/* 1 if sw_save_trace() runs the unwinder on the stack it is given. */
+int sw_trace_off_stack(void);
 /*
  * "name+off/size [module]" (name_only: just "name") of addr into buf, with
  * buf as the lookup's only buffer: len must be at least KSYM_SYMBOL_LEN, else

@@ -38,7 +38,6 @@ mod warn;
 use shim::ModuleWatch;
 use state::State;
 use swcore::command::split_list;
-use swcore::settings::Settings;
 
 module! {
     type: StackWatch,
@@ -68,14 +67,14 @@ module! {
 
 /// Publishes `st` to the handler, starts following modules (the state
 /// keeps the notifiers and unregisters them first as it goes), and attaches
-/// the probes of `cfg` (the default set when none are named).
+/// the list `probes` (the default set when it names none).
 ///
 /// The attach runs deepest of all (`register_kprobe` and the vmalloc of an
 /// instruction slot, with probes already live), and when built in it runs
 /// on a 4K stack in early boot: so `start` and its callers keep small
 /// frames, and what formats text is in functions of its own that are not
 /// on the stack while probes are attached.
-fn start(st: &State, cfg: &Settings<'_>) {
+fn start(st: &State, probes: &str) {
     handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
 
     // Before attaching, and without the probes lock (the notifiers take it,
@@ -89,8 +88,8 @@ fn start(st: &State, cfg: &Settings<'_>) {
         Ok(w) => st.watch.set(w),
         Err(e) => warn_not_following(e),
     }
-    attach_all(st, cfg.probes);
-    log_watching(st, cfg);
+    attach_all(st, probes);
+    log_watching(st);
 }
 
 /// Attaches every probe of the list `probes` (the default set when it names
@@ -123,7 +122,8 @@ fn warn_not_following(e: Error) {
 
 /// The load line: what is watched and what it costs.
 #[inline(never)]
-fn log_watching(st: &State, cfg: &Settings<'_>) {
+fn log_watching(st: &State) {
+    let nslots = st.slots.len();
     let (specs, funcs, pending) = st.probes.lock().totals();
     // Per function: the hot slot, its chain, and its table key.
     let hot = core::mem::size_of::<state::Slot>();
@@ -138,11 +138,11 @@ fn log_watching(st: &State, cfg: &Settings<'_>) {
         shim::probe_bytes().saturating_add(core::mem::size_of::<probes::Attachment>()),
         pending,
         st.thread_size,
-        cfg.threshold,
-        cfg.nslots,
+        st.threshold.load(core::sync::atomic::Ordering::Relaxed),
+        nslots,
         slot_bytes,
         slot_bytes
-            .saturating_mul(cfg.nslots)
+            .saturating_mul(nslots)
             .saturating_add(scratch_bytes)
             .checked_div(1024)
             .unwrap_or(0),
@@ -161,14 +161,35 @@ struct StackWatch {
 
 #[cfg(MODULE)]
 impl kernel::Module for StackWatch {
+    // `init` is on the stack while the probes attach, the deepest point of
+    // the load (`register_kprobe` under `do_one_initcall`): what builds the
+    // state and the files, with their large temporaries, runs in functions
+    // of their own before and after, so `init`'s frame holds little more
+    // than the state's address.
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let cfg = settings::from_params()?;
-        let state = KBox::pin_init(State::new(&cfg)?, GFP_KERNEL)?;
-        start(&state, &cfg);
+        let (state, probes) = new_state()?;
+        start(&state, probes);
         Ok(StackWatch {
-            _files: files::Files::create(state)?,
+            _files: new_files(state)?,
         })
     }
+}
+
+/// The state the checked settings describe, and the list of probes to
+/// attach (the settings are not kept on the stack while they attach).
+#[cfg(MODULE)]
+#[inline(never)]
+fn new_state() -> Result<(Pin<KBox<State>>, &'static str)> {
+    let cfg = settings::from_params()?;
+    let state = KBox::pin_init(State::new(&cfg)?, GFP_KERNEL)?;
+    Ok((state, cfg.probes))
+}
+
+/// The debugfs files, which own the state from now on.
+#[cfg(MODULE)]
+#[inline(never)]
+fn new_files(state: Pin<KBox<State>>) -> Result<files::Files<Pin<KBox<State>>>> {
+    files::Files::create(state)
 }
 
 /// Built into the image: the state lives as long as the kernel, perhaps
@@ -186,7 +207,7 @@ impl kernel::Module for StackWatch {
             None => {
                 let cfg = settings::from_params()?;
                 let st = boot::leak(State::new(&cfg)?)?;
-                start(st, &cfg);
+                start(st, cfg.probes);
                 st
             }
         };

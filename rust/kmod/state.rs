@@ -13,7 +13,7 @@ use core::sync::atomic::{
 use kernel::{alloc::flags::__GFP_ZERO, new_mutex, prelude::*, sync::Mutex};
 
 use crate::probes::ProbeSet;
-use crate::shim::{WatchSlot, SYM_LEN};
+use crate::shim::{CaptureStack, WatchSlot, SYM_LEN};
 use crate::swcore::{
     budgets::Budgets,
     hist::Scale,
@@ -32,25 +32,28 @@ pub(crate) const RAW_FRAMES: usize = 80;
 /// them): statistics and bookkeeping, about 320 bytes. The deepest chain
 /// (about 700 bytes, written only on a new maximum) lives apart in
 /// `State::traces`, so the hot data of thousands of functions stays dense.
+#[repr(C)]
 pub(crate) struct Slot {
-    pub(crate) stats: DepthStats,
-    /// Threshold generation this slot last warned in.
-    pub(crate) warned_gen: AtomicU32,
-    /// kprobes attached at this function: an fprobe (glob) hit on it is
-    /// skipped, so a function in both the default set and a glob counts once.
-    pub(crate) kprobes: AtomicU32,
+    // What a glob hit reads first, next to the maximum (the start of
+    // `stats`): on one cache line with it. `repr(C)` keeps this order.
     /// Id of the attachment whose hits this slot counts (0: none yet); the
     /// `probes` file sums an attachment's hits from the slots it owns.
     pub(crate) owner: AtomicU64,
+    /// kprobes attached at this function: an fprobe (glob) hit on it is
+    /// skipped, so a function in both the default set and a glob counts once.
+    pub(crate) kprobes: AtomicU32,
+    /// Threshold generation this slot last warned in.
+    pub(crate) warned_gen: AtomicU32,
+    pub(crate) stats: DepthStats,
 }
 
 impl Slot {
     pub(crate) const fn new() -> Self {
         Slot {
-            stats: DepthStats::new(),
-            warned_gen: AtomicU32::new(0),
-            kprobes: AtomicU32::new(0),
             owner: AtomicU64::new(0),
+            kprobes: AtomicU32::new(0),
+            warned_gen: AtomicU32::new(0),
+            stats: DepthStats::new(),
         }
     }
 
@@ -69,6 +72,8 @@ pub(crate) struct Scratch {
 /// The contents of a [`Scratch`].
 pub(crate) struct ScratchSpace {
     pub(crate) raw: [usize; RAW_FRAMES],
+    /// The unwinder's stack (x86_64).
+    pub(crate) stack: CaptureStack,
     pub(crate) trace: Trace,
     /// One symbol of the warning's chain, NUL-terminated.
     pub(crate) sym: [u8; SYM_LEN],
@@ -163,7 +168,15 @@ impl PinnedDrop for State {
         let this = core::ptr::from_ref::<State>(&self).cast_mut();
         let _ =
             crate::handler::STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
-        pr_info!("unloaded\n");
+        if crate::shim::trace_off_stack() {
+            pr_info!(
+                "unloaded; the unwinder's stack used at most {} of {} bytes\n",
+                self.capture_stack_used(),
+                crate::shim::CAPTURE_STACK_WORDS.saturating_mul(core::mem::size_of::<usize>())
+            );
+        } else {
+            pr_info!("unloaded\n");
+        }
     }
 }
 
@@ -182,7 +195,8 @@ impl State {
             traces.push(TraceSlot::new(), GFP_KERNEL)?;
         }
         let ncpu = crate::shim::nr_cpu_ids();
-        // Zeroed in place: a `Scratch` is about 2.5 KiB, too much to build on
+        // Zeroed in place: a `Scratch` is about 6.5 KiB on x86_64 (2.5 KiB
+        // elsewhere, which has no capture stack), too much to build on
         // the stack and copy (a 4K kernel's early-boot worker overflows).
         let mut scratch = KVVec::<Scratch>::with_capacity(ncpu, GFP_KERNEL | __GFP_ZERO)?;
         // SAFETY: the allocation holds at least `ncpu` elements (the capacity
@@ -277,6 +291,17 @@ impl State {
         }
         g.max_used = g.max_used.max(self.global.stats.max_used());
         g
+    }
+
+    /// Bytes of the unwinder's stack ever used, on the CPU that used most
+    /// (0 where chains are taken on the current stack); a CPU taking a
+    /// chain right now is skipped.
+    pub(crate) fn capture_stack_used(&self) -> usize {
+        self.scratch
+            .iter()
+            .filter_map(|s| s.try_with(|space| space.stack.used()))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Module-wide counters for reports.

@@ -12,49 +12,59 @@ const MAX_PROBES: usize = 64;
 
 /// The key half of the table; the caller keeps a parallel array of slots.
 pub struct SlotIndex<'a> {
+    /// The keys in use: the largest power-of-two prefix of those given, so
+    /// that a probe position is a mask, never a division (the kernel always
+    /// allocates a power of two).
     keys: &'a [AtomicUsize],
 }
 
 impl<'a> SlotIndex<'a> {
     /// A table over `keys` (all zero when empty; 0 is never a valid key).
+    /// Only its largest power-of-two prefix is used.
+    #[inline(always)]
     pub fn new(keys: &'a [AtomicUsize]) -> Self {
-        SlotIndex { keys }
-    }
-
-    fn start(&self, key: usize) -> usize {
-        // Fibonacci hashing of the address; kernel text addresses share high bits.
-        let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-        self.wrap(h as usize)
-    }
-
-    /// `i` reduced to a slot index: a mask when the capacity is a power of
-    /// two (the kernel always allocates one), a division otherwise.
-    fn wrap(&self, i: usize) -> usize {
-        let n = self.keys.len().max(1);
-        if n.is_power_of_two() {
-            i & n.wrapping_sub(1)
+        let n = keys.len();
+        // A bit test, not `is_power_of_two` (a software popcount on kernels
+        // built without POPCNT): this runs in the probe handler.
+        let used = if n & n.wrapping_sub(1) == 0 {
+            n
         } else {
-            i.checked_rem(n).unwrap_or(0)
+            // n > 2 here: its top bit is at BITS - 1 - leading_zeros >= 1.
+            1usize.wrapping_shl((usize::BITS - 1).wrapping_sub(n.leading_zeros()))
+        };
+        SlotIndex {
+            keys: keys.get(..used).unwrap_or(&[]),
         }
+    }
+
+    /// The mask that reduces a position to an index (the length is 0 or a
+    /// power of two).
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.keys.len().wrapping_sub(1)
     }
 
     /// The slots `key` may be in, in the order they are tried, with their
     /// indexes (none for key 0).
+    #[inline(always)]
     fn probe_order(&self, key: usize) -> impl Iterator<Item = (usize, &AtomicUsize)> + '_ {
         let tries = if key == 0 {
             0
         } else {
             MAX_PROBES.min(self.keys.len())
         };
-        let start = self.start(key);
+        // Fibonacci hashing of the address; kernel text addresses share high bits.
+        let start = ((key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize;
+        let mask = self.mask();
         (0..tries).map_while(move |i| {
-            let idx = self.wrap(start.wrapping_add(i));
+            let idx = start.wrapping_add(i) & mask;
             self.keys.get(idx).map(|slot| (idx, slot))
         })
     }
 
     /// Index of `key`, inserting it if absent. `None` if the table is full
     /// around `key` or `key` is 0.
+    #[inline(always)]
     pub fn get_or_insert(&self, key: usize) -> Option<usize> {
         for (idx, slot) in self.probe_order(key) {
             let cur = slot.load(Acquire);
@@ -73,6 +83,7 @@ impl<'a> SlotIndex<'a> {
     }
 
     /// Index of `key` if present.
+    #[inline(always)]
     pub fn find(&self, key: usize) -> Option<usize> {
         for (idx, slot) in self.probe_order(key) {
             match slot.load(Acquire) {
@@ -89,7 +100,7 @@ impl<'a> SlotIndex<'a> {
         self.keys.get(idx).map_or(0, |k| k.load(Acquire))
     }
 
-    /// Number of slots.
+    /// Number of slots in use.
     pub fn capacity(&self) -> usize {
         self.keys.len()
     }
@@ -120,6 +131,19 @@ mod tests {
         assert_eq!(t.get_or_insert(999), None, "full table must refuse");
         let empty: [AtomicUsize; 0] = [];
         assert_eq!(SlotIndex::new(&empty).get_or_insert(5), None);
+    }
+
+    #[test]
+    fn uses_the_power_of_two_prefix() {
+        let k = keys(12);
+        let t = SlotIndex::new(&k);
+        assert_eq!(t.capacity(), 8);
+        for i in 1..=8 {
+            assert!(t.get_or_insert(i * 4096).unwrap() < 8);
+        }
+        assert_eq!(t.get_or_insert(999 * 4096), None, "the prefix is full");
+        assert!(k[8..].iter().all(|k| k.load(Acquire) == 0));
+        assert_eq!(SlotIndex::new(&keys(1)).capacity(), 1);
     }
 
     #[test]

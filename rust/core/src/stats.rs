@@ -16,6 +16,7 @@ pub struct Outcome {
 }
 
 /// Statistics of one probed function, or of all of them.
+#[repr(C)]
 pub struct DepthStats {
     // Hits are the histogram's sum: one atomic add per hit, not two.
     max_used: AtomicUsize,
