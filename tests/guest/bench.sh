@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
+. "$(dirname "$0")/stack_tracer.sh"
 REPS=${1:-3} LOOP=${2:-1000000} FIOSECS=${3:-15}
 # Per-hit rounds are short (a second or so): many of them, interleaved, so
 # that the medians stand up to a busy host.
@@ -14,12 +15,9 @@ HITREPS=$((REPS * 4 - 1))
 T=/sys/kernel/tracing
 RAW="$SW_OUT/bench-raw.txt"; : > "$RAW"
 BIN="$SW_OUT/syscall_loop"
-# The probed function: the first of these that ftrace can trace (the stack
-# tracer's filter needs it; Debian's kernel does not trace the syscall wrappers).
-FN=
-for f in __x64_sys_getppid __do_sys_getppid __task_pid_nr_ns; do
-  awk -v f=$f '$1 == f { found = 1 } END { exit !found }' $T/available_filter_functions && { FN=$f; break; }
-done
+# The probed function: the first under getppid() that ftrace can trace (the
+# stack tracer's filter needs it; Debian's kernel does not trace the syscall wrappers).
+FN=$(st_getppid_fn)
 [ -n "$FN" ] || { not_ok "a traceable function under getppid()" "none of the candidates"; finish; }
 FNGLOB="${FN%?}[${FN: -1}]"   # a glob that matches FN alone: its fprobe
 # ci: reads one number per line; prints "MEAN LOW HIGH" (95%, Student's t).
@@ -190,6 +188,16 @@ TASKS_READ=$(awk '$1 == "read" && $2 == "tasks" { print $3 }' "$RAW" | median)
 SUMMARY_READ=$(awk '$1 == "read" && $2 == "summary" { print $3 }' "$RAW" | median)
 TASKS_THREADS=$(awk '/^# stackwatch tasks:/ { print $7 }' $SWD/tasks)
 
+# --- 7. the stack stackwatch itself uses (the ftrace stack tracer's view) ------------
+# Deterministic amounts, not timings: one measure each (tests/guest/ownstack.sh
+# asserts the same).
+sw_unload
+read -r OWN_K_ADDED OWN_K_SW OWN_K_UW OWN_K_OTHER < <(st_capture "$SW_OUT/own-kprobe" "$FN" "$FN")
+read -r OWN_F_ADDED OWN_F_SW OWN_F_UW OWN_F_OTHER < <(st_capture "$SW_OUT/own-fprobe" "$FN" "$FNGLOB")
+read -r LOAD_DEPTH LOAD_SW < <(st_load "$SW_OUT/own-load")
+CAPTURE_STACK=$(dmesg | sed -n "s/.*stackwatch: unloaded; the unwinder's stack used at most \([0-9]*\) of \([0-9]*\) bytes.*/\1 of \2/p" | sort -n | tail -n1)
+sw_load probes=submit_bio
+
 # --- 4. memory ---------------------------------------------------------------------
 modsize=$(awk '$1 == "stackwatch" { print $2 }' /proc/modules)
 prealloc=$(dmesg | sed -n 's/.*slots of \([0-9]*\) bytes (\([0-9]*\) KiB preallocated), \([0-9]*\) of them.*/\1 \2 \3/p' | tail -n1)
@@ -239,6 +247,14 @@ echo "5. deepest point of every thread (\`tasks\`): no cost per hit (nothing in 
 echo "   per read: ${TASKS_READ} us for ${TASKS_THREADS} threads ($(awk -v t="$TASKS_READ" -v n="$TASKS_THREADS" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print "nan" }') us per thread's stack scanned),"
 echo "   $(r "$TASKS_READ" "$SUMMARY_READ") x a read of \`summary\` (${SUMMARY_READ} us), median of $((REPS * 10)) interleaved reads each"
 echo
+own() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) print a + b; else print "nan" }'; }
+echo "7. stack stackwatch adds while taking a chain, above $FN (the stack tracer filtered to the capture's entry and the unwinder):"
+printf '   %-8s %8s %12s %10s %17s\n' probe added stackwatch unwinder probe_mechanism
+printf '   %-8s %8s %12s %10s %17s\n' kprobe "$OWN_K_ADDED" "$OWN_K_SW" "$OWN_K_UW" "$OWN_K_OTHER"
+printf '   %-8s %8s %12s %10s %17s\n' fprobe "$OWN_F_ADDED" "$OWN_F_SW" "$OWN_F_UW" "$OWN_F_OTHER"
+echo "   the unwinder's own stack (x86_64): ${CAPTURE_STACK:-not used} bytes at most;"
+echo "   loading the default set: $LOAD_DEPTH bytes deep at register_kprobe/register_fprobe, stackwatch's frames $LOAD_SW of them"
+echo
 echo "6. goals (issue 17): per-round ratios of conditions run side by side, mean [95% confidence interval]"
 per_round hit stackwatch_kprobe empty_kprobe none | goal_line "kprobe: stackwatch handler / empty kprobe (cost over none)" le 1.10
 per_round hit stackwatch_fprobe empty_fprobe none | goal_line "fprobe (glob): stackwatch handler / empty fprobe" le 1.10
@@ -248,5 +264,10 @@ per_round fio stackwatch_xfs tracer_xfs | goal_line "fio, xfs_* watched: stackwa
 per_round fio stackwatch_default nothing | goal_line "fio: default set / nothing loaded" ge 0.97
 per_round 'on_xfs_*' sw ftrace | goal_line "attach xfs_*: stackwatch / ftrace enabling the same set" le 1.00
 per_round 'off_xfs_*' sw ftrace | goal_line "detach xfs_*: stackwatch / ftrace disabling the same set" le 1.00
+amount_line() {  # amount_line TEXT VALUE GOAL: an amount (no spread: not a timing) against an upper goal
+  printf '   %-58s %5s  %-18s goal <= %s: %s\n' "$1" "$2" "(amount, bytes)" "$3" "$(awk -v v="$2" -v g="$3" 'BEGIN { if (v !~ /^[0-9]+$/) print "unmeasured"; else print (v <= g ? "met" : "missed") }')"
+}
+amount_line "stack added by a chain, kprobe (stackwatch + unwinder)" "$(own "$OWN_K_SW" "$OWN_K_UW")" 312
+amount_line "stack added by a chain, fprobe (stackwatch + unwinder)" "$(own "$OWN_F_SW" "$OWN_F_UW")" 312
 } | tee "$SW_OUT/bench-table.txt"
 finish

@@ -42,3 +42,48 @@ st_split() {
       printf "%d %d %d %d\n", depth[1] - depth[stop], sw, uw, other
     }' "$1"
 }
+
+# The functions a chain is taken through: stackwatch's entry point to the
+# capture, and the unwinder's (on x86_64 they run on a stack of their own,
+# which the tracer does not measure).
+ST_CAPTURE_FUNCS="sw_save_trace stack_trace_save arch_stack_walk __unwind_start unwind_next_frame unwind_get_return_address"
+
+# st_capture OUT FN PROBE: stackwatch loaded on PROBE (FN, or a glob of it),
+# its maxima reset before each of a few getppid() calls so that every hit
+# takes a chain, under the tracer filtered to ST_CAPTURE_FUNCS; the frames in
+# OUT; prints st_split's "ADDED STACKWATCH UNWINDER OTHER" above FN.
+st_capture() {
+  sw_load "probes=$3" threshold=0 || { echo "- - - -"; return; }
+  st_on $ST_CAPTURE_FUNCS > /dev/null
+  for _ in 1 2 3 4 5 6 7 8; do
+    echo 1 > $SWD/reset
+    perl -e 'getppid() for 1..3'
+  done
+  st_off
+  st_frames "$1"
+  sw_unload
+  st_split "$1" "$2"
+}
+
+# st_load OUT [PARAMS...]: insmod with PARAMS under the tracer filtered to
+# register_kprobe/register_fprobe; the frames in OUT; prints "DEPTH
+# STACKWATCH": the deepest stack at those, and stackwatch's frames in it.
+st_load() {
+  local out=$1; shift
+  st_on register_kprobe register_fprobe > /dev/null
+  sw_load "$@"
+  st_off
+  st_frames "$out"
+  sw_unload
+  awk '$5 == "[stackwatch]" { s += $3 } NR == 1 { d = $2 } END { print d + 0, s + 0 }' "$out"
+}
+
+# st_getppid_fn: the probed function for st_capture, the first under
+# getppid() that ftrace can trace (Debian's kernel does not trace the syscall
+# wrappers); empty if none.
+st_getppid_fn() {
+  local f
+  for f in __x64_sys_getppid __do_sys_getppid __task_pid_nr_ns; do
+    if cut -d' ' -f1 $T/available_filter_functions | grep -qx "$f"; then echo "$f"; return; fi
+  done
+}
