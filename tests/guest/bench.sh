@@ -120,12 +120,13 @@ for r in $(seq 1 "$REPS"); do
     sleep 1
     t2=$(date +%s%N); echo "-$g" > $SWD/probes && d=OK || d=ERR; t3=$(date +%s%N)
     echo "attach $g ${n:-0} $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $a $d $r" >> "$RAW"
-    # The same patching done by ftrace's own stack tracer, for scale.
-    echo "$g" > $T/stack_trace_filter
-    t0=$(date +%s%N); echo 1 > /proc/sys/kernel/stack_tracer_enabled; t1=$(date +%s%N)
+    # The same done by ftrace's own stack tracer: matching the glob (its
+    # filter, written while the tracer is off: no patching yet) and patching
+    # (enabling), as stackwatch's attach matches and patches; then
+    # unpatching and dropping the filter.
+    t0=$(date +%s%N); echo "$g" > $T/stack_trace_filter; echo 1 > /proc/sys/kernel/stack_tracer_enabled; t1=$(date +%s%N)
     sleep 1
-    t2=$(date +%s%N); echo 0 > /proc/sys/kernel/stack_tracer_enabled; t3=$(date +%s%N)
-    echo > $T/stack_trace_filter
+    t2=$(date +%s%N); echo 0 > /proc/sys/kernel/stack_tracer_enabled; echo > $T/stack_trace_filter; t3=$(date +%s%N)
     echo "ftrace $g - $(( (t1 - t0) / 1000 )) $(( (t3 - t2) / 1000 )) $r" >> "$RAW"
     # The same round's pair, in the per_round layout, for the goals.
     awk -v g="$g" -v r="$r" '($1 == "attach" || $1 == "ftrace") && $2 == g && $NF == r {
@@ -222,7 +223,7 @@ printf '   %-20s %10s %12s\n' condition KiB/s vs_nothing
 for c in $WCONDS; do printf '   %-20s %10s %12s\n' $c "${W[$c]}" "$(r "${W[$c]}" "${W[nothing]}")"; done
 echo
 echo "3. attach/detach while fio runs (median us; functions as fprobe reports them);"
-echo "   ftrace_*: the stack tracer enabling/disabling the same glob as its filter (same text patching)"
+echo "   ftrace_*: the stack tracer matching the same glob (its filter) and enabling, disabling and dropping it (same text patching)"
 printf '   %-14s %9s %12s %12s %14s %14s\n' glob functions attach_us detach_us ftrace_on_us ftrace_off_us
 for g in $GLOBS; do
   n=$(awk -v g="$g" '$1 == "attach" && $2 == g { print $3; exit }' "$RAW")
