@@ -355,10 +355,11 @@ fn probes(snap: &Snapshot, st: &Style) -> String {
         p.skipped.len(),
         missed
     );
-    for (name, mechanism) in &p.pending {
+    for q in &p.pending {
         let _ = writeln!(
             out,
-            "  pending {name} ({mechanism}): attaches when a module that has it loads"
+            "  pending {} ({}): attaches when a module that has it loads",
+            q.name, q.mechanism
         );
     }
     for s in &p.skipped {
