@@ -276,7 +276,7 @@ fn verdict_uses_the_deepest_thread_stack() {
         "deepest {} bytes, the deepest point of a thread stack, nfsd (pid 812)",
         entry + 200
     )));
-    assert!(text.contains("deepest thread stacks (90 threads scanned"));
+    assert!(text.contains("Deepest thread stacks (each thread's deepest point since it started)\n  90 threads scanned; the deepest:\n"));
     assert!(text.contains(&format!(
         "where nfsd (pid 812) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):\n    update_curr+0x4b/0x1f0\n    __schedule+0x2c1/0x9a0\n",
         entry + 200
