@@ -43,8 +43,6 @@ sw_jq() {
   local sections=$1 filter=$2; shift 2
   "$SWC" report --json --sections "$sections" ${SW_FROM:+--from "$SW_FROM"} | jq -r "$@" "$filter"
 }
-# sw_field FILE FUNCTION COLUMN: column (1-based) of FUNCTION's row in a report.
-sw_field() { awk -v f="$2" -v c="$3" '!/^#/ && $1 == f { print $c; exit }' "$1"; }
 # sw_jq_in DIR SECTIONS FILTER [JQ-OPTION...]: sw_jq on the copy in DIR.
 sw_jq_in() { local SW_FROM=$1; shift; sw_jq "$@"; }
 # sw_sum_hits REGEX: the hits of the functions (not `(all)`) whose name matches REGEX.
