@@ -129,7 +129,7 @@ expect_eq "enabled 2 -> EINVAL" "$(sw_write $SWD/enabled 2)" EINVAL
 expect_eq "five budgets -> E2BIG" "$(sw_write $SWD/budgets '1 2 3 4 5')" E2BIG
 expect_eq "zero budget -> ERANGE" "$(sw_write $SWD/budgets 0)" ERANGE
 expect_eq "budgets still 4096 8192" "$(budget_sizes)" "4096 8192"
-h0=$(sw_jq table .all.hits); wl_smallfiles $XFS_MNT/after 50; h1=$(sw_jq table .all.hits)
+h0=$(sw_jq table .all.hits); wl_smallfiles "$XFS_MNT/after" 50; h1=$(sw_jq table .all.hits)
 expect_cmp "still counting after bad writes" "$h1" -gt "$h0"
 expect_eq "budgets can be changed" "$(sw_write $SWD/budgets '2048 4096 8192')" OK
 expect_eq "three budgets reported" "$(sw_jq budgets '.budget_totals | length')" 3
