@@ -221,6 +221,9 @@ if sel clone; then
   # working tree (with uncommitted changes) copied there, built and run.
   clone=$(mktemp -d /tmp/stackwatch-clone.XXXXXX)
   git ls-files -z | xargs -0 cp --parents -t "$clone"
+  # The guest's checks read the module's files through the stackwatch
+  # command, looked for in the clone: the one built above.
+  mkdir -p "$clone/rust/cli/target/debug" && cp rust/cli/target/debug/stackwatch "$clone/rust/cli/target/debug/"
   if run_logged clone-build make -s -C "$clone" module KERNEL=$STOCK; then
     guest_suite basic-clone-in-tmp --kernel $STOCK --runner "$clone/qemu/run.sh" --timeout 300 -- "$clone/tests/guest/basic.sh" 16384
     grep -q "SW_ROOT='$clone'" "$results/basic-clone-in-tmp/guest.env" && pass "the /tmp clone's guest ran that clone's module and script ($clone)" \
