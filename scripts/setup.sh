@@ -20,6 +20,7 @@ PKGS=(
   qemu-system-x86 qemu-system-misc
   xfsprogs lvm2 thin-provisioning-tools nfs-kernel-server nfs-common rpcbind
   fio stress-ng busybox-static util-linux procps psmisc gzip python3 iproute2 gcc libc6-dev
+  jq  # the guest checks read `stackwatch report --json` with it
   mmdebstrap shellcheck
   prometheus prometheus-node-exporter curl
 )

@@ -148,6 +148,22 @@ step "stackwatch CLI for the guests (cargo build in rust/cli)"
 if run_logged cli-build sh -c 'cd rust/cli && cargo build --quiet'; then pass "build stackwatch CLI"; else fail "build stackwatch CLI (log: $SW_LOGS/cli-build.log)"; fi
 
 # --- guest suites -------------------------------------------------------------
+# saved_checks NAME SCRIPT ARGS...: where the guest could not run the
+# stackwatch command (riscv64), SCRIPT --check reads the module's files the
+# guest saved in the suite's results with it here; its lines are counted.
+saved_checks() {
+  local name=$1 script=$2 out="$results/$1" line n=0; shift 2
+  grep -q 'tests/run.sh checks the saved files on the host' "$out/console.log" 2>/dev/null || return 0
+  step "checks of the files $name saved, on the host ($script --check)"
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) n=$((n + 1)); pass "$name: ${line#ok - }" ;;
+      "not ok - "*) n=$((n + 1)); fail "$name: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(SW_ROOT=$SW_ROOT bash "$script" --check "$out" "$@" 2>&1)
+  [ $n -gt 0 ] || fail "$name: no check of its saved files ran ($script --check)"
+}
 # guest_suite NAME RUNNER-OPTIONS... -- SCRIPT ARGS...
 guest_suite() {
   local name=$1; shift
@@ -206,6 +222,9 @@ if sel clone; then
   # working tree (with uncommitted changes) copied there, built and run.
   clone=$(mktemp -d /tmp/stackwatch-clone.XXXXXX)
   git ls-files -z | xargs -0 cp --parents -t "$clone"
+  # The guest's checks read the module's files through the stackwatch
+  # command, looked for in the clone: the one built above.
+  mkdir -p "$clone/rust/cli/target/debug" && cp rust/cli/target/debug/stackwatch "$clone/rust/cli/target/debug/"
   if run_logged clone-build make -s -C "$clone" module KERNEL=$STOCK; then
     guest_suite basic-clone-in-tmp --kernel $STOCK --runner "$clone/qemu/run.sh" --timeout 300 -- "$clone/tests/guest/basic.sh" 16384
     grep -q "SW_ROOT='$clone'" "$results/basic-clone-in-tmp/guest.env" && pass "the /tmp clone's guest ran that clone's module and script ($clone)" \
@@ -253,7 +272,7 @@ if sel torture && [ -n "$snap" ]; then
   step "flame graph and markdown report of the torture snapshot"
   dwarf=(); [ -z "${vmlinux:-}" ] || dwarf=(--vmlinux "$vmlinux")
   sw=rust/cli/target/debug/stackwatch
-  deepest=$(awk '$1 == "0)" { sub(/\+.*/, "", $4); print $4; exit }' "$snap/max_trace")
+  deepest=$("$sw" report --json --sections max-trace --from "$snap" | jq -r '.max_trace.function // empty')
   svg="$results/torture-flamegraph.svg"
   if "$sw" flamegraph --from "$snap" "${dwarf[@]}" -o "$svg" 2> "$results/flamegraph.log" \
      && grep -q "top of the chain of $deepest: " "$svg"; then
@@ -376,14 +395,18 @@ for k in "${riscv_kernels[@]}"; do
   if qemu/build-kernel.sh "$k" >/dev/null && scripts/build-module.sh "$k" >/dev/null; then pass "build $k and stackwatch.ko for it"
   else fail "build $k or its module (logs: $SW_LOGS/kernel-$k-build.log, $SW_LOGS/module-$k.log)"; continue; fi
   guest_suite "basic-$k" --kernel "$k" --timeout 600 -- tests/guest/basic.sh "$size"
+  saved_checks "basic-$k" tests/guest/basic.sh "$size"
   guest_suite "smoke-$k" --kernel "$k" --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh "$size"
+  saved_checks "smoke-$k" tests/guest/smoke.sh "$size"
 done
 if named_riscv; then
   # Across kernels: the 16K run's what-if budgets against what the 8K kernel
   # did with the same workload (it survived only if no path went over 8192).
-  c16="$results/smoke-riscv64-16k/console.log"
-  over8=$(sed -n 's/^\[guest\] what-if: 8192 \([0-9]*\).*/\1/p' "$c16" 2>/dev/null | tail -n1)
-  over4=$(sed -n 's/^\[guest\] what-if: 4096 \([0-9]*\).*/\1/p' "$c16" 2>/dev/null | tail -n1)
+  over() {  # over BUDGET: the 16K smoke's hits over BUDGET (its saved budgets file)
+    rust/cli/target/debug/stackwatch report --json --sections budgets --from "$results/smoke-riscv64-16k" 2>/dev/null |
+      jq -r --argjson b "$1" '.budget_totals[] | select(.budget == $b) | .over'
+  }
+  over8=$(over 8192) over4=$(over 4096)
   if grep -q 'guest run finished cleanly' "$results/smoke-riscv64-8k.runner.log" 2>/dev/null; then
     if [ "${over8:-x}" = 0 ]; then pass "16K what-if: no hit over 8192, consistent with the 8K kernel surviving the same workload ($over4 hits over 4096)"
     else fail "16K what-if: ${over8:-no} hits over 8192, but the 8K kernel survived the same workload"; fi

@@ -28,10 +28,65 @@ except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)))
 ' "$1" "$2"
 }
-# sw_field FILE FUNCTION COLUMN: column (1-based) of FUNCTION's row in a report.
-sw_field() { awk -v f="$2" -v c="$3" '!/^#/ && $1 == f { print $c; exit }' "$1"; }
-# sw_sum_hits PATTERN: sum of hits of summary rows whose name matches PATTERN.
-sw_sum_hits() { awk -v p="$1" '!/^#/ && $1 != "(all)" && $1 ~ p { s += $2 } END { print s + 0 }' "$SWD/summary"; }
+# The module's files are read by field name, through the stackwatch command
+# (rust/cli, built on the host by tests/run.sh; it runs in the x86_64 guests,
+# which boot the host's root) and jq: never by column number.
+SWC=${SWC:-$SW_ROOT/rust/cli/target/debug/stackwatch}
+# sw_cli: true where the stackwatch command runs (not in a riscv64 guest).
+sw_cli() { "$SWC" --version >/dev/null 2>&1; }
+# sw_jq SECTIONS FILTER [JQ-OPTION...]: `stackwatch report --json` of the live
+# module, made of SECTIONS only (comma-separated: table, counters, probes,
+# budgets, tasks, max-trace, chains, histogram, all; each reads only its own
+# files), through `jq -r [JQ-OPTION...] FILTER`. SW_FROM=DIR reads a saved
+# copy instead (a directory with `summary` and the files SECTIONS need).
+sw_jq() {
+  local sections=$1 filter=$2; shift 2
+  "$SWC" report --json --sections "$sections" ${SW_FROM:+--from "$SW_FROM"} | jq -r "$@" "$filter"
+}
+# sw_jq_in DIR SECTIONS FILTER [JQ-OPTION...]: sw_jq on the copy in DIR.
+sw_jq_in() { local SW_FROM=$1; shift; sw_jq "$@"; }
+# sw_sum_hits REGEX: the hits of the functions (not `(all)`) whose name matches REGEX.
+sw_sum_hits() { sw_jq table '[.functions[] | select(.name | test($re)) | .hits] | add // 0' --arg re "$1"; }
+# sw_defaults GROUP: the names of a group of the default probe set (xfs,
+# block, nfsd, reclaim), as the module has them (rust/core/src/defaults.rs).
+sw_defaults() {
+  "$SWC" probes defaults --json | jq -r --arg g "$1" '.[] | select(.group == $g) | .functions | join(" ")'
+}
+# sw_re "NAME..." : a regex matching exactly these (space-separated) names.
+sw_re() { echo "^(${1// /|})\$"; }
+# sw_chain_through REGEX...: the function of the first chain in `traces`
+# whose frames (innermost first) run through a function matching each REGEX,
+# in this order, from the inside out; empty if none.
+sw_chain_through() {
+  sw_jq chains 'first(.chains[] | select([.frames[].function] | reduce .[] as $f (0; . as $k
+      | if $k < ($res | length) and ($f | test($res[$k])) then $k + 1 else $k end) == ($res | length))
+    | .function) // empty' --argjson res "$(jq -nc '$ARGS.positional' --args "$@")"
+}
+# sw_save DIR FILE...: copies these files of the module, then `summary` (which
+# every report needs), into DIR, for reading later (SW_FROM=DIR sw_jq ...).
+sw_save() {
+  local d=$1 f; shift
+  mkdir -p "$d"
+  for f in "$@" summary; do cat "$SWD/$f" > "$d/$f"; done
+}
+# sw_tasks_bad THREAD_SIZE: the pids of `tasks` rows whose used is not in
+# (0, THREAD_SIZE], whose left is not THREAD_SIZE - used, or that are not in
+# order (deepest first); empty if none.
+sw_tasks_bad() {
+  sw_jq tasks '.tasks.rows as $r | [range(0; $r | length) as $i | $r[$i]
+    | select(.used <= 0 or .used > $ts or .left != $ts - .used or ($i > 0 and .used > $r[$i - 1].used)) | .pid]
+    | map(tostring) | join(" ")' --argjson ts "$1"
+}
+# sw_checks_here: true where the stackwatch command runs; else, in a guest of
+# another architecture (riscv64: the command is built for the host), says
+# that the host's runner reads the saved files (tests/run.sh runs
+# `SCRIPT --check OUT ...`) and is false; an x86_64 guest without it fails.
+sw_checks_here() {
+  sw_cli && return 0
+  if [ "$(uname -m)" = x86_64 ]; then not_ok "the stackwatch command runs in this guest" "$SWC does not"
+  else echo "no stackwatch command on $(uname -m): tests/run.sh checks the saved files on the host ($(basename "$0") --check)"; fi
+  return 1
+}
 # sw_kconfig: the running kernel's .config (ours have /proc/config.gz; a
 # stock kernel's comes from the cache, named by the runner in SW_KCONFIG).
 sw_kconfig() { if [ -r /proc/config.gz ]; then zcat /proc/config.gz; else cat "${SW_KCONFIG:?no kernel config}"; fi; }

@@ -16,19 +16,37 @@ PROBES="probes=default,$GLOB,$WIDE,$INIT"
 MNT=/mnt/swxfs
 
 loaded() { grep -q "^$1 " /proc/modules; }
-# state NAME: the probes row state (attached/pending/skipped) of NAME, or none.
-state() { awk -v n="$1" '!/^#/ && $2 == n { print $1; f = 1; exit } END { if (!f) print "none" }' $SWD/probes; }
-# pcol NAME COLUMN: a column of NAME's probes row.
-pcol() { awk -v n="$1" -v c="$2" '!/^#/ && $2 == n { print $c; exit }' $SWD/probes; }
-# expect_state LABEL STATE NAME...: every NAME is in STATE.
+# states: "NAME STATE" for every row of probes (attached, pending, skipped).
+states() {
+  sw_jq probes '(.probes.attached[] | "\(.spec) attached"), (.probes.pending[] | "\(.name) pending"),
+    (.probes.skipped[] | "\(.name) skipped")'
+}
+# pfield NAME FIELD: a field of NAME's attached or pending row of probes
+# (mechanism; functions, hits: attached only).
+pfield() {
+  sw_jq probes 'first(.probes.attached[], .probes.pending[] | select((.spec // .name) == $n) | .[$f]) // empty' \
+    --arg n "$1" --arg f "$2"
+}
+# expect_state LABEL STATE NAME...: every NAME is in STATE (all read at once).
 expect_state() {
-  local label=$1 want=$2 n bad=; shift 2
-  for n in "$@"; do [ "$(state "$n")" = "$want" ] || bad="$bad $n=$(state "$n")"; done
+  local label=$1 want=$2 n name s st all bad=; shift 2
+  [ $# -gt 0 ] || { not_ok "$label" "no names (the stackwatch command's default set?)"; return; }
+  all=$(states)
+  for n in "$@"; do
+    st=$(while read -r name s; do [ "$name" = "$n" ] && { echo "$s"; break; }; done <<<"$all")
+    [ "${st:-none}" = "$want" ] || bad="$bad $n=${st:-none}"
+  done
   if [ -z "$bad" ]; then ok "$label: $* $want"; else not_ok "$label" "not $want:$bad"; fi
 }
-XFS_NAMES="xfs_buf_lock xfs_trans_commit xfs_log_force xfs_vm_writepages"
-DM_NAMES="dm_submit_bio"
-NFSD_NAMES="nfsd_dispatch nfsd4_proc_compound nfsd_vfs_write"
+# The default set's names in the xfs, dm_mod and nfsd (with sunrpc) modules,
+# and its other block-layer names (vmlinux, virtio_blk): its xfs and nfsd groups, and its
+# block group split at dm_.
+read -r -a XFS_NAMES <<<"$(sw_defaults xfs)"
+read -r -a NFSD_NAMES <<<"$(sw_defaults nfsd)"
+DM_NAMES=() BLOCK_NAMES=()
+for n in $(sw_defaults block); do
+  case $n in dm_*) DM_NAMES+=("$n") ;; *) BLOCK_NAMES+=("$n") ;; esac
+done
 
 echo "kernel: $(uname -r)"
 # A scratch block device: the blank virtio disk, or a loop device on tmpfs.
@@ -47,16 +65,16 @@ cp $SWD/probes "$SW_OUT/probes-1-loaded" 2>/dev/null
 dmesg | grep 'stackwatch: watching' | tail -n1
 grep -v '^attached' $SWD/probes
 check "probes has the '# state name mechanism' header" grep -qx '# state name mechanism' $SWD/probes
-expect_state "XFS names wait" pending $XFS_NAMES
-expect_state "dm names wait" pending $DM_NAMES
-expect_state "nfsd names wait" pending $NFSD_NAMES
+expect_state "XFS names wait" pending "${XFS_NAMES[@]}"
+expect_state "dm names wait" pending "${DM_NAMES[@]}"
+expect_state "nfsd names wait" pending "${NFSD_NAMES[@]}"
 expect_state "the XFS globs wait" pending "$GLOB" "$INIT"
 expect_state "a glob with vmlinux functions is attached" attached "$WIDE"
-wide_funcs=$(pcol "$WIDE" 4)
-expect_eq "a pending name is a kprobe" "$(pcol xfs_buf_lock 3)" kprobe
-expect_eq "a pending glob is an fprobe" "$(pcol "$GLOB" 3)" fprobe
-expect_state "block-layer names in vmlinux are attached" attached submit_bio submit_bio_noacct
-expect_eq "no default name skipped as ENOENT" "$(grep -c '^skipped .* ENOENT' $SWD/probes)" 0
+wide_funcs=$(pfield "$WIDE" functions)
+expect_eq "a pending name is a kprobe" "$(pfield xfs_buf_lock mechanism)" kprobe
+expect_eq "a pending glob is an fprobe" "$(pfield "$GLOB" mechanism)" fprobe
+expect_state "block-layer names outside dm_mod are attached" attached "${BLOCK_NAMES[@]}"
+expect_eq "no default name skipped as ENOENT" "$(sw_jq probes '[.probes.skipped[] | select(.errno_name == "ENOENT")] | length')" 0
 expect_eq "a run-time +name of an unknown symbol still fails" "$(sw_write $SWD/probes '+no_such_function_xyz')" ENOENT
 expect_eq "+name of a pending name is EEXIST" "$(sw_write $SWD/probes '+xfs_buf_lock')" EEXIST
 
@@ -64,22 +82,22 @@ expect_eq "+name of a pending name is EEXIST" "$(sw_write $SWD/probes '+xfs_buf_
 # A load that fails after the COMING notifier (a bad parameter): attached at
 # COMING, detached at the GOING that follows without LIVE.
 check "modprobe dm_mod major=notanumber fails" sh -c '! modprobe dm_mod major=notanumber'
-expect_state "dm names wait again after the failed load" pending $DM_NAMES
+expect_state "dm names wait again after the failed load" pending "${DM_NAMES[@]}"
 check "modprobe xfs" modprobe xfs
 check "modprobe dm_mod" modprobe dm_mod
 check "modprobe nfsd" modprobe nfsd
 cp $SWD/probes "$SW_OUT/probes-2-modules" 2>/dev/null
 grep -E "^attached (xfs|dm_|nfsd)" $SWD/probes
-expect_state "XFS names attached once xfs is up" attached $XFS_NAMES
-expect_state "dm names attached once dm_mod is up" attached $DM_NAMES
-expect_state "nfsd names attached once nfsd is up" attached $NFSD_NAMES
+expect_state "XFS names attached once xfs is up" attached "${XFS_NAMES[@]}"
+expect_state "dm names attached once dm_mod is up" attached "${DM_NAMES[@]}"
+expect_state "nfsd names attached once nfsd is up" attached "${NFSD_NAMES[@]}"
 expect_state "the XFS globs attached once xfs is up" attached "$GLOB" "$INIT"
-glob_funcs=$(pcol "$GLOB" 4)
+glob_funcs=$(pfield "$GLOB" functions)
 expect_cmp "the XFS glob covers XFS functions" "${glob_funcs:-0}" -gt 5
-expect_cmp "the vmlinux+XFS glob now covers XFS functions too" "$(pcol "$WIDE" 4)" -gt "${wide_funcs:-0}"
-init_funcs=$(pcol "$INIT" 4)
-echo "functions: $GLOB $glob_funcs, $WIDE $wide_funcs -> $(pcol "$WIDE" 4), $INIT $init_funcs"
-expect_eq "xfs_buf_lock is one function" "$(pcol xfs_buf_lock 4)" 1
+expect_cmp "the vmlinux+XFS glob now covers XFS functions too" "$(pfield "$WIDE" functions)" -gt "${wide_funcs:-0}"
+init_funcs=$(pfield "$INIT" functions)
+echo "functions: $GLOB $glob_funcs, $WIDE $wide_funcs -> $(pfield "$WIDE" functions), $INIT $init_funcs"
+expect_eq "xfs_buf_lock is one function" "$(pfield xfs_buf_lock functions)" 1
 dmesg | grep 'stackwatch: xfs: attached' | head -n3
 
 # 4. XFS at work (on dm-linear when dm works, so dm_submit_bio runs too).
@@ -92,11 +110,11 @@ check "mkfs.xfs" mkfs.xfs -q -f "$XDEV"
 check "mount XFS" mount -t xfs "$XDEV" $MNT
 dd if=/dev/zero of=$MNT/f bs=64k count=256 conv=fsync status=none
 for i in $(seq 1 50); do echo "$i" > $MNT/s$i; done; sync
-xfs_hits=$(sw_sum_hits '^xfs_'); glob_hits=$(pcol "$GLOB" 5); lock_hits=$(pcol xfs_buf_lock 5)
+xfs_hits=$(sw_sum_hits '^xfs_'); glob_hits=$(pfield "$GLOB" hits); lock_hits=$(pfield xfs_buf_lock hits)
 expect_cmp "XFS functions were hit (summary)" "$xfs_hits" -gt 0
 expect_cmp "the XFS glob counted hits" "${glob_hits:-0}" -gt 0
 expect_cmp "xfs_buf_lock counted hits" "${lock_hits:-0}" -gt 0
-[ "$XDEV" != "$DEV" ] && expect_cmp "dm_submit_bio was hit" "$(pcol dm_submit_bio 5)" -gt 0
+[ "$XDEV" != "$DEV" ] && expect_cmp "dm_submit_bio was hit" "$(pfield dm_submit_bio hits)" -gt 0
 grep -E '^xfs_|^dm_' $SWD/summary | head -n 5
 cp $SWD/summary $SWD/probes "$SW_OUT/" 2>/dev/null
 check "umount XFS" umount $MNT
@@ -105,23 +123,23 @@ check "umount XFS" umount $MNT
 check "rmmod xfs with stackwatch attached to it (by name and glob)" rmmod xfs
 check "xfs is gone" sh -c "! grep -q '^xfs ' /proc/modules"
 cp $SWD/probes "$SW_OUT/probes-3-xfs-removed" 2>/dev/null
-expect_state "XFS names pending again" pending $XFS_NAMES
+expect_state "XFS names pending again" pending "${XFS_NAMES[@]}"
 expect_state "the XFS globs pending again" pending "$GLOB" "$INIT"
-expect_eq "the vmlinux+XFS glob is back to its vmlinux functions" "$(pcol "$WIDE" 4)" "$wide_funcs"
-expect_state "dm and nfsd names still attached" attached $DM_NAMES $NFSD_NAMES
+expect_eq "the vmlinux+XFS glob is back to its vmlinux functions" "$(pfield "$WIDE" functions)" "$wide_funcs"
+expect_state "dm and nfsd names still attached" attached "${DM_NAMES[@]}" "${NFSD_NAMES[@]}"
 check "summary still reads (rows of the gone module)" sh -c "cat $SWD/summary $SWD/traces $SWD/histogram >/dev/null"
 dmesg | grep 'stackwatch: xfs: .* is pending' | head -n3
 
 # 6. xfs comes back: they attach again and count again.
 check "modprobe xfs again" modprobe xfs
-expect_state "XFS names attached again" attached $XFS_NAMES
+expect_state "XFS names attached again" attached "${XFS_NAMES[@]}"
 expect_state "the XFS globs attached again" attached "$GLOB" "$INIT"
-expect_eq "the XFS glob covers as many functions as before" "$(pcol "$GLOB" 4)" "$glob_funcs"
-expect_eq "so does the XFS init glob" "$(pcol "$INIT" 4)" "$init_funcs"
+expect_eq "the XFS glob covers as many functions as before" "$(pfield "$GLOB" functions)" "$glob_funcs"
+expect_eq "so does the XFS init glob" "$(pfield "$INIT" functions)" "$init_funcs"
 check "mount XFS again" mount -t xfs "$XDEV" $MNT
 dd if=/dev/zero of=$MNT/g bs=64k count=64 conv=fsync status=none
-expect_cmp "xfs_buf_lock counts again after the reload" "$(pcol xfs_buf_lock 5)" -gt "${lock_hits:-0}"
-expect_cmp "the XFS glob counts again after the reload" "$(pcol "$GLOB" 5)" -gt "${glob_hits:-0}"
+expect_cmp "xfs_buf_lock counts again after the reload" "$(pfield xfs_buf_lock hits)" -gt "${lock_hits:-0}"
+expect_cmp "the XFS glob counts again after the reload" "$(pfield "$GLOB" hits)" -gt "${glob_hits:-0}"
 cp $SWD/probes "$SW_OUT/probes-4-xfs-back" 2>/dev/null
 
 # 7. stackwatch goes while xfs is loaded and busy, and comes back.
@@ -132,8 +150,8 @@ check "rmmod stackwatch while xfs is loaded and writing" sw_unload
 # Loaded after xfs (its init text gone): the init glob must cover what it
 # covered when attached as xfs came up, its __init functions left out.
 check "insmod stackwatch with xfs loaded" sw_load "$PROBES"
-expect_state "XFS names attached at load" attached $XFS_NAMES "$GLOB" "$INIT"
-expect_eq "the XFS init glob covers the same functions as when xfs came up" "$(pcol "$INIT" 4)" "$init_funcs"
+expect_state "XFS names attached at load" attached "${XFS_NAMES[@]}" "$GLOB" "$INIT"
+expect_eq "the XFS init glob covers the same functions as when xfs came up" "$(pfield "$INIT" functions)" "$init_funcs"
 check "rmmod stackwatch again" sw_unload
 wait $bg
 check "umount XFS" umount $MNT

@@ -21,6 +21,6 @@ mkdir /tmp/netconsole-mkdir
 for _ in $(seq 1 60); do dmesg | grep -q 'stackwatch: vfs_mkdir: only' && break; sleep 0.5; done
 check "the warning is in the guest's own log" sh -c "dmesg | grep -q 'stackwatch: vfs_mkdir: only'"
 dmesg | grep -A3 'stackwatch: vfs_mkdir: only' | head -n 4 | sed 's/^/  /'
-expect_cmp "warnings counted" "$(awk '/^# off_stack/ { for (i = 1; i < NF; i++) if ($i == "warnings") print $(i + 1) }' "$SWD/summary")" -ge 1
+expect_cmp "warnings counted" "$(sw_jq counters .counters.warnings)" -ge 1
 check "rmmod stackwatch" sw_unload
 finish

@@ -22,7 +22,8 @@ wl_squeeze squeeze "$cap" $XFS_MNT/squeeze
 echo "measure: squeeze took $(awk -v a="$t0" '{ printf "%.0f", $1 - a }' /proc/uptime) s of guest time for $SQUEEZE_MIB MiB"
 expect_cmp "the writer hit the cgroup's limit: memory.events max" "${SQUEEZE_MAX:-0}" -gt 0
 expect_cmp "the writer entered direct (memcg) reclaim: pgscan_direct" "${SQUEEZE_SCAN:-0}" -gt 0
-expect_cmp "stackwatch counted hits in try_to_free_mem_cgroup_pages" "$(sw_field $SWD/summary try_to_free_mem_cgroup_pages 2)" -gt 0
+expect_cmp "stackwatch counted hits in try_to_free_mem_cgroup_pages" \
+  "$(sw_jq table '.functions[] | select(.name == "try_to_free_mem_cgroup_pages") | .hits')" -gt 0
 check "rmmod stackwatch" sw_unload
 check "storage torn down" storage_down
 finish

@@ -24,14 +24,16 @@ done; wait
 # The two reads, back to back; sysrq-t's lines go to the kernel log.
 dmesg -C
 echo 1 > /proc/sys/kernel/sysrq
-cat $SWD/tasks > "$SW_OUT/tasks"
+sw_save "$SW_OUT/before" tasks
 echo t > /proc/sysrq-trigger
-cat $SWD/tasks > "$SW_OUT/tasks-after"
+sw_save "$SW_OUT/after" tasks
 dmesg > "$SW_OUT/sysrq-t"
 # "task:NAME state:S stack:FREE pid:PID ..." -> "PID FREE"
 sed -n 's/.*task:.* stack:\([0-9]*\) *pid:\([0-9]*\) .*/\2 \1/p' "$SW_OUT/sysrq-t" | LC_ALL=C sort -k1,1 > "$SW_OUT/kernel-free"
-awk '/^# deepest points/ { exit } !/^#/ { print $1, $3 }' "$SW_OUT/tasks" | LC_ALL=C sort -k1,1 > "$SW_OUT/ours-before"
-awk '/^# deepest points/ { exit } !/^#/ { print $1, $3 }' "$SW_OUT/tasks-after" | LC_ALL=C sort -k1,1 > "$SW_OUT/ours-after"
+# Ours: "PID LEFT" of every row of `tasks`, before and after.
+for w in before after; do
+  sw_jq_in "$SW_OUT/$w" tasks '.tasks.rows[] | "\(.pid) \(.left)"' | LC_ALL=C sort -k1,1 > "$SW_OUT/ours-$w"
+done
 expect_cmp "sysrq-t listed tasks with their free stack" "$(wc -l < "$SW_OUT/kernel-free")" -gt 20
 # For each thread in both: before >= kernel >= after (deeper only over
 # time), and equal for threads that did not run in between.

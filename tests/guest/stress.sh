@@ -42,7 +42,8 @@ reader() {
     sleep 0.1  # a pause in which rmmod can go through (an open file pins the module)
   done
 }
-attached_set() { awk '$1 == "attached" || $1 == "pending" { print $2 }' $SWD/probes | sort | tr '\n' ' '; }
+# attached_set: the attached and pending specs, sorted.
+attached_set() { sw_jq probes '[.probes.attached[].spec, .probes.pending[].name] | sort | join(" ")'; }
 
 # --- a) load/unload cycles ----------------------------------------------------
 echo "stress a: $cycles insmod/rmmod cycles with globs, readers, writes in flight"

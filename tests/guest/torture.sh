@@ -35,11 +35,24 @@ t0=$(date +%s%N)
 check "insmod stackwatch probes=default,xfs_*,nfsd*,dm_*" sw_load 'probes=default,xfs_*,nfsd*,dm_*' threshold=0
 echo "measure: load with globs took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 dmesg | grep 'stackwatch: watching' | tail -n1
-awk '$1 == "attached" && $3 == "fprobe"' $SWD/probes
+sw_jq probes '.probes.attached[] | select(.mechanism == "fprobe") | "attached \(.spec) fprobe: \(.functions) functions"'
 
-layer_line() {  # layer_line NAME REGEX -> "NAME hits deepest"
-  awk -v n="$1" -v p="$2" '!/^#/ && $1 != "(all)" && $1 ~ p { h += $2; if ($3 > m) m = $3 } END { printf "%s %d %d\n", n, h, m }' $SWD/summary
+# The layers: nfsd*, xfs_* and dm_* by prefix (their globs are watched); the
+# block layer and direct reclaim are the default set's groups (the block
+# group but its dm_ names, which are dm's).
+BLOCK_RE=$(sw_re "$(for n in $(sw_defaults block); do case $n in dm_*) ;; *) echo "$n" ;; esac; done | paste -sd ' ')")
+RECLAIM_RE=$(sw_re "$(sw_defaults reclaim)")
+# layers DIR: per layer, the hits and the deepest entry of the functions in
+# DIR's summary, as JSON: {"nfsd": {"hits": N, "deepest": N}, ...}.
+layers() {
+  sw_jq_in "$1" table '
+    def layer($re): [.functions[] | select(.name | test($re))]
+      | {hits: (map(.hits) | add // 0), deepest: (map(.max_used) | max // 0)};
+    {nfsd: layer("^nfsd"), xfs: layer("^xfs_"), dm: layer("^dm_"), block: layer($block), reclaim: layer($reclaim)}' \
+    --arg block "$BLOCK_RE" --arg reclaim "$RECLAIM_RE"
 }
+# layer DIR NAME: the deepest entry of a layer in DIR (from its layers.json).
+layer() { jq -r --arg l "$2" '.[$l].deepest' "$1/layers.json"; }
 # snapshot NAME [traces]: copies the debugfs files and prints per-layer
 # numbers; the per-function chains (`traces`) only when asked: on a kernel
 # whose XFS is a module, rendering them resolves every XFS frame through the
@@ -52,12 +65,10 @@ snapshot() {
   for f in $files; do cat $SWD/$f > "$d/$f"; done
   uname -r > "$d/osrelease"
   cat $T/stack_max_size > "$d/ftrace_stack_max_size"; cat $T/stack_trace > "$d/ftrace_stack_trace"
-  { layer_line nfsd '^nfsd'; layer_line xfs '^xfs_'; layer_line dm '^dm_'
-    layer_line block '^(submit_bio|submit_bio_noacct|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)$'
-    layer_line reclaim '^(try_to_free_pages|try_to_free_mem_cgroup_pages|shrink_folio_list|shrink_node)$'; } > "$d/layers"
+  layers "$d" > "$d/layers.json"
   SNAPS+=("$d")
-  echo "== after $1: stackwatch max $(sw_field $SWD/summary '(all)' 3), stack tracer max $(cat $T/stack_max_size)"
-  sed 's/^/   layer /' "$d/layers"
+  echo "== after $1: stackwatch max $(sw_jq_in "$d" table .all.max_used), stack tracer max $(cat $T/stack_max_size)"
+  jq -r 'to_entries[] | "   layer \(.key) \(.value.hits) \(.value.deepest)"' "$d/layers.json"
 }
 
 # --- workloads ---------------------------------------------------------------
@@ -110,7 +121,7 @@ snapshot reclaim traces
 # --- assertions --------------------------------------------------------------
 echo 0 > /proc/sys/kernel/stack_tracer_enabled
 tracer_max=$(cat $T/stack_max_size)
-global=$(sw_field $SWD/summary '(all)' 3)
+global=$(sw_jq table .all.max_used)
 expect_cmp "stackwatch max is not above the stack tracer's (same run)" "$global" -le "$tracer_max"
 expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
 # The deepest point (issue 13): each thread's lowest written stack word (the
@@ -120,23 +131,24 @@ expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 
 # own handler frames, which run below those entries, make it deeper still).
 # Threads live on (nfsd's, the workqueues'), so this read covers the run.
 TS=$(cat $SWD/thread_size)
-cat $SWD/tasks > "$SW_OUT/tasks"
-read -r t_ts t_threads < <(awk '/^# stackwatch tasks:/ { print $5, $7 }' "$SW_OUT/tasks")
+sw_save "$SW_OUT/threads" tasks
+threads() { sw_jq_in "$SW_OUT/threads" tasks "$@"; }
+read -r t_ts t_threads < <(threads '"\(.tasks.thread_size) \(.tasks.threads)"')
 expect_eq "tasks: thread_size in its header" "$t_ts" "$TS"
 expect_cmp "tasks: threads scanned" "${t_threads:-0}" -gt 20
-bad=$(awk -v ts="$TS" '/^# deepest points/ { exit } !/^#/ { if ($2 <= 0 || $2 > ts || $3 != ts - $2 || (NR > 3 && $2 > prev)) print $1; prev = $2 }' "$SW_OUT/tasks")
+bad=$(SW_FROM=$SW_OUT/threads sw_tasks_bad "$TS")
 expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
-deepest_thread=$(awk '!/^#/ { print $2; exit }' "$SW_OUT/tasks")
-nfsd_thread=$(awk '/^# deepest points/ { exit } !/^#/ && $4 == "nfsd" { if ($2 > m) m = $2 } END { print m + 0 }' "$SW_OUT/tasks")
-echo "measure: deepest probe entry $global bytes; deepest thread stack $deepest_thread ($(awk '!/^#/ { print $4, "pid", $1; exit }' "$SW_OUT/tasks")); deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
+read -r deepest_thread deepest_at < <(threads '.tasks.rows[0] | "\(.used) \(.comm) pid \(.pid)"')
+nfsd_thread=$(threads '[.tasks.rows[] | select(.comm == "nfsd") | .used] | max // 0')
+expect_cmp "return addresses found above the deepest points" "$(threads '[.tasks.points[].frames[] | select(test("^[A-Za-z_]"))] | length')" -ge 3
+echo "measure: deepest probe entry $global bytes; deepest thread stack $deepest_thread ($deepest_at); deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
 # The tracer's deepest stack may have run in a thread that has exited since
 # (a reader of `summary` did once): compared only where the thread lives on.
 # nfsd's threads do: every nfsd* probe entry ran in one of them.
-nfsd_entry=$(awk '$1 == "nfsd" { print $3 }' "${SNAPS[${#SNAPS[@]}-1]}/layers")
+nfsd_entry=$(layer "${SNAPS[${#SNAPS[@]}-1]}" nfsd)
 expect_cmp "the deepest nfsd thread stack is at least its deepest nfsd* probe entry" "$nfsd_thread" -ge "${nfsd_entry:-1}"
 echo "where the deepest points are (return addresses just above them, innermost first):"
-sed -n '/^point /,$p' "$SW_OUT/tasks" | head -n 40 | sed 's/^/   /'
-expect_cmp "return addresses found above the deepest points" "$(grep -c '^  [A-Za-z_]' "$SW_OUT/tasks")" -ge 3
+sed -n '/^point /,$p' "$SW_OUT/threads/tasks" | head -n 40 | sed 's/^/   /'
 if grep -q ' nfsd' $T/stack_trace; then
   expect_cmp "the tracer's deepest stack ran in nfsd: an nfsd thread's deepest point is within 128 bytes of it, or deeper" "$nfsd_thread" -ge $((tracer_max - 128))
 else
@@ -145,7 +157,6 @@ fi
 # The what-if verdicts take the deepest thread stack: every budget the
 # tracer's maximum overflows is called overflowed (entry depths alone said
 # "fits" for some: issue 13).
-SWC="$SW_ROOT/rust/cli/target/debug/stackwatch"
 "$SWC" report --json --from "${SNAPS[${#SNAPS[@]}-1]}" > "$SW_OUT/report.json" 2> "$SW_OUT/report.err"
 verdicts=$(python3 - "$SW_OUT/report.json" "$tracer_max" <<'PY'
 import json, sys
@@ -165,30 +176,30 @@ expect_eq "what-if verdicts use the thread stacks and agree with the tracer's ma
 # workload): on a kernel whose XFS is a module, rendering `traces` resolves
 # every frame through the module's symbol table, which takes a while under TCG.
 last=${SNAPS[${#SNAPS[@]}-1]}
-# Chain nfsd -> XFS -> dm/block, innermost first in a trace record.
-chain=$(awk '/^#/ { next } /^[^ ]/ { if (b >= 0 && x > b && n > x) { print name; exit } name = $1; i = 0; b = x = n = -1; next }
-  { split($2, s, "+"); f = s[1]; i++
-    if (b < 0 && f ~ /^(dm_|submit_bio|__submit_bio|blk_mq_submit_bio|virtio_queue_rq)/) b = i
-    if (b >= 0 && x < 0 && f ~ /^xfs_/) x = i
-    if (x >= 0 && n < 0 && f ~ /^nfsd/) n = i }
-  END { if (b >= 0 && x > b && n > x) print name }' "$last/traces" | head -n1)
+# show_chain NAME: NAME's chain in the last snapshot's traces, laid out as there.
+show_chain() {
+  sw_jq_in "$last" chains '.chains[] | select(.function == $n)
+    | "\(.function) \(.used) \(.remaining) \(.pid) \(.comm) \(.frames | length)", (.frames[] | "  \(.size) \(.symbol)")' --arg n "$1"
+}
+# Chain nfsd -> XFS -> dm/block, innermost first in a trace record (dm/block:
+# a dm_ function, or one starting with a name of the default set's block group).
+chain=$(SW_FROM=$last sw_chain_through "^(dm_|$(sw_defaults block | tr ' ' '|'))" '^xfs_' '^nfsd')
 expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
-[ -n "$chain" ] && awk -v n="$chain" '/^[^ #]/ { on = ($1 == n) } on' "$last/traces" | head -n 45 > "$SW_OUT/nfsd-xfs-dm-chain"
-[ -n "$chain" ] && echo "chain found in the trace of $chain" && awk '{ print "   ", $0 }' "$SW_OUT/nfsd-xfs-dm-chain" | head -n 40
+[ -n "$chain" ] && show_chain "$chain" | head -n 45 > "$SW_OUT/nfsd-xfs-dm-chain"
+[ -n "$chain" ] && echo "chain found in the trace of $chain" && sed 's/^/    /' "$SW_OUT/nfsd-xfs-dm-chain" | head -n 40
 expect_cmp "the squeezed writers hit the cgroup's limit: memory.events max" "${memcg_max:-0}" -gt 0
 expect_cmp "the squeezed writers entered direct (memcg) reclaim: pgscan_direct" "${memcg_scan:-0}" -gt 0
 # A reclaim function's deepest chain runs through the write path above it.
-rchain=$(awk '/^#/ { next } /^[^ ]/ { if (r && w) { print name; exit } name = $1; r = ($1 ~ /^(try_to_free_mem_cgroup_pages|try_to_free_pages|shrink_folio_list|shrink_node)$/); w = 0; next }
-  r { split($2, s, "+"); if (s[1] ~ /^(xfs_|nfs_|iomap_)/) w = 1 }
-  END { if (r && w) print name }' "$last/traces" | head -n1)
+rchain=$(sw_jq_in "$last" chains 'first(.chains[] | select((.function | test($reclaim))
+    and any(.frames[]; .function | test("^(xfs_|nfs_|iomap_)"))) | .function) // empty' --arg reclaim "$RECLAIM_RE")
 expect_eq "a reclaim chain was entered from the NFS/XFS write path" "$([ -n "$rchain" ] && echo yes || echo no)" yes
-[ -n "$rchain" ] && awk -v n="$rchain" '/^[^ #]/ { on = ($1 == n) } on' "$last/traces" | head -n 60 > "$SW_OUT/reclaim-chain"
-[ -n "$rchain" ] && echo "reclaim chain found in the trace of $rchain" && awk '{ print "   ", $0 }' "$SW_OUT/reclaim-chain" | head -n 60
+[ -n "$rchain" ] && show_chain "$rchain" | head -n 60 > "$SW_OUT/reclaim-chain"
+[ -n "$rchain" ] && echo "reclaim chain found in the trace of $rchain" && sed 's/^/    /' "$SW_OUT/reclaim-chain" | head -n 60
 mono=yes
 for layer in nfsd xfs dm block; do
   prev=0
   for d in "${SNAPS[@]}"; do
-    v=$(awk -v l=$layer '$1 == l { print $3 }' "$d/layers")
+    v=$(layer "$d" $layer)
     [ "$v" -ge "$prev" ] || { mono="no ($layer: $prev then $v in $(basename "$d"))"; }
     prev=$v
   done

@@ -5,6 +5,12 @@
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
 T=/sys/kernel/tracing
+# attached_count SPEC: how many attached rows of probes have SPEC (0 or 1).
+attached_count() { sw_jq probes '[.probes.attached[] | select(.spec == $s)] | length' --arg s "$1"; }
+# attached_set: the attached specs, sorted.
+attached_set() { sw_jq probes '[.probes.attached[].spec] | sort | join(" ")'; }
+# budget_sizes: the budgets file's sizes.
+budget_sizes() { sw_jq budgets '[.budget_totals[].budget | tostring] | join(" ")'; }
 
 check "storage stack up (LVM linear + XFS)" storage_up linear
 
@@ -22,29 +28,28 @@ cp $SWD/summary $SWD/traces $SWD/max_trace $SWD/histogram $SWD/probes "$SW_OUT/"
 cp $T/stack_trace "$SW_OUT/ftrace_stack_trace"
 head -n 12 $SWD/summary
 
-xfs_hits=$(sw_sum_hits '^xfs_'); dm_hits=$(sw_sum_hits '^dm_'); blk_hits=$(sw_sum_hits '^(submit_bio|submit_bio_noacct|blk_mq_submit_bio|virtio_queue_rq)$')
+# The block layer: the default set's block group but device-mapper (dm_*, above).
+blk=$(for n in $(sw_defaults block); do case $n in dm_*) ;; *) echo "$n" ;; esac; done | paste -sd ' ')
+xfs_hits=$(sw_sum_hits '^xfs_'); dm_hits=$(sw_sum_hits '^dm_'); blk_hits=$(sw_sum_hits "$(sw_re "$blk")")
 expect_cmp "XFS probes were hit" "$xfs_hits" -gt 0
 expect_cmp "device-mapper probes were hit" "$dm_hits" -gt 0
 expect_cmp "block-layer probes were hit" "$blk_hits" -gt 0
-bad=$(awk -v ts="$TS" '!/^#/ { if ($3 <= 0 || $3 > ts || $4 != ts - $3) print $1 }' $SWD/summary)
+bad=$(sw_jq table '[.functions[], .all | select(.max_used <= 0 or .max_used > $ts or .min_remaining != $ts - .max_used) | .name] | join(" ")' --argjson ts "$TS")
 expect_eq "every max_used in (0, THREAD_SIZE] and min_remaining = THREAD_SIZE - max_used" "${bad:-none}" none
 # Each per-function chain starts in its own function.
-bad=$(awk '/^#/ { next } /^[^ ]/ { name = $1; want = 1; next } want { want = 0; split($2, s, "+"); if (s[1] != name) print name "->" $2 }' $SWD/traces)
+read -r ntraces bad < <(sw_jq chains '"\(.chains | length) \([.chains[] | select(.frames[0].function != .function) | "\(.function)->\(.frames[0].symbol)"] | join(" "))"')
 expect_eq "each trace starts in its own probed function" "${bad:-none}" none
-ntraces=$(grep -c '^[^ #]' $SWD/traces)
 expect_cmp "traces recorded" "$ntraces" -gt 3
-read -r depth sum rows < <(awk '/^# stackwatch max_trace/ { for (i = 1; i <= NF; i++) if ($i == "used") d = $(i + 1) }
-  /^ *[0-9]+\)/ { s += $3; n++ } END { print d + 0, s + 0, n + 0 }' $SWD/max_trace)
+read -r depth sum rows < <(sw_jq max-trace '.max_trace // {used: 0, frames: []} | "\(.used) \([.frames[].size] | add // 0) \(.frames | length)"')
+global=$(sw_jq table .all.max_used)
 expect_cmp "max_trace has frames" "$rows" -gt 3
-expect_cmp "max_trace depth is the global maximum" "$depth" -eq "$(sw_field $SWD/summary '(all)' 3)"
+expect_cmp "max_trace depth is the global maximum" "$depth" -eq "$global"
 expect_eq "max_trace frame sizes sum to its depth" "$sum" "$depth"
-global=$(sw_field $SWD/summary '(all)' 3)
 expect_cmp "global max is not above the stack tracer's" "$global" -le "$tracer_max"
 expect_cmp "global max is within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
 echo "measure: stackwatch global max $global bytes, ftrace stack tracer $tracer_max bytes (THREAD_SIZE $TS)"
 
 # The companion command on live data (issue 6), and a snapshot for the host tests.
-SWC="$SW_ROOT/rust/cli/target/debug/stackwatch"
 if [ -x "$SWC" ]; then
   "$SWC" report --color never > /tmp/report.txt 2>&1; rc=$?
   expect_eq "stackwatch report on live data exits 0" "$rc" 0
@@ -52,7 +57,10 @@ if [ -x "$SWC" ]; then
   head -n 25 /tmp/report.txt
   "$SWC" export --prometheus > /tmp/prom.txt 2>&1
   check "prometheus export has per-function max_used" grep -q '^stackwatch_max_used_bytes{function="submit_bio"}' /tmp/prom.txt
-  check "stackwatch probes add/remove through the CLI" sh -c "'$SWC' probes add vfs_fsync_range && grep -q '^attached vfs_fsync_range ' $SWD/probes && '$SWC' probes remove vfs_fsync_range"
+  cli_add_remove() {
+    "$SWC" probes add vfs_fsync_range && [ "$(attached_count vfs_fsync_range)" = 1 ] && "$SWC" probes remove vfs_fsync_range
+  }
+  check "stackwatch probes add/remove through the CLI" cli_add_remove
   "$SWC" probes add no_such_function_xyz > /tmp/cli-err.txt 2>&1; rc=$?
   check "CLI reports ENOENT for an unknown symbol (exit $rc)" sh -c "[ $rc -ne 0 ] && grep -q ENOENT /tmp/cli-err.txt"
   check "stackwatch snapshot" "$SWC" snapshot "$SW_OUT/cli-snapshot"
@@ -63,12 +71,12 @@ fi
 # Reset zeroes, counting resumes.
 echo 0 > $SWD/enabled
 check "reset" test "$(sw_write $SWD/reset 1)" = OK
-expect_eq "after reset: global hits" "$(sw_field $SWD/summary '(all)' 2)" 0
-expect_eq "after reset: no function rows" "$(grep -vc '^#\|^(all)' $SWD/summary)" 0
-check "after reset: max_trace empty" grep -q 'nothing recorded' $SWD/max_trace
+expect_eq "after reset: global hits" "$(sw_jq table .all.hits)" 0
+expect_eq "after reset: no function rows" "$(sw_jq table '.functions | length')" 0
+expect_eq "after reset: max_trace empty" "$(sw_jq max-trace 'if .max_trace then "\(.max_trace.used) bytes" else "empty" end')" empty
 echo 1 > $SWD/enabled
 wl_smallfiles $XFS_MNT/again 100
-expect_cmp "after reset: counting resumed" "$(sw_field $SWD/summary '(all)' 2)" -gt 0
+expect_cmp "after reset: counting resumed" "$(sw_jq table .all.hits)" -gt 0
 
 # Threshold warning with the chain, through printk.
 dmesg -C
@@ -80,31 +88,31 @@ expect_cmp "threshold crossing printed a warning" "$warn_lines" -gt 0
 expect_cmp "the warning carries a call chain" "$chain_lines" -gt 2
 dmesg | grep -A6 -m1 'bytes of stack left'
 echo 0 > $SWD/threshold
-expect_cmp "warnings counted" "$(sed -n 's/.* warnings \([0-9]*\) .*/\1/p' $SWD/summary)" -gt 0
+expect_cmp "warnings counted" "$(sw_jq counters .counters.warnings)" -gt 0
 
 # Run-time probes: a glob over every xfs_* function while the workload runs.
 in_background wl_fio $XFS_MNT 25
 sleep 3
 t0=$(date +%s%N); echo '+xfs_*' > $SWD/probes && r=OK || r=ERR; t1=$(date +%s%N)
 expect_eq "attach xfs_* while the workload runs" "$r" OK
-nf=$(awk '$1 == "attached" && $2 == "xfs_*" { print $4 }' $SWD/probes)
+nf=$(sw_jq probes '.probes.attached[] | select(.spec == "xfs_*") | .functions')
 expect_cmp "xfs_* covers many functions" "${nf:-0}" -gt 200
 echo "measure: attach xfs_* ($nf functions) took $(( (t1 - t0) / 1000000 )) ms"
 # A fixed amount of XFS work once the glob is in (attaching 2340 functions
 # takes longer than the fio run on a slow or busy machine).
 wl_smallfiles $XFS_MNT/glob 200
-nx=$(awk '!/^#/ && $1 ~ /^xfs_/ && $2 > 0' $SWD/summary | wc -l)
+nx=$(sw_jq table '[.functions[] | select((.name | startswith("xfs_")) and .hits > 0)] | length')
 expect_cmp "xfs_* glob reports many distinct XFS functions" "$nx" -gt 30
 t0=$(date +%s%N); echo '-xfs_*' > $SWD/probes && r=OK || r=ERR; t1=$(date +%s%N)
 expect_eq "detach xfs_* while the workload runs" "$r" OK
 echo "measure: detach xfs_* ($nf functions) took $(( (t1 - t0) / 1000000 )) ms"
-check "xfs_* no longer attached" sh -c "! grep -q '^attached xfs_\*' $SWD/probes"
+expect_eq "xfs_* no longer attached" "$(attached_count 'xfs_*')" 0
 expect_eq "attach one symbol" "$(sw_write $SWD/probes '+submit_bio_wait')" OK
 expect_eq "detach one symbol" "$(sw_write $SWD/probes '-submit_bio_wait')" OK
 wait_background
 
 # Bad writes: each rejected with its errno, nothing changed, still counting.
-before=$(grep '^attached' $SWD/probes | awk '{ print $2 }' | sort | tr '\n' ' ')
+before=$(attached_set)
 expect_eq "unknown symbol -> ENOENT" "$(sw_write $SWD/probes '+no_such_function_xyz')" ENOENT
 expect_eq "blacklisted function -> EINVAL" "$(sw_write $SWD/probes '+get_kprobe')" EINVAL
 expect_eq "malformed line -> EINVAL" "$(sw_write $SWD/probes 'submit_bio')" EINVAL
@@ -113,18 +121,18 @@ expect_eq "oversized write -> E2BIG" "$(sw_write $SWD/probes "$(printf '+a%.0s\n
 expect_eq "remove unattached -> ENOENT" "$(sw_write $SWD/probes '-vfs_read')" ENOENT
 expect_eq "already attached -> EEXIST" "$(sw_write $SWD/probes '+submit_bio')" EEXIST
 expect_eq "bad line in a batch -> ENOENT" "$(sw_write $SWD/probes $'+submit_bio_wait\n+no_such_function_xyz')" ENOENT
-after=$(grep '^attached' $SWD/probes | awk '{ print $2 }' | sort | tr '\n' ' ')
+after=$(attached_set)
 expect_eq "rejected writes changed no probe" "$after" "$before"
 expect_eq "threshold not a number -> EINVAL" "$(sw_write $SWD/threshold abc)" EINVAL
 expect_eq "threshold above THREAD_SIZE -> ERANGE" "$(sw_write $SWD/threshold 99999999)" ERANGE
 expect_eq "enabled 2 -> EINVAL" "$(sw_write $SWD/enabled 2)" EINVAL
 expect_eq "five budgets -> E2BIG" "$(sw_write $SWD/budgets '1 2 3 4 5')" E2BIG
 expect_eq "zero budget -> ERANGE" "$(sw_write $SWD/budgets 0)" ERANGE
-expect_eq "budgets still 4096 8192" "$(awk '!/^#/ { printf "%s ", $1 }' $SWD/budgets)" "4096 8192 "
-h0=$(sw_field $SWD/summary '(all)' 2); wl_smallfiles $XFS_MNT/after 50; h1=$(sw_field $SWD/summary '(all)' 2)
+expect_eq "budgets still 4096 8192" "$(budget_sizes)" "4096 8192"
+h0=$(sw_jq table .all.hits); wl_smallfiles "$XFS_MNT/after" 50; h1=$(sw_jq table .all.hits)
 expect_cmp "still counting after bad writes" "$h1" -gt "$h0"
 expect_eq "budgets can be changed" "$(sw_write $SWD/budgets '2048 4096 8192')" OK
-expect_eq "three budgets reported" "$(grep -vc '^#' $SWD/budgets)" 3
+expect_eq "three budgets reported" "$(sw_jq budgets '.budget_totals | length')" 3
 
 # Unload in the middle of the workload.
 in_background wl_fio $XFS_MNT 15

@@ -7,12 +7,13 @@ use crate::args::{
 };
 use crate::control;
 use crate::debugfs::Dir;
+use crate::default_set;
 use crate::diff;
 use crate::error::{Error, Result};
 use crate::flamegraph::{self, Facts};
 use crate::fsutil;
 use crate::json;
-use crate::load;
+use crate::load::{self, Files};
 use crate::markdown;
 use crate::model::Snapshot;
 use crate::prometheus;
@@ -39,9 +40,10 @@ fn print(text: &str) -> Result<()> {
     }
 }
 
-/// A directory read, its chains resolved to file:line when DWARF is given.
-pub fn load_symbolized(dir: &Dir, d: &DwarfArgs) -> Result<Snapshot> {
-    let mut snap = load::load(dir)?;
+/// A directory read (`summary` and those of `files` it has), its chains
+/// resolved to file:line when DWARF is given.
+pub fn load_symbolized(dir: &Dir, d: &DwarfArgs, files: Files) -> Result<Snapshot> {
+    let mut snap = load::load_files(dir, files)?;
     if let Some(sym) = Symbolizer::new(d.vmlinux.as_deref(), &d.modules)? {
         for c in snap.traces.iter_mut().flatten() {
             sym.annotate(c);
@@ -53,11 +55,16 @@ pub fn load_symbolized(dir: &Dir, d: &DwarfArgs) -> Result<Snapshot> {
     Ok(snap)
 }
 
-/// The output of `report`.
+/// The output of `report`: text and JSON read only the files of their
+/// sections, markdown (one layout) every file.
 pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> {
-    let snap = load_symbolized(dir, &a.dwarf)?;
     let sections = sections::from_list(&a.sections);
     let format = if a.json { ReportFormat::Json } else { a.format };
+    let files = match format {
+        ReportFormat::Markdown => Files::all(),
+        ReportFormat::Json | ReportFormat::Text => sections.files(),
+    };
+    let snap = load_symbolized(dir, &a.dwarf, files)?;
     Ok(match format {
         ReportFormat::Json => json::to_string(&snap, sections),
         ReportFormat::Markdown => markdown::render(&snap, a.chains),
@@ -74,7 +81,7 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
 
 /// The output of `flamegraph`: the SVG, or the folded text.
 pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
-    let snap = load_symbolized(dir, &a.dwarf)?;
+    let snap = load_symbolized(dir, &a.dwarf, Files::TRACES | Files::MAX_TRACE)?;
     let all = snap.recorded_chains();
     for f in &a.functions {
         if !all.iter().any(|c| &c.function == f) {
@@ -154,6 +161,7 @@ pub fn run(cli: Cli) -> Result<()> {
             ProbesAction::Add { names } => control::probes_add(&live, names)?,
             ProbesAction::Remove { names } => control::probes_remove(&live, names)?,
             ProbesAction::List => control::probes_list(&live, &style)?,
+            ProbesAction::Defaults { json } => default_set::render(*json),
             ProbesAction::Clear => control::probes_clear(&live)?,
         }),
         Command::Reset => print(&control::reset(&live)?),

@@ -136,6 +136,12 @@ pub enum ProbesAction {
     },
     /// List attached and skipped probes.
     List,
+    /// Print the default set (`probes=default`), group by group.
+    Defaults {
+        /// Print JSON: `[{"group": "xfs", "functions": [...]}, ...]`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Detach everything.
     Clear,
 }

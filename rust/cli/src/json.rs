@@ -1,7 +1,10 @@
 //! The report for machines: the same sections as the text report, as JSON.
 //! Chains are all included (not only the deepest few).
 
-use crate::model::{percent, Chain, Counters, FunctionStats, Histogram, Probes, Snapshot, Summary};
+use crate::model::{
+    percent, BudgetTotal, Chain, Counters, FunctionStats, Histogram, Probes, Snapshot, Summary,
+    Tasks,
+};
 use crate::sections::Sections;
 use crate::whatif;
 use serde::Serialize;
@@ -56,6 +59,12 @@ pub struct Report<'a> {
     /// What-if budgets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub what_if: Option<Vec<whatif::Budget>>,
+    /// The `budgets` file's rows: per budget, the hits over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_totals: Option<&'a [BudgetTotal]>,
+    /// The deepest thread stacks (`tasks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<&'a Tasks>,
     /// Histograms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<&'a Histogram>,
@@ -104,6 +113,10 @@ pub fn report(snap: &Snapshot, sections: Sections) -> Report<'_> {
             .then(|| snap.max_trace.as_ref().and_then(|m| m.chain.as_ref()))
             .flatten(),
         what_if: on(Sections::BUDGETS).then(|| whatif::budgets(snap)),
+        budget_totals: on(Sections::BUDGETS)
+            .then_some(snap.budgets.as_deref())
+            .flatten(),
+        tasks: on(Sections::TASKS).then_some(snap.tasks.as_ref()).flatten(),
         histogram: on(Sections::HISTOGRAM)
             .then_some(snap.histogram.as_ref())
             .flatten(),

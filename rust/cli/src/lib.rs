@@ -6,6 +6,7 @@ pub mod app;
 pub mod args;
 pub mod control;
 pub mod debugfs;
+pub mod default_set;
 pub mod diff;
 pub mod elf;
 pub mod errno;

@@ -4,6 +4,7 @@
 use crate::debugfs::Dir;
 use crate::error::{Error, Result};
 use crate::model::{Snapshot, Summary};
+use bitflags::bitflags;
 use stackwatch_format::text::FormatError;
 use std::path::Path;
 
@@ -27,7 +28,36 @@ pub fn context(path: &Path, text: &str, e: &FormatError) -> Error {
 
 type Parser<T> = fn(&str) -> std::result::Result<T, FormatError>;
 
-fn optional<T>(dir: &Dir, name: &str, parser: Parser<T>) -> Result<Option<T>> {
+bitflags! {
+    /// The optional files of a directory (`summary` is always read).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Files: u8 {
+        /// `traces`.
+        const TRACES = 1 << 0;
+        /// `max_trace`.
+        const MAX_TRACE = 1 << 1;
+        /// `histogram`.
+        const HISTOGRAM = 1 << 2;
+        /// `probes`.
+        const PROBES = 1 << 3;
+        /// `budgets`.
+        const BUDGETS = 1 << 4;
+        /// `tasks`.
+        const TASKS = 1 << 5;
+    }
+}
+
+/// Reads and parses `name` if `files` has `file` and the directory has it.
+fn optional<T>(
+    dir: &Dir,
+    files: Files,
+    file: Files,
+    name: &str,
+    parser: Parser<T>,
+) -> Result<Option<T>> {
+    if !files.contains(file) {
+        return Ok(None);
+    }
     match dir.read(name)? {
         None => Ok(None),
         Some(text) => parser(&text)
@@ -44,6 +74,13 @@ pub fn load_summary(dir: &Dir) -> Result<Summary> {
 
 /// Reads every file of a directory; only `summary` is required.
 pub fn load(dir: &Dir) -> Result<Snapshot> {
+    load_files(dir, Files::all())
+}
+
+/// Reads `summary` and those of `files` the directory has; the others are
+/// left out of the snapshot as if missing.
+pub fn load_files(dir: &Dir, files: Files) -> Result<Snapshot> {
+    let f = files;
     Ok(Snapshot {
         source: dir.path.display().to_string(),
         osrelease: dir
@@ -51,11 +88,11 @@ pub fn load(dir: &Dir) -> Result<Snapshot> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         summary: load_summary(dir)?,
-        traces: optional(dir, "traces", traces)?,
-        max_trace: optional(dir, "max_trace", max_trace)?,
-        histogram: optional(dir, "histogram", histogram)?,
-        probes: optional(dir, "probes", probes)?,
-        budgets: optional(dir, "budgets", budgets)?,
-        tasks: optional(dir, "tasks", tasks)?,
+        traces: optional(dir, f, Files::TRACES, "traces", traces)?,
+        max_trace: optional(dir, f, Files::MAX_TRACE, "max_trace", max_trace)?,
+        histogram: optional(dir, f, Files::HISTOGRAM, "histogram", histogram)?,
+        probes: optional(dir, f, Files::PROBES, "probes", probes)?,
+        budgets: optional(dir, f, Files::BUDGETS, "budgets", budgets)?,
+        tasks: optional(dir, f, Files::TASKS, "tasks", tasks)?,
     })
 }

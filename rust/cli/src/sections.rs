@@ -1,5 +1,6 @@
-//! Which parts `report` prints, as a flag set.
+//! Which parts `report` prints, as a flag set, and which files they read.
 
+use crate::load::Files;
 use bitflags::bitflags;
 use clap::ValueEnum;
 
@@ -21,6 +22,8 @@ bitflags! {
         const PROBES = 1 << 5;
         /// Module counters.
         const COUNTERS = 1 << 6;
+        /// The deepest thread stacks (`tasks`).
+        const TASKS = 1 << 7;
     }
 }
 
@@ -29,8 +32,34 @@ impl Sections {
     pub const DEFAULT: Sections = Sections::TABLE
         .union(Sections::CHAINS)
         .union(Sections::BUDGETS)
+        .union(Sections::TASKS)
         .union(Sections::PROBES)
         .union(Sections::COUNTERS);
+
+    /// The files these sections are made from besides `summary` (which
+    /// every report reads): a live read of `traces` or `tasks` costs the
+    /// kernel a walk of every chain or thread, so a report asked for fewer
+    /// sections reads fewer files.
+    pub fn files(self) -> Files {
+        let mut f = Files::empty();
+        for (section, files) in [
+            (Sections::CHAINS, Files::TRACES | Files::MAX_TRACE),
+            (Sections::MAX_TRACE, Files::MAX_TRACE),
+            // The verdict takes the deepest thread; a path, the chains.
+            (
+                Sections::BUDGETS,
+                Files::BUDGETS | Files::TASKS | Files::TRACES,
+            ),
+            (Sections::HISTOGRAM, Files::HISTOGRAM),
+            (Sections::PROBES, Files::PROBES),
+            (Sections::TASKS, Files::TASKS),
+        ] {
+            if self.intersects(section) {
+                f |= files;
+            }
+        }
+        f
+    }
 }
 
 /// A section named on the command line.
@@ -50,6 +79,8 @@ pub enum Section {
     Probes,
     /// Counters.
     Counters,
+    /// Deepest thread stacks.
+    Tasks,
     /// Everything.
     All,
 }
@@ -64,6 +95,7 @@ impl From<Section> for Sections {
             Section::Histogram => Sections::HISTOGRAM,
             Section::Probes => Sections::PROBES,
             Section::Counters => Sections::COUNTERS,
+            Section::Tasks => Sections::TASKS,
             Section::All => Sections::all(),
         }
     }
@@ -91,5 +123,21 @@ mod tests {
         );
         assert_eq!(from_list(&[Section::All]), Sections::all());
         assert!(!Sections::DEFAULT.contains(Sections::HISTOGRAM));
+    }
+
+    #[test]
+    fn sections_read_only_their_files() {
+        assert_eq!(Sections::TABLE.files(), Files::empty());
+        assert_eq!(
+            (Sections::TABLE | Sections::COUNTERS).files(),
+            Files::empty()
+        );
+        assert_eq!(Sections::PROBES.files(), Files::PROBES);
+        assert_eq!(Sections::TASKS.files(), Files::TASKS);
+        assert_eq!(
+            Sections::BUDGETS.files(),
+            Files::BUDGETS | Files::TASKS | Files::TRACES
+        );
+        assert_eq!(Sections::all().files(), Files::all());
     }
 }

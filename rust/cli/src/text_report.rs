@@ -1,7 +1,7 @@
 //! The text report: settings, the per-function table (deepest first), the
 //! deepest chains, what-if budgets, and the other sections asked for.
 
-use crate::model::{percent, Chain, Frame, Snapshot, Summary};
+use crate::model::{percent, Chain, Frame, Snapshot, Summary, Tasks};
 use crate::sections::Sections;
 use crate::style::{Paint, Style};
 use crate::text_table::{Align, TextTable};
@@ -45,6 +45,11 @@ pub fn render(snap: &Snapshot, opts: &Options) -> String {
     if s.contains(Sections::BUDGETS) {
         out.push('\n');
         out.push_str(&budgets(snap, st));
+    }
+    // (Nothing without a `tasks` file: snapshots from before it had none.)
+    if let (true, Some(t)) = (s.contains(Sections::TASKS), &snap.tasks) {
+        out.push('\n');
+        out.push_str(&tasks(t, st));
     }
     if s.contains(Sections::HISTOGRAM) {
         out.push('\n');
@@ -278,26 +283,6 @@ fn budgets(snap: &Snapshot, st: &Style) -> String {
             let _ = writeln!(out, "    (and {} more)", b.functions.len() - WHATIF_ROWS);
         }
     }
-    if let Some(t) = &snap.tasks {
-        let _ = writeln!(
-            out,
-            "  deepest thread stacks ({} threads scanned; each thread's deepest point since it started):",
-            t.threads
-        );
-        for r in t.rows.iter().take(WHATIF_ROWS) {
-            let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
-        }
-        for p in t.points.iter().filter(|p| !p.frames.is_empty()) {
-            let _ = writeln!(
-                out,
-                "  where {} (pid {}) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):",
-                p.thread.comm, p.thread.pid, p.thread.used
-            );
-            for f in &p.frames {
-                let _ = writeln!(out, "    {f}");
-            }
-        }
-    }
     out
 }
 
@@ -309,6 +294,28 @@ fn bar(count: u64, max: u64) -> char {
     }
     let i = ((count as f64 / max as f64) * 7.0).round() as usize;
     LEVELS[i.min(7)]
+}
+
+/// The deepest thread stacks (`tasks`): the measure the what-if verdicts take.
+fn tasks(t: &Tasks, st: &Style) -> String {
+    let mut out =
+        st.heading("Deepest thread stacks (each thread's deepest point since it started)");
+    out.push('\n');
+    let _ = writeln!(out, "  {} threads scanned; the deepest:", t.threads);
+    for r in t.rows.iter().take(WHATIF_ROWS) {
+        let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
+    }
+    for p in t.points.iter().filter(|p| !p.frames.is_empty()) {
+        let _ = writeln!(
+            out,
+            "  where {} (pid {}) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):",
+            p.thread.comm, p.thread.pid, p.thread.used
+        );
+        for f in &p.frames {
+            let _ = writeln!(out, "    {f}");
+        }
+    }
+    out
 }
 
 fn histogram(snap: &Snapshot, st: &Style) -> String {
@@ -355,10 +362,11 @@ fn probes(snap: &Snapshot, st: &Style) -> String {
         p.skipped.len(),
         missed
     );
-    for (name, mechanism) in &p.pending {
+    for q in &p.pending {
         let _ = writeln!(
             out,
-            "  pending {name} ({mechanism}): attaches when a module that has it loads"
+            "  pending {} ({}): attaches when a module that has it loads",
+            q.name, q.mechanism
         );
     }
     for s in &p.skipped {

@@ -44,6 +44,87 @@ fn report_from_a_snapshot() {
     );
 }
 
+/// What the guest tests read by name: the `tasks` rows with the header's
+/// thread_size, the `budgets` file's rows, pending probes as objects; and a
+/// report reads only the files of the sections asked for.
+#[test]
+fn report_json_for_scripts() {
+    let s = Scratch::new("json");
+    copy_dir(&synthetic(), s.path());
+    fs::write(
+        s.path().join("tasks"),
+        "# stackwatch tasks: thread_size 16384 threads 90 shown 2\n# pid used left comm\n812 7376 9008 nfsd\n9 100 16284 kworker/0:1 x\n# deepest points: return addresses just above the deepest point, innermost first (stale stack words)\npoint 812 7376 nfsd\n  update_curr+0x4b/0x1f0\n",
+    )
+    .unwrap();
+    fs::write(
+        s.path().join("probes"),
+        "# state spec mechanism functions hits off_stack missed\nattached xfs_* fprobe 1612 4567 3 0\n# state name mechanism\npending nfsd_dispatch kprobe\n# state name errno\nskipped foo ENOENT -2\n",
+    )
+    .unwrap();
+    let dir = s.path().to_str().unwrap();
+    let o = run(&["report", "--from", dir, "--json", "--sections", "all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["tasks"]["thread_size"], 16384);
+    assert_eq!(v["tasks"]["threads"], 90);
+    assert_eq!(
+        v["tasks"]["rows"][1],
+        serde_json::json!({"pid": 9, "comm": "kworker/0:1 x", "used": 100, "left": 16284})
+    );
+    assert_eq!(v["tasks"]["points"][0]["thread"]["pid"], 812);
+    assert!(v["tasks"]["points"][0]["thread"].get("left").is_none());
+    assert_eq!(
+        v["budget_totals"],
+        serde_json::json!([{"budget": 4096, "over": 187999}, {"budget": 8192, "over": 57616}])
+    );
+    assert_eq!(
+        v["probes"]["pending"],
+        serde_json::json!([{"name": "nfsd_dispatch", "mechanism": "kprobe"}])
+    );
+    assert_eq!(v["probes"]["attached"][0]["functions"], 1612);
+    assert_eq!(v["probes"]["skipped"][0]["errno_name"], "ENOENT");
+    assert_eq!(v["max_trace"]["used"], 15488);
+
+    // Only the files of the sections asked for are read: a broken `traces`
+    // fails a report with chains, not one of the table and probes.
+    fs::write(s.path().join("traces"), "garbage\n").unwrap();
+    let o = run(&[
+        "report",
+        "--from",
+        dir,
+        "--json",
+        "--sections",
+        "table,probes",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["all"]["hits"], 318962);
+    assert!(v.get("tasks").is_none() && v.get("chains").is_none());
+    for sections in ["chains", "budgets"] {
+        let o = run(&["report", "--from", dir, "--json", "--sections", sections]);
+        assert_eq!(o.status.code(), Some(1), "--sections {sections}");
+        assert!(stderr(&o).contains("traces: line 1"), "{}", stderr(&o));
+    }
+}
+
+/// The default set, group by group, as the module has it.
+#[test]
+fn probes_defaults_lists_the_groups() {
+    let o = run(&["probes", "defaults"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\nreclaim: try_to_free_pages try_to_free_mem_cgroup_pages "));
+    let o = run(&["probes", "defaults", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let groups: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["xfs", "block", "nfsd", "reclaim"]);
+    assert_eq!(v[2]["functions"][0], "nfsd_dispatch");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [

@@ -96,9 +96,8 @@ mod reader {
     pub struct Probes {
         /// Attached specs.
         pub attached: Vec<AttachedProbe<String>>,
-        /// Names and globs waiting for a module that has them (`spec`,
-        /// `kprobe`/`fprobe`).
-        pub pending: Vec<(String, String)>,
+        /// Names and globs waiting for a module that has them.
+        pub pending: Vec<Pending<String>>,
         /// Skipped names.
         pub skipped: Vec<SkippedProbe<String>>,
     }
@@ -125,8 +124,10 @@ mod reader {
         }
         for r in pending_rows(text) {
             let r = r?;
-            p.pending
-                .push((r.name.to_string(), r.mechanism.to_string()));
+            p.pending.push(Pending {
+                name: r.name.to_string(),
+                mechanism: r.mechanism.to_string(),
+            });
         }
         Ok(p)
     }
@@ -140,17 +141,18 @@ mod reader {
         Skipped(SkippedProbe<&'a str>),
     }
 
-    /// A spec waiting for a module that has its functions.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Pending<'a> {
+    /// A spec waiting for a module that has its functions (text as `S`:
+    /// borrowed by `pending_rows`, owned in [`Probes`]).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    pub struct Pending<S> {
         /// Symbol or glob as written.
-        pub name: &'a str,
+        pub name: S,
         /// `kprobe` or `fprobe`.
-        pub mechanism: &'a str,
+        pub mechanism: S,
     }
 
     /// Parses the rest of a `pending NAME kprobe|fprobe` row.
-    fn pending_row<'a>(no: usize, mut rest: &'a str) -> Result<Pending<'a>, FormatError> {
+    fn pending_row(no: usize, mut rest: &str) -> Result<Pending<&str>, FormatError> {
         let name = word(&mut rest, no, "name")?;
         let mechanism = word(&mut rest, no, "mechanism")?;
         if mechanism != "kprobe" && mechanism != "fprobe" {
@@ -241,7 +243,7 @@ mod reader {
 
     impl<'a> FileTable<'a> for PendingSection {
         type Context = ();
-        type Row = Pending<'a>;
+        type Row = Pending<&'a str>;
         const WHAT: &'static str = "probes";
         const NEEDS_ALL: bool = false;
 
@@ -249,7 +251,7 @@ mod reader {
             ProbesFile::header(lines)
         }
 
-        fn row(_: &(), no: usize, text: &'a str) -> Result<Pending<'a>, FormatError> {
+        fn row(_: &(), no: usize, text: &'a str) -> Result<Pending<&'a str>, FormatError> {
             let mut rest = text;
             match word(&mut rest, no, "state")? {
                 "pending" => pending_row(no, rest),
@@ -257,7 +259,7 @@ mod reader {
             }
         }
 
-        fn is_all(_: &Pending<'a>) -> bool {
+        fn is_all(_: &Pending<&'a str>) -> bool {
             false
         }
 
@@ -270,7 +272,7 @@ mod reader {
     /// The specs of a `probes` file waiting for their module (`pending NAME
     /// kprobe|fprobe`, between the attached and the skipped rows); `probe_rows`
     /// checks and steps over them.
-    pub fn pending_rows(text: &str) -> impl Iterator<Item = Result<Pending<'_>, FormatError>> {
+    pub fn pending_rows(text: &str) -> impl Iterator<Item = Result<Pending<&str>, FormatError>> {
         Rows::<PendingSection>::new(text)
     }
 
@@ -378,7 +380,13 @@ mod tests {
         assert_eq!(p.attached.len(), 2);
         assert_eq!(p.attached[0].spec, "xfs_*");
         assert_eq!(p.attached[1].missed, 1);
-        assert_eq!(p.pending, [("nfsd_*".to_string(), "fprobe".to_string())]);
+        assert_eq!(
+            p.pending,
+            [Pending {
+                name: "nfsd_*".to_string(),
+                mechanism: "fprobe".to_string()
+            }]
+        );
         assert_eq!(p.skipped[0].errno_name, "ENOENT");
         assert_eq!(p.skipped[0].errno, -2);
         assert!(read(&text.replace("pending nfsd_* fprobe", "pending nfsd_* uprobe")).is_err());

@@ -201,6 +201,10 @@ mod reader {
         pub comm: String,
         /// Deepest point its stack reached since it started, bytes.
         pub used: u64,
+        /// Bytes left below that point, as the row gives them (a thread
+        /// row's `left`; none on a `point` line, which does not write it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub left: Option<u64>,
     }
 
     /// A thread's deepest point with the return addresses found just above it.
@@ -216,6 +220,8 @@ mod reader {
     /// The `tasks` file: the deepest threads, deepest first.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
     pub struct Tasks {
+        /// THREAD_SIZE, from the header.
+        pub thread_size: u64,
         /// Threads scanned.
         pub threads: u64,
         /// The deepest of them.
@@ -227,15 +233,16 @@ mod reader {
     /// Reads a `tasks` file.
     pub fn read(text: &str) -> Result<Tasks, FormatError> {
         let (mut rows, mut points) = (Vec::new(), Vec::<DeepestPoint>::new());
-        let thread = |t: &TaskLine<'_>| ThreadUse {
+        let thread = |t: &TaskLine<'_>, left| ThreadUse {
             pid: t.pid,
             comm: t.comm.to_string(),
             used: t.used as u64,
+            left,
         };
         let h = read_tasks(text, |item| match item {
-            TasksItem::Thread(t) => rows.push(thread(&t)),
+            TasksItem::Thread(t) => rows.push(thread(&t, Some(t.left as u64))),
             TasksItem::Point(t) => points.push(DeepestPoint {
-                thread: thread(&t),
+                thread: thread(&t, None),
                 frames: Vec::new(),
             }),
             TasksItem::Frame(f) => {
@@ -251,6 +258,7 @@ mod reader {
             why: e.why,
         })?;
         Ok(Tasks {
+            thread_size: h.thread_size as u64,
             threads: h.threads as u64,
             rows,
             points,
@@ -323,6 +331,22 @@ mod tests {
         );
         assert_eq!(rows[1].comm, "my prog");
         assert_eq!(rows[2].comm, "");
+        // The owned model: the header's thread_size, each row's left as
+        // written, none on a point.
+        let t = read(&text).unwrap();
+        assert_eq!((t.thread_size, t.threads), (16384, 3));
+        assert_eq!(
+            t.rows[0],
+            ThreadUse {
+                pid: 812,
+                comm: "nfsd".into(),
+                used: 4424,
+                left: Some(11960)
+            }
+        );
+        assert_eq!(t.rows[2].left, Some(16384));
+        assert_eq!(t.points[0].thread.left, None);
+        assert_eq!(t.points[0].frames, ["fa0+0x4/0x10", "fb0+0x4/0x10"]);
     }
 
     #[test]
