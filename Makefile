@@ -56,7 +56,7 @@ bench:
 
 clean:
 	-test -d "$(KDIR)" && $(KMAKE) M=$(CURDIR) clean
-	rm -rf rust/core/target rust/format/target
+	rm -rf rust/target
 
 help:
 	@echo "make            build stackwatch.ko against KDIR (default: KERNEL=$(KERNEL), Debian's stock kernel)"

@@ -11,7 +11,7 @@ snap=${1:?usage: scripts/show-snapshot.sh SNAPSHOT_DIR [RELEASE]}
 release=${2:-$(stock_release debian)}
 [ -f "$snap/summary" ] || die "$snap: no summary file (not a stackwatch snapshot)"
 run_logged cli-build sh -c "cd '$SW_ROOT/rust/cli' && cargo build --quiet"
-sw=$SW_ROOT/rust/cli/target/debug/stackwatch
+sw=$SW_ROOT/rust/target/debug/stackwatch
 vmlinux="$(stock_dir "$release")/root/usr/lib/debug/lib/modules/$release/vmlinux"
 dwarf=()
 if [ -f "$vmlinux" ]; then dwarf=(--vmlinux "$vmlinux"); shown="--vmlinux $vmlinux "

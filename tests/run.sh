@@ -224,7 +224,7 @@ if sel clone; then
   git ls-files -z | xargs -0 cp --parents -t "$clone"
   # The guest's checks read the module's files through the stackwatch
   # command, looked for in the clone: the one built above.
-  mkdir -p "$clone/rust/cli/target/debug" && cp rust/cli/target/debug/stackwatch "$clone/rust/cli/target/debug/"
+  mkdir -p "$clone/rust/target/debug" && cp rust/target/debug/stackwatch "$clone/rust/target/debug/"
   if run_logged clone-build make -s -C "$clone" module KERNEL=$STOCK; then
     guest_suite basic-clone-in-tmp --kernel $STOCK --runner "$clone/qemu/run.sh" --timeout 300 -- "$clone/tests/guest/basic.sh" 16384
     grep -q "SW_ROOT='$clone'" "$results/basic-clone-in-tmp/guest.env" && pass "the /tmp clone's guest ran that clone's module and script ($clone)" \
@@ -263,7 +263,7 @@ if sel torture; then
        && grep -q 'agree with llvm-addr2line' "$log"; then
     pass "symbolize: $(grep -o '[0-9]* distinct kernel frames.*' "$log" | head -n1)"
   else fail "symbolize a live snapshot against vmlinux (log: $log)"; fi
-  [ -z "$snap" ] || rust/cli/target/debug/stackwatch report --from "$snap" --vmlinux "$vmlinux" --module stackwatch.ko \
+  [ -z "$snap" ] || rust/target/debug/stackwatch report --from "$snap" --vmlinux "$vmlinux" --module stackwatch.ko \
     > "$results/torture-report-symbolized.txt" 2>&1 || true
 fi
 
@@ -271,7 +271,7 @@ fi
 if sel torture && [ -n "$snap" ]; then
   step "flame graph and markdown report of the torture snapshot"
   dwarf=(); [ -z "${vmlinux:-}" ] || dwarf=(--vmlinux "$vmlinux")
-  sw=rust/cli/target/debug/stackwatch
+  sw=rust/target/debug/stackwatch
   deepest=$("$sw" report --json --sections max-trace --from "$snap" | jq -r '.max_trace.function // empty')
   svg="$results/torture-flamegraph.svg"
   if "$sw" flamegraph --from "$snap" "${dwarf[@]}" -o "$svg" 2> "$results/flamegraph.log" \
@@ -403,7 +403,7 @@ if named_riscv; then
   # Across kernels: the 16K run's what-if budgets against what the 8K kernel
   # did with the same workload (it survived only if no path went over 8192).
   over() {  # over BUDGET: the 16K smoke's hits over BUDGET (its saved budgets file)
-    rust/cli/target/debug/stackwatch report --json --sections budgets --from "$results/smoke-riscv64-16k" 2>/dev/null |
+    rust/target/debug/stackwatch report --json --sections budgets --from "$results/smoke-riscv64-16k" 2>/dev/null |
       jq -r --argjson b "$1" '.budget_totals[] | select(.budget == $b) | .over'
   }
   over8=$(over 8192) over4=$(over 4096)

@@ -20,10 +20,12 @@ use crate::swcore::{
     command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
     errno,
     settings::Control,
+    stats::Snapshot,
     tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
-use crate::swformat::{budgets, histogram, max_trace, summary, text, traces, value};
+use crate::swformat::text::{sort_rows, Header, Row};
+use crate::swformat::{budgets, histogram, max_trace, summary, traces, value};
 
 type Show = fn(&State, &mut fmt::Formatter<'_>) -> fmt::Result;
 type Store = fn(&State, &mut UserSliceReader) -> Result;
@@ -222,14 +224,14 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
 }
 
 /// Snapshots of every function that was hit, deepest first.
-fn rows(st: &State) -> Result<KVVec<text::Row>, fmt::Error> {
+fn rows(st: &State) -> Result<KVVec<Row>, fmt::Error> {
     let index = st.slot_index();
     let mut rows = KVVec::new();
     for (i, slot) in st.slots.iter().enumerate() {
         let addr = index.key(i);
         if addr != 0 && slot.stats.hits() != 0 {
             rows.push(
-                text::Row {
+                Row {
                     addr,
                     stats: slot.stats.snapshot(),
                 },
@@ -238,20 +240,25 @@ fn rows(st: &State) -> Result<KVVec<text::Row>, fmt::Error> {
             .map_err(|_| fmt::Error)?;
         }
     }
-    text::sort_rows(&mut rows);
+    sort_rows(&mut rows);
     Ok(rows)
 }
 
-fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A function table (`summary`, `histogram`): `write` gets the settings,
+/// the hit functions' rows deepest first, and the `(all)` row's statistics.
+fn function_table(
+    st: &State,
+    f: &mut fmt::Formatter<'_>,
+    write: impl FnOnce(&mut fmt::Formatter<'_>, &Header, &[Row], &Snapshot) -> fmt::Result,
+) -> fmt::Result {
     let rows = rows(st)?;
-    summary::write_summary(
-        f,
-        &st.header(),
-        &rows,
-        &st.global_snapshot(),
-        &st.counters(),
-        &KernelSymbols,
-    )
+    write(f, &st.header(), &rows, &st.global_snapshot())
+}
+
+fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    function_table(st, f, |f, h, rows, all| {
+        summary::write_summary(f, h, rows, all, &st.counters(), &KernelSymbols)
+    })
 }
 
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -282,14 +289,9 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let rows = rows(st)?;
-    histogram::write_histogram(
-        f,
-        &st.header(),
-        &rows,
-        &st.global_snapshot(),
-        &KernelSymbols,
-    )
+    function_table(st, f, |f, h, rows, all| {
+        histogram::write_histogram(f, h, rows, all, &KernelSymbols)
+    })
 }
 
 fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -29,9 +29,9 @@ except OSError as e:
 ' "$1" "$2"
 }
 # The module's files are read by field name, through the stackwatch command
-# (rust/cli, built on the host by tests/run.sh; it runs in the x86_64 guests,
-# which boot the host's root) and jq: never by column number.
-SWC=${SWC:-$SW_ROOT/rust/cli/target/debug/stackwatch}
+# (rust/cli, built on the host into rust/target by tests/run.sh; it runs in
+# the x86_64 guests, which boot the host's root) and jq: never by column number.
+SWC=${SWC:-$SW_ROOT/rust/target/debug/stackwatch}
 # sw_cli: true where the stackwatch command runs (not in a riscv64 guest).
 sw_cli() { "$SWC" --version >/dev/null 2>&1; }
 # sw_jq SECTIONS FILTER [JQ-OPTION...]: `stackwatch report --json` of the live

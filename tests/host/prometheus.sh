@@ -12,7 +12,7 @@ set -uo pipefail
 snap=$(realpath "${1:?usage: prometheus.sh SNAPSHOT_DIR OUT_DIR}")
 out=${2:?usage: prometheus.sh SNAPSHOT_DIR OUT_DIR}
 cd "$(dirname "$0")/../.." || exit 1
-sw=$PWD/rust/cli/target/debug/stackwatch
+sw=$PWD/rust/target/debug/stackwatch
 rules=contrib/prometheus/stackwatch-rules.yml
 bad=0
 ok() { echo "ok - $*"; }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::load;
 use crate::model::Probes;
 use crate::style::{Paint, Style};
-use crate::text_table::{Align, TextTable};
+use crate::text_table::TextTable;
 use stackwatch_core::command::{check_name, MAX_WRITE};
 use stackwatch_core::settings::Control;
 
@@ -51,14 +51,10 @@ pub fn probes_clear(dir: &Dir) -> Result<String> {
 
 /// The attached and skipped probes as tables.
 pub fn render_probes(p: &Probes, st: &Style) -> String {
-    let mut t = TextTable::new(&[
-        ("SPEC", Align::Left),
-        ("MECHANISM", Align::Left),
-        ("FUNCTIONS", Align::Right),
-        ("HITS", Align::Right),
-        ("OFF_STACK", Align::Right),
-        ("MISSED", Align::Right),
-    ]);
+    let mut t = TextTable::new(
+        &["SPEC", "MECHANISM"],
+        &["FUNCTIONS", "HITS", "OFF_STACK", "MISSED"],
+    );
     for a in &p.attached {
         t.row(
             vec![
@@ -83,7 +79,7 @@ pub fn render_probes(p: &Probes, st: &Style) -> String {
     };
     if !p.skipped.is_empty() {
         out.push('\n');
-        let mut s = TextTable::new(&[("SKIPPED", Align::Left), ("WHY", Align::Left)]);
+        let mut s = TextTable::new(&["SKIPPED", "WHY"], &[]);
         for k in &p.skipped {
             s.row(
                 vec![

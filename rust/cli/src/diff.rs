@@ -83,15 +83,11 @@ pub fn render(a_name: &str, b_name: &str, a: &Summary, b: &Summary, st: &Style) 
             a.thread_size, b.thread_size
         ));
     }
-    let mut t = TextTable::new(&[
-        ("FUNCTION", Align::Left),
-        ("MAX_USED_A", Align::Right),
-        ("MAX_USED_B", Align::Right),
-        ("DELTA", Align::Right),
-        ("HITS_A", Align::Right),
-        ("HITS_B", Align::Right),
-        ("NOTE", Align::Left),
-    ]);
+    let mut t = TextTable::new(
+        &["FUNCTION"],
+        &["MAX_USED_A", "MAX_USED_B", "DELTA", "HITS_A", "HITS_B"],
+    )
+    .column("NOTE", Align::Left);
     let changes = diff(a, b);
     for c in changes.iter().chain(std::iter::once(&overall(a, b))) {
         let note = match (c.max_used_a, c.max_used_b) {

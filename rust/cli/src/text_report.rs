@@ -1,7 +1,7 @@
 //! The text report: settings, the per-function table (deepest first), the
 //! deepest chains, what-if budgets, and the other sections asked for.
 
-use crate::model::{percent, Chain, Frame, Snapshot, Summary, Tasks};
+use crate::model::{percent, Chain, Frame, Snapshot, Summary};
 use crate::sections::Sections;
 use crate::style::{Paint, Style};
 use crate::text_table::{Align, TextTable};
@@ -23,45 +23,34 @@ pub struct Options {
 /// Functions per budget listed under what-if budgets.
 const WHATIF_ROWS: usize = 8;
 
+/// Renders one section of the report.
+type Part = fn(&Snapshot, &Options) -> String;
+
+/// The sections after the header, in order, and how each is rendered.
+const SECTIONS: [(Sections, Part); 8] = [
+    (Sections::TABLE, |snap, o| table(snap, &o.style)),
+    (Sections::CHAINS, |snap, o| chains(snap, o.chains, &o.style)),
+    (Sections::MAX_TRACE, |snap, o| max_trace(snap, &o.style)),
+    (Sections::BUDGETS, |snap, o| budgets(snap, &o.style)),
+    (Sections::TASKS, |snap, o| tasks(snap, &o.style)),
+    (Sections::HISTOGRAM, |snap, o| histogram(snap, &o.style)),
+    (Sections::PROBES, |snap, o| probes(snap, &o.style)),
+    (Sections::COUNTERS, |snap, o| counters(snap, &o.style)),
+];
+
 /// The whole report.
 pub fn render(snap: &Snapshot, opts: &Options) -> String {
-    let st = &opts.style;
-    let mut out = header(snap, st);
-    let s = opts.sections;
-    if s.contains(Sections::TABLE) {
-        out.push('\n');
-        out.push_str(&st.heading("Stack use at entry, per probed function (deepest first)"));
-        out.push('\n');
-        out.push_str(&function_table(&snap.summary, st, None));
-    }
-    if s.contains(Sections::CHAINS) {
-        out.push('\n');
-        out.push_str(&chains(snap, opts.chains, st));
-    }
-    if s.contains(Sections::MAX_TRACE) {
-        out.push('\n');
-        out.push_str(&max_trace(snap, st));
-    }
-    if s.contains(Sections::BUDGETS) {
-        out.push('\n');
-        out.push_str(&budgets(snap, st));
-    }
-    // (Nothing without a `tasks` file: snapshots from before it had none.)
-    if let (true, Some(t)) = (s.contains(Sections::TASKS), &snap.tasks) {
-        out.push('\n');
-        out.push_str(&tasks(t, st));
-    }
-    if s.contains(Sections::HISTOGRAM) {
-        out.push('\n');
-        out.push_str(&histogram(snap, st));
-    }
-    if s.contains(Sections::PROBES) {
-        out.push('\n');
-        out.push_str(&probes(snap, st));
-    }
-    if s.contains(Sections::COUNTERS) {
-        out.push('\n');
-        out.push_str(&counters(&snap.summary, st));
+    let mut out = header(snap, &opts.style);
+    for (section, part) in SECTIONS {
+        if !opts.sections.contains(section) {
+            continue;
+        }
+        // (Empty for a section with nothing to show: no `tasks` file.)
+        let text = part(snap, opts);
+        if !text.is_empty() {
+            out.push('\n');
+            out.push_str(&text);
+        }
     }
     out
 }
@@ -104,28 +93,26 @@ fn row_paint(s: &Summary, max_used: u64, below: u64) -> Paint {
     }
 }
 
+fn table(snap: &Snapshot, st: &Style) -> String {
+    let mut out = st.heading("Stack use at entry, per probed function (deepest first)");
+    out.push('\n');
+    out.push_str(&function_table(&snap.summary, st, None));
+    out
+}
+
 /// The per-function table. With `grown`, a first column marks the
 /// functions in it with `+` (used by `watch`).
 pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) -> String {
-    let mut head: Vec<(String, Align)> = Vec::new();
-    if grown.is_some() {
-        head.push((" ".into(), Align::Left));
-    }
-    for (h, a) in [
-        ("FUNCTION", Align::Left),
-        ("HITS", Align::Right),
-        ("MAX_USED", Align::Right),
-        ("MIN_LEFT", Align::Right),
-        ("USED%", Align::Right),
-        ("BELOW_THR", Align::Right),
-    ] {
-        head.push((h.into(), a));
-    }
+    let text: &[&str] = if grown.is_some() {
+        &[" ", "FUNCTION"]
+    } else {
+        &["FUNCTION"]
+    };
+    let numbers = ["HITS", "MAX_USED", "MIN_LEFT", "USED%", "BELOW_THR"];
+    let mut t = TextTable::new(text, &numbers);
     for b in &s.budgets {
-        head.push((format!("OVER_{b}"), Align::Right));
+        t = t.column(format!("OVER_{b}"), Align::Right);
     }
-    let head_refs: Vec<(&str, Align)> = head.iter().map(|(h, a)| (h.as_str(), *a)).collect();
-    let mut t = TextTable::new(&head_refs);
     let rows = s.functions.iter().map(|f| (f, false));
     for (f, is_all) in rows.chain(std::iter::once((&s.all, true))) {
         let mut paint = if is_all {
@@ -267,7 +254,7 @@ fn budgets(snap: &Snapshot, st: &Style) -> String {
             },
             v.at
         );
-        let mut t = TextTable::new(&[("PATH", Align::Left), ("TIMES", Align::Right)]);
+        let mut t = TextTable::new(&["PATH"], &["TIMES"]);
         for o in b.functions.iter().take(WHATIF_ROWS) {
             t.row(
                 vec![whatif::abbreviate(&o.path, 2), format!("{} times", o.count)],
@@ -297,7 +284,11 @@ fn bar(count: u64, max: u64) -> char {
 }
 
 /// The deepest thread stacks (`tasks`): the measure the what-if verdicts take.
-fn tasks(t: &Tasks, st: &Style) -> String {
+fn tasks(snap: &Snapshot, st: &Style) -> String {
+    // (Nothing without a `tasks` file: snapshots from before it had none.)
+    let Some(t) = &snap.tasks else {
+        return String::new();
+    };
     let mut out =
         st.heading("Deepest thread stacks (each thread's deepest point since it started)");
     out.push('\n');
@@ -334,7 +325,7 @@ fn histogram(snap: &Snapshot, st: &Style) -> String {
             h.bucket_width, snap.summary.thread_size
         ))
     );
-    let mut t = TextTable::new(&[("FUNCTION", Align::Left), ("HISTOGRAM", Align::Left)]);
+    let mut t = TextTable::new(&["FUNCTION", "HISTOGRAM"], &[]);
     for r in &h.rows {
         let max = r.counts.iter().copied().max().unwrap_or(0);
         let line: String = r.counts.iter().map(|&c| bar(c, max)).collect();
@@ -380,8 +371,8 @@ fn probes(snap: &Snapshot, st: &Style) -> String {
     out
 }
 
-fn counters(s: &Summary, st: &Style) -> String {
-    let c = &s.counters;
+fn counters(snap: &Snapshot, st: &Style) -> String {
+    let c = &snap.summary.counters;
     format!(
         "{}\n  off_stack {}  dropped {}  trace_busy {}  warnings {} ({} suppressed)\n",
         st.heading("Counters"),

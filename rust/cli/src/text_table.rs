@@ -20,12 +20,21 @@ pub struct TextTable {
 }
 
 impl TextTable {
-    /// A table with these column headings.
-    pub fn new(head: &[(&str, Align)]) -> Self {
+    /// A table whose first columns hold text (left aligned) and the rest
+    /// numbers (right aligned), with these headings.
+    pub fn new(text: &[&str], numbers: &[&str]) -> Self {
+        let left = text.iter().map(|h| (h.to_string(), Align::Left));
+        let right = numbers.iter().map(|h| (h.to_string(), Align::Right));
         TextTable {
-            head: head.iter().map(|(h, a)| (h.to_string(), *a)).collect(),
+            head: left.chain(right).collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// The table with one more column at the right.
+    pub fn column(mut self, head: impl Into<String>, align: Align) -> Self {
+        self.head.push((head.into(), align));
+        self
     }
 
     /// Adds a row of cells painted alike.
@@ -104,7 +113,7 @@ mod tests {
 
     #[test]
     fn columns_line_up() {
-        let mut t = TextTable::new(&[("NAME", Align::Left), ("N", Align::Right)]);
+        let mut t = TextTable::new(&["NAME"], &["N"]);
         t.row(vec!["a".into(), "1000".into()], Paint::Plain);
         t.row(vec!["long_name".into(), "7".into()], Paint::Red);
         assert_eq!(

@@ -2,46 +2,42 @@
 //! module prints them from (the `probes` file's skipped rows, its warnings)
 //! and the command explains them from.
 
-/// Operation not permitted.
-pub const EPERM: i32 = 1;
-/// No such file, symbol, or attached probe.
-pub const ENOENT: i32 = 2;
-/// Argument list (write) too long.
-pub const E2BIG: i32 = 7;
-/// Out of memory.
-pub const ENOMEM: i32 = 12;
-/// Permission denied.
-pub const EACCES: i32 = 13;
-/// Busy.
-pub const EBUSY: i32 = 16;
-/// Already exists (already attached).
-pub const EEXIST: i32 = 17;
-/// No such device.
-pub const ENODEV: i32 = 19;
-/// Invalid argument.
-pub const EINVAL: i32 = 22;
-/// Result out of range.
-pub const ERANGE: i32 = 34;
-/// Illegal byte sequence (kprobes: not at an instruction boundary).
-pub const EILSEQ: i32 = 84;
-/// Operation not supported.
-pub const EOPNOTSUPP: i32 = 95;
+/// Declares each errno once: its constant, and its name in [`NAMES`].
+macro_rules! errnos {
+    ($($(#[$doc:meta])* $name:ident => $value:literal,)*) => {
+        $($(#[$doc])* pub const $name: i32 = $value;)*
 
-/// Every errno above with its name.
-const NAMES: [(i32, &str); 12] = [
-    (EPERM, "EPERM"),
-    (ENOENT, "ENOENT"),
-    (E2BIG, "E2BIG"),
-    (ENOMEM, "ENOMEM"),
-    (EACCES, "EACCES"),
-    (EBUSY, "EBUSY"),
-    (EEXIST, "EEXIST"),
-    (ENODEV, "ENODEV"),
-    (EINVAL, "EINVAL"),
-    (ERANGE, "ERANGE"),
-    (EILSEQ, "EILSEQ"),
-    (EOPNOTSUPP, "EOPNOTSUPP"),
-];
+        /// Every errno above with its name.
+        const NAMES: &[(i32, &str)] = &[$(($name, stringify!($name))),*];
+    };
+}
+
+errnos! {
+    /// Operation not permitted.
+    EPERM => 1,
+    /// No such file, symbol, or attached probe.
+    ENOENT => 2,
+    /// Argument list (write) too long.
+    E2BIG => 7,
+    /// Out of memory.
+    ENOMEM => 12,
+    /// Permission denied.
+    EACCES => 13,
+    /// Busy.
+    EBUSY => 16,
+    /// Already exists (already attached).
+    EEXIST => 17,
+    /// No such device.
+    ENODEV => 19,
+    /// Invalid argument.
+    EINVAL => 22,
+    /// Result out of range.
+    ERANGE => 34,
+    /// Illegal byte sequence (kprobes: not at an instruction boundary).
+    EILSEQ => 84,
+    /// Operation not supported.
+    EOPNOTSUPP => 95,
+}
 
 /// The symbolic name of an errno value (either sign), `E?` if unknown.
 pub fn name(errno: i32) -> &'static str {

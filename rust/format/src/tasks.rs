@@ -266,7 +266,8 @@ mod reader {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
+#[cfg(feature = "std")]
 mod tests {
     use super::*;
     use crate::swcore::tasks::{TaskRow, COMM_LEN, MAX_SHOWN};

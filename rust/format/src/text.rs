@@ -550,7 +550,8 @@ mod reader {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
+#[cfg(feature = "std")]
 pub(crate) mod tests {
     use super::*;
     use crate::swcore::trace::Trace;

@@ -337,7 +337,8 @@ mod reader {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
+#[cfg(feature = "std")]
 mod tests {
     use super::*;
     use crate::text::tests::{hdr, trace, written, Fake};
