@@ -99,8 +99,8 @@ pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
         return Ok(tree.folded());
     }
     let facts = Facts {
-        thread_size: snap.summary.thread_size,
-        budgets: snap.summary.budgets.clone(),
+        thread_size: snap.summary.settings.thread_size,
+        budgets: snap.summary.settings.budgets.clone(),
         osrelease: snap.osrelease.clone(),
     };
     flamegraph::render(&tree, &facts, Some(usize::from(a.width)))

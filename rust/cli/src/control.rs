@@ -116,7 +116,7 @@ pub fn threshold(dir: &Dir, bytes: Option<u64>) -> Result<String> {
         }
         None => {
             let text = dir.read_required("threshold")?;
-            let v = stackwatch_format::value::number_file(&text)
+            let v = stackwatch_format::value::reader::number_file(&text)
                 .map_err(|e| load::context(&dir.file("threshold"), &text, &e))?;
             Ok(format!("{v}\n"))
         }

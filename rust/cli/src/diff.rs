@@ -77,10 +77,10 @@ fn opt(v: Option<u64>) -> String {
 pub fn render(a_name: &str, b_name: &str, a: &Summary, b: &Summary, st: &Style) -> String {
     let mut out = st.heading(&format!("stackwatch diff: {a_name} -> {b_name}"));
     out.push('\n');
-    if a.thread_size != b.thread_size {
+    if a.settings.thread_size != b.settings.thread_size {
         out.push_str(&format!(
             "note: thread_size differs ({} -> {})\n",
-            a.thread_size, b.thread_size
+            a.settings.thread_size, b.settings.thread_size
         ));
     }
     let mut t = TextTable::new(

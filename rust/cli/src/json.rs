@@ -2,8 +2,8 @@
 //! Chains are all included (not only the deepest few).
 
 use crate::model::{
-    percent, BudgetTotal, Chain, Counters, FunctionStats, Histogram, Probes, Snapshot, Summary,
-    Tasks,
+    percent, BudgetTotal, Chain, Counters, FunctionStats, Histogram, Probes, Settings, Snapshot,
+    Summary, Tasks,
 };
 use crate::sections::Sections;
 use crate::whatif;
@@ -36,14 +36,9 @@ pub struct Report<'a> {
     pub source: &'a str,
     /// Kernel release, if recorded.
     pub osrelease: Option<&'a str>,
-    /// THREAD_SIZE.
-    pub thread_size: u64,
-    /// Threshold, bytes left (0: off).
-    pub threshold: u64,
-    /// Whether probes were counting.
-    pub enabled: bool,
-    /// Configured budgets.
-    pub budgets: &'a [u64],
+    /// THREAD_SIZE, threshold, whether probes were counting, budgets.
+    #[serde(flatten)]
+    pub settings: &'a Settings,
     /// Functions, deepest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub functions: Option<Vec<FunctionRow<'a>>>,
@@ -82,9 +77,10 @@ fn row<'a>(s: &Summary, f: &'a FunctionStats) -> FunctionRow<'a> {
         hits: f.hits,
         max_used: f.max_used,
         min_remaining: f.min_remaining,
-        used_percent: (percent(f.max_used, s.thread_size) * 10.0).round() / 10.0,
+        used_percent: (percent(f.max_used, s.settings.thread_size) * 10.0).round() / 10.0,
         below_threshold: f.below_threshold,
         over_budget: s
+            .settings
             .budgets
             .iter()
             .zip(&f.over_budget)
@@ -100,10 +96,7 @@ pub fn report(snap: &Snapshot, sections: Sections) -> Report<'_> {
     Report {
         source: &snap.source,
         osrelease: snap.osrelease.as_deref(),
-        thread_size: s.thread_size,
-        threshold: s.threshold,
-        enabled: s.enabled,
-        budgets: &s.budgets,
+        settings: &s.settings,
         functions: on(Sections::TABLE).then(|| s.functions.iter().map(|f| row(s, f)).collect()),
         all: on(Sections::TABLE).then(|| row(s, &s.all)),
         chains: on(Sections::CHAINS)

@@ -5,16 +5,16 @@ use crate::debugfs::Dir;
 use crate::error::{Error, Result};
 use crate::model::{Snapshot, Summary};
 use bitflags::bitflags;
-use stackwatch_format::text::FormatError;
+use stackwatch_format::text::reader::FormatError;
 use std::path::Path;
 
-pub use stackwatch_format::budgets::read as budgets;
-pub use stackwatch_format::histogram::read as histogram;
-pub use stackwatch_format::max_trace::read as max_trace;
-pub use stackwatch_format::probes::read as probes;
-pub use stackwatch_format::summary::read as summary;
-pub use stackwatch_format::tasks::read as tasks;
-pub use stackwatch_format::traces::read as traces;
+pub use stackwatch_format::budgets::reader::read as budgets;
+pub use stackwatch_format::histogram::reader::read as histogram;
+pub use stackwatch_format::max_trace::reader::read as max_trace;
+pub use stackwatch_format::probes::reader::read as probes;
+pub use stackwatch_format::summary::reader::read as summary;
+pub use stackwatch_format::tasks::reader::read as tasks;
+pub use stackwatch_format::traces::reader::read as traces;
 
 /// A parse error with the file's path and the offending line.
 pub fn context(path: &Path, text: &str, e: &FormatError) -> Error {

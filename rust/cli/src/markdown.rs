@@ -22,7 +22,7 @@ pub fn render(snap: &Snapshot, chains: usize) -> String {
         .as_deref()
         .map_or_else(|| "not recorded".to_string(), |r| format!("`{r}`"));
     let _ = writeln!(out, "- **Kernel:** {release}");
-    let _ = writeln!(out, "- **THREAD_SIZE:** {} bytes", s.thread_size);
+    let _ = writeln!(out, "- **THREAD_SIZE:** {} bytes", s.settings.thread_size);
     if s.all.hits > 0 {
         let deepest = s
             .functions
@@ -34,15 +34,15 @@ pub fn render(snap: &Snapshot, chains: usize) -> String {
             "- **Deepest:** {} bytes used, {} left ({:.1}% used){deepest}, over {} probe hits",
             s.all.max_used,
             s.all.min_remaining,
-            percent(s.all.max_used, s.thread_size),
+            percent(s.all.max_used, s.settings.thread_size),
             s.all.hits
         );
     }
-    if s.threshold > 0 {
+    if s.settings.threshold > 0 {
         let _ = writeln!(
             out,
             "- **Threshold:** warn below {} bytes left: {} hits below it, {} warnings",
-            s.threshold, s.all.below_threshold, s.counters.warnings
+            s.settings.threshold, s.all.below_threshold, s.counters.warnings
         );
     }
     out.push_str(&probes(snap));
@@ -160,7 +160,7 @@ fn deepest(snap: &Snapshot, n: usize) -> String {
         let _ = write!(
             out,
             "\n`{}`: {} of {} bytes used, {} left (task `{}`)",
-            c.function, c.used, snap.summary.thread_size, c.remaining, c.comm
+            c.function, c.used, snap.summary.settings.thread_size, c.remaining, c.comm
         );
         if !also.is_empty() {
             let names: Vec<String> = also.iter().map(|a| format!("`{a}`")).collect();

@@ -3,13 +3,15 @@
 //! together for rendering.
 
 use serde::Serialize;
-pub use stackwatch_format::budgets::BudgetTotal;
-pub use stackwatch_format::histogram::{Histogram, HistogramRow};
-pub use stackwatch_format::max_trace::MaxTrace;
-pub use stackwatch_format::probes::{AttachedProbe, Probes, SkippedProbe};
-pub use stackwatch_format::summary::{Counters, FunctionStats, Summary};
-pub use stackwatch_format::tasks::{DeepestPoint, Tasks, ThreadUse};
-pub use stackwatch_format::traces::{Chain, Frame, SourceLine};
+pub use stackwatch_format::budgets::reader::BudgetTotal;
+pub use stackwatch_format::histogram::reader::{Histogram, HistogramRow};
+pub use stackwatch_format::max_trace::reader::MaxTrace;
+pub use stackwatch_format::probes::reader::Probes;
+pub use stackwatch_format::probes::{AttachedProbe, SkippedProbe};
+pub use stackwatch_format::summary::reader::{FunctionStats, Settings, Summary};
+pub use stackwatch_format::summary::Counters;
+pub use stackwatch_format::tasks::reader::{DeepestPoint, Tasks, ThreadUse};
+pub use stackwatch_format::traces::reader::{Chain, Frame, SourceLine};
 
 /// Everything read from one directory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

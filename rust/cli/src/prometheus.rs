@@ -73,7 +73,7 @@ pub fn render(s: &Summary) -> String {
         "Hits that would have overflowed a kernel stack of `budget` bytes.",
     );
     for f in s.functions.iter().chain(std::iter::once(&s.all)) {
-        for (b, n) in s.budgets.iter().zip(&f.over_budget) {
+        for (b, n) in s.settings.budgets.iter().zip(&f.over_budget) {
             let _ = writeln!(
                 out,
                 "stackwatch_budget_overflows_total{{function=\"{}\",budget=\"{b}\"}} {n}",
@@ -86,17 +86,17 @@ pub fn render(s: &Summary) -> String {
         (
             "stackwatch_thread_size_bytes",
             "THREAD_SIZE of the kernel.",
-            s.thread_size,
+            s.settings.thread_size,
         ),
         (
             "stackwatch_threshold_bytes",
             "Warning threshold in stack bytes left (0: off).",
-            s.threshold,
+            s.settings.threshold,
         ),
         (
             "stackwatch_enabled",
             "1 while probes are counting.",
-            u64::from(s.enabled),
+            u64::from(s.settings.enabled),
         ),
     ];
     for (name, help, v) in gauges {

@@ -108,8 +108,11 @@ fn fill(src: &Dir, tmp: &Path, sources: &Sources) -> Result<Outcome> {
         }
     }
     if !has(&out, "thread_size") {
-        fs::write(tmp.join("thread_size"), format!("{}\n", parsed.thread_size))
-            .map_err(|e| io_err(tmp, e))?;
+        fs::write(
+            tmp.join("thread_size"),
+            format!("{}\n", parsed.settings.thread_size),
+        )
+        .map_err(|e| io_err(tmp, e))?;
         out.copied.push("thread_size".into());
     }
     if src.live && sources.parameters.is_dir() {

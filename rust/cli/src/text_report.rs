@@ -1,7 +1,7 @@
 //! The text report: settings, the per-function table (deepest first), the
 //! deepest chains, what-if budgets, and the other sections asked for.
 
-use crate::model::{percent, Chain, Frame, Snapshot, Summary};
+use crate::model::{percent, Chain, Frame, Settings, Snapshot, Summary};
 use crate::sections::Sections;
 use crate::style::{Paint, Style};
 use crate::text_table::{Align, TextTable};
@@ -56,7 +56,7 @@ pub fn render(snap: &Snapshot, opts: &Options) -> String {
 }
 
 fn header(snap: &Snapshot, st: &Style) -> String {
-    let s = &snap.summary;
+    let s = &snap.summary.settings;
     let mut out = st.heading(&format!("stackwatch report: {}", snap.source));
     if let Some(r) = &snap.osrelease {
         let _ = write!(out, " (kernel {r})");
@@ -83,7 +83,7 @@ fn header(snap: &Snapshot, st: &Style) -> String {
 }
 
 /// How a row is painted: red if it crossed the threshold, yellow past 75%.
-fn row_paint(s: &Summary, max_used: u64, below: u64) -> Paint {
+fn row_paint(s: &Settings, max_used: u64, below: u64) -> Paint {
     if below > 0 || (s.threshold > 0 && s.thread_size.saturating_sub(max_used) < s.threshold) {
         Paint::Red
     } else if percent(max_used, s.thread_size) >= 75.0 {
@@ -110,7 +110,7 @@ pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) 
     };
     let numbers = ["HITS", "MAX_USED", "MIN_LEFT", "USED%", "BELOW_THR"];
     let mut t = TextTable::new(text, &numbers);
-    for b in &s.budgets {
+    for b in &s.settings.budgets {
         t = t.column(format!("OVER_{b}"), Align::Right);
     }
     let rows = s.functions.iter().map(|f| (f, false));
@@ -118,7 +118,7 @@ pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) 
         let mut paint = if is_all {
             Paint::Bold
         } else {
-            row_paint(s, f.max_used, f.below_threshold)
+            row_paint(&s.settings, f.max_used, f.below_threshold)
         };
         let mut cells = Vec::new();
         if let Some(g) = grown {
@@ -133,12 +133,11 @@ pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) 
             f.hits.to_string(),
             f.max_used.to_string(),
             f.min_remaining.to_string(),
-            format!("{:.1}", percent(f.max_used, s.thread_size)),
+            format!("{:.1}", percent(f.max_used, s.settings.thread_size)),
             f.below_threshold.to_string(),
         ]);
-        cells.extend(
-            (0..s.budgets.len()).map(|i| f.over_budget.get(i).copied().unwrap_or(0).to_string()),
-        );
+        let budgets = 0..s.settings.budgets.len();
+        cells.extend(budgets.map(|i| f.over_budget.get(i).copied().unwrap_or(0).to_string()));
         t.row(cells, paint);
     }
     t.render(st, "  ")
@@ -202,7 +201,7 @@ fn chains(snap: &Snapshot, n: usize, st: &Style) -> String {
         out.push_str("  (none recorded yet)\n");
     }
     for c in traces.iter().take(n) {
-        out.push_str(&chain(c, snap.summary.thread_size, st));
+        out.push_str(&chain(c, snap.summary.settings.thread_size, st));
     }
     out
 }
@@ -322,7 +321,7 @@ fn histogram(snap: &Snapshot, st: &Style) -> String {
         "{}",
         st.heading(&format!(
             "Depth histograms (hits by used bytes, {}-byte buckets from 0 to {})",
-            h.bucket_width, snap.summary.thread_size
+            h.bucket_width, snap.summary.settings.thread_size
         ))
     );
     let mut t = TextTable::new(&["FUNCTION", "HISTOGRAM"], &[]);

@@ -122,7 +122,8 @@ pub fn abbreviate(path: &[String], keep: usize) -> String {
 pub fn budgets(snap: &Snapshot) -> Vec<Budget> {
     let s = &snap.summary;
     let (deepest, measure, at) = deepest(snap);
-    s.budgets
+    s.settings
+        .budgets
         .iter()
         .enumerate()
         .map(|(i, &budget)| {

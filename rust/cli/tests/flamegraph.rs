@@ -20,8 +20,8 @@ fn torture() -> std::path::PathBuf {
 
 fn facts(s: &Snapshot) -> Facts {
     Facts {
-        thread_size: s.summary.thread_size,
-        budgets: s.summary.budgets.clone(),
+        thread_size: s.summary.settings.thread_size,
+        budgets: s.summary.settings.budgets.clone(),
         osrelease: s.osrelease.clone(),
     }
 }

@@ -60,7 +60,7 @@ fn node_exporter_serves_the_snapshot() {
         .iter()
         .find(|s| s.name == "stackwatch_thread_size_bytes")
         .map(|s| s.value);
-    assert_eq!(thread_size, Some(summary.thread_size as f64));
+    assert_eq!(thread_size, Some(summary.settings.thread_size as f64));
     // The collector read the file without error.
     let errors = served
         .iter()
@@ -73,6 +73,6 @@ fn node_exporter_serves_the_snapshot() {
         ours.len(),
         summary.functions.len(),
         summary.all.max_used,
-        summary.thread_size
+        summary.settings.thread_size
     );
 }

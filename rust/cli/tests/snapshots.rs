@@ -25,16 +25,21 @@ fn all_snapshots() -> Vec<std::path::PathBuf> {
 /// Checks that hold for any file the module writes.
 fn check_invariants(name: &str, snap: &Snapshot) {
     let s = &snap.summary;
-    assert!(s.thread_size > 0, "{name}");
+    assert!(s.settings.thread_size > 0, "{name}");
     for f in &s.functions {
         assert!(f.hits > 0, "{name}: {} listed without hits", f.name);
         assert_eq!(
             f.min_remaining,
-            s.thread_size.saturating_sub(f.max_used),
+            s.settings.thread_size.saturating_sub(f.max_used),
             "{name}: {}",
             f.name
         );
-        assert_eq!(f.over_budget.len(), s.budgets.len(), "{name}: {}", f.name);
+        assert_eq!(
+            f.over_budget.len(),
+            s.settings.budgets.len(),
+            "{name}: {}",
+            f.name
+        );
     }
     for w in s.functions.windows(2) {
         assert!(
@@ -46,7 +51,7 @@ fn check_invariants(name: &str, snap: &Snapshot) {
         for c in traces {
             assert_eq!(
                 c.used + c.remaining,
-                s.thread_size,
+                s.settings.thread_size,
                 "{name}: {}",
                 c.function
             );
@@ -130,7 +135,10 @@ fn every_snapshot_parses_and_renders() {
         assert!(text.contains("FUNCTION"), "{name}");
         let v: serde_json::Value =
             serde_json::from_str(&json::to_string(&snap, Sections::all())).unwrap();
-        assert_eq!(v["thread_size"], snap.summary.thread_size, "{name}");
+        assert_eq!(
+            v["thread_size"], snap.summary.settings.thread_size,
+            "{name}"
+        );
         check_prometheus(&name, &prometheus::render(&snap.summary));
         println!("{name}: {} functions", snap.summary.functions.len());
     }
@@ -140,8 +148,15 @@ fn every_snapshot_parses_and_renders() {
 fn synthetic_values() {
     let snap = load::load(&Dir::snapshot(synthetic())).unwrap();
     let s = &snap.summary;
-    assert_eq!((s.thread_size, s.threshold, s.enabled), (16384, 1024, true));
-    assert_eq!(s.budgets, [4096, 8192]);
+    assert_eq!(
+        (
+            s.settings.thread_size,
+            s.settings.threshold,
+            s.settings.enabled
+        ),
+        (16384, 1024, true)
+    );
+    assert_eq!(s.settings.budgets, [4096, 8192]);
     assert_eq!(s.functions.len(), 17);
     let top = &s.functions[0];
     assert_eq!(

@@ -31,13 +31,12 @@ pub fn write_budgets(w: &mut dyn Write, h: &Header, global: &Snapshot) -> fmt::R
     Ok(())
 }
 
+/// Reading a `budgets` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{end_of_line, expect_line, field, FileTable, FormatError, Lines, Rows};
+    use crate::text::reader::*;
     use serde::Serialize;
 
     /// One row of the `budgets` file.
@@ -49,47 +48,28 @@ mod reader {
         pub over: u64,
     }
 
-    /// The `budgets` table.
-    enum BudgetsFile {}
-
-    impl<'a> FileTable<'a> for BudgetsFile {
-        type Context = ();
-        type Row = BudgetTotal;
-        const WHAT: &'static str = "budgets";
-        const NEEDS_ALL: bool = false;
-
-        fn header(lines: &mut Lines<'a>) -> Result<(), FormatError> {
-            expect_line(lines, HEADER, "header", "not a stackwatch budgets file")?;
-            Ok(())
-        }
-
-        fn row(_: &(), no: usize, text: &'a str) -> Result<BudgetTotal, FormatError> {
-            let mut rest = text;
-            let budget = field(&mut rest, no, "budget")?;
-            let over = field(&mut rest, no, "over_count")?;
-            end_of_line(rest, no)?;
-            Ok(BudgetTotal { budget, over })
-        }
-
-        fn is_all(_: &BudgetTotal) -> bool {
-            false
-        }
-    }
-
-    /// The rows of a `budgets` file.
-    pub fn budget_rows(text: &str) -> impl Iterator<Item = Result<BudgetTotal, FormatError>> + '_ {
-        Rows::<BudgetsFile>::new(text)
-    }
-
     /// Reads a `budgets` file.
     pub fn read(text: &str) -> Result<Vec<BudgetTotal>, FormatError> {
-        budget_rows(text).collect()
+        let (mut lines, _) = Lines::header(text, HEADER, "not a stackwatch budgets file")?;
+        let mut rows = Vec::new();
+        while let Some(line) = lines.record()? {
+            if line.is_comment() {
+                continue;
+            }
+            let mut rest = line.text;
+            let budget = field(&mut rest, line.no, "budget")?;
+            let over = field(&mut rest, line.no, "over_count")?;
+            end_of_line(rest, line.no)?;
+            rows.push(BudgetTotal { budget, over });
+        }
+        Ok(rows)
     }
 }
 
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::text::tests::{hdr, snap, written};
 

@@ -53,16 +53,12 @@ pub fn write_histogram(
     row(w, global)
 }
 
+/// Reading a `histogram` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{
-        decimal, end_of_line, expect_line, field, is_space, keyed, malformed, word, FileTable,
-        FormatError, Lines, Rows,
-    };
+    use crate::text::reader::*;
     use serde::Serialize;
 
     /// One row of the histogram.
@@ -87,102 +83,52 @@ mod reader {
 
     /// Reads a `histogram` file.
     pub fn read(text: &str) -> Result<Histogram, FormatError> {
-        let h = histogram_header(text)?;
-        let rows = histogram_rows(text).collect::<Result<Vec<_>, _>>()?;
-        Ok(Histogram {
-            bucket_width: h.bucket_width,
-            bounds: h.bounds.to_vec(),
-            rows,
-        })
-    }
-
-    /// The header of `histogram`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct HistogramHeader {
-        /// Width of each bucket in bytes.
-        pub bucket_width: u64,
-        /// Lower bound of each bucket in bytes.
-        pub bounds: [u64; BUCKETS],
-    }
-
-    fn read_histogram_header(lines: &mut Lines<'_>) -> Result<HistogramHeader, FormatError> {
-        let first = expect_line(lines, HEADER, "header", "not a stackwatch histogram file")?;
-        let bucket_width = keyed(first.text, "width").ok_or(malformed(
-            first.no,
-            "bucket width",
-            "missing or not a number",
-        ))?;
-        let cols = expect_line(lines, COLUMNS, "columns", "expected # function ...")?;
-        let mut bounds = [0u64; BUCKETS];
-        let mut toks = cols
+        let (mut lines, first) = Lines::header(text, HEADER, "not a stackwatch histogram file")?;
+        let bucket_width = keyed_field(first.text, "width", first.no)?;
+        let cols = lines.expect(COLUMNS, "columns", "expected # function ...")?;
+        let bounds = cols
             .text
             .get(COLUMNS.len()..)
             .unwrap_or("")
             .split(is_space)
-            .filter(|t| !t.is_empty());
-        for b in bounds.iter_mut() {
-            let t =
-                toks.next()
-                    .ok_or(malformed(cols.no, "columns", "fewer buckets than expected"))?;
-            *b = decimal(t).ok_or(malformed(cols.no, "columns", "bucket bound not a number"))?;
+            .filter(|t| !t.is_empty())
+            .map(|t| decimal(t).ok_or(malformed(cols.no, "columns", "bucket bound not a number")))
+            .collect::<Result<Vec<u64>, FormatError>>()?;
+        if bounds.len() != BUCKETS {
+            return Err(malformed(
+                cols.no,
+                "columns",
+                if bounds.len() < BUCKETS {
+                    "fewer buckets than expected"
+                } else {
+                    "more buckets than expected"
+                },
+            ));
         }
-        if toks.next().is_some() {
-            return Err(malformed(cols.no, "columns", "more buckets than expected"));
-        }
-        Ok(HistogramHeader {
+        let (mut rows, all) = function_rows(
+            &mut lines,
+            "histogram",
+            |_| Ok(()),
+            |name, rest, no| {
+                Ok(HistogramRow {
+                    name,
+                    counts: fields(rest, no, BUCKETS, "bucket count")?,
+                })
+            },
+        )?;
+        rows.push(all);
+        Ok(Histogram {
             bucket_width,
             bounds,
+            rows,
         })
-    }
-
-    /// The `histogram` table.
-    enum HistogramFile {}
-
-    impl<'a> FileTable<'a> for HistogramFile {
-        type Context = HistogramHeader;
-        type Row = HistogramRow;
-        const WHAT: &'static str = "histogram";
-        const NEEDS_ALL: bool = true;
-
-        fn header(lines: &mut Lines<'a>) -> Result<HistogramHeader, FormatError> {
-            read_histogram_header(lines)
-        }
-
-        fn row(_: &HistogramHeader, no: usize, text: &'a str) -> Result<HistogramRow, FormatError> {
-            let mut rest = text;
-            let name = word(&mut rest, no, "function")?;
-            let mut counts = [0u64; BUCKETS];
-            for c in counts.iter_mut() {
-                *c = field(&mut rest, no, "bucket count")?;
-            }
-            end_of_line(rest, no)?;
-            Ok(HistogramRow {
-                name: name.to_string(),
-                counts: counts.to_vec(),
-            })
-        }
-
-        fn is_all(r: &HistogramRow) -> bool {
-            r.name == ALL
-        }
-    }
-
-    /// The header of a `histogram` file.
-    pub fn histogram_header(text: &str) -> Result<HistogramHeader, FormatError> {
-        read_histogram_header(&mut Lines::new(text))
-    }
-
-    /// The rows of a `histogram` file, then `(all)`.
-    pub fn histogram_rows(
-        text: &str,
-    ) -> impl Iterator<Item = Result<HistogramRow, FormatError>> + '_ {
-        Rows::<HistogramFile>::new(text)
     }
 }
 
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::text::tests::{hdr, rows, snap, written, Fake};
 

@@ -58,17 +58,13 @@ pub fn write_max_trace(
     Ok(())
 }
 
+/// Reading a `max_trace` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{
-        decimal, expect_line, field, is_space, keyed_field, malformed, parse_symbol, truncated,
-        FormatError, Line, Lines, Symbol,
-    };
-    use crate::traces::{frame, Chain};
+    use crate::text::reader::*;
+    use crate::traces::reader::{Chain, Frame};
     use serde::Serialize;
 
     /// The `max_trace` file.
@@ -82,72 +78,18 @@ mod reader {
 
     /// Reads a `max_trace` file.
     pub fn read(text: &str) -> Result<MaxTrace, FormatError> {
-        let h = max_trace_header(text)?;
-        let frames = max_trace_rows(text)
-            .map(|r| r.map(|row| frame(row.size, &row.symbol)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(MaxTrace {
-            thread_size: h.thread_size,
-            chain: h.task.map(|t| Chain {
-                function: frames
-                    .first()
-                    .map(|f| f.function.clone())
-                    .unwrap_or_default(),
-                used: t.used,
-                remaining: t.remaining,
-                pid: t.pid,
-                comm: t.comm.to_string(),
-                frames,
-            }),
-        })
-    }
-
-    /// The task of the deepest chain.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct MaxTraceTask<'a> {
-        /// Used bytes.
-        pub used: u64,
-        /// Bytes left.
-        pub remaining: u64,
-        /// Task id.
-        pub pid: u64,
-        /// Task name (may contain spaces).
-        pub comm: &'a str,
-    }
-
-    /// The first line of `max_trace`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct MaxTraceHeader<'a> {
-        /// THREAD_SIZE of the kernel.
-        pub thread_size: u64,
-        /// `None` if nothing was recorded yet.
-        pub task: Option<MaxTraceTask<'a>>,
-    }
-
-    /// One row of the ftrace-style table in `max_trace`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct MaxTraceRow<'a> {
-        /// Frame number, from 0.
-        pub index: usize,
-        /// Stack depth at this frame, bytes.
-        pub depth: u64,
-        /// Bytes of this frame.
-        pub size: u64,
-        /// Where it is.
-        pub symbol: Symbol<'a>,
-    }
-
-    fn read_max_trace_header<'a>(lines: &mut Lines<'a>) -> Result<MaxTraceHeader<'a>, FormatError> {
-        let first = expect_line(lines, HEADER, "header", "not a stackwatch max_trace file")?;
+        let (mut lines, first) = Lines::header(text, HEADER, "not a stackwatch max_trace file")?;
         let no = first.no;
         let body = first.text.get(HEADER.len()..).unwrap_or("");
         if body
             .trim_start_matches(is_space)
             .starts_with("nothing recorded")
         {
-            return Ok(MaxTraceHeader {
-                thread_size: keyed_field(body, "thread_size", no)?,
-                task: None,
+            let thread_size = keyed_field(body, "thread_size", no)?;
+            lines.end("max_trace", "more rows than announced")?;
+            return Ok(MaxTrace {
+                thread_size,
+                chain: None,
             });
         }
         let (head, comm) =
@@ -157,137 +99,65 @@ mod reader {
         if comm.is_empty() {
             return Err(malformed(no, "comm", "missing field"));
         }
-        Ok(MaxTraceHeader {
-            thread_size: keyed_field(head, "thread_size", no)?,
-            task: Some(MaxTraceTask {
-                used: keyed_field(head, "used", no)?,
-                remaining: keyed_field(head, "remaining", no)?,
-                pid: keyed_field(head, "pid", no)?,
-                comm,
-            }),
+        let thread_size = keyed_field(head, "thread_size", no)?;
+        let mut chain = Chain {
+            function: String::new(),
+            used: keyed_field(head, "used", no)?,
+            remaining: keyed_field(head, "remaining", no)?,
+            pid: keyed_field(head, "pid", no)?,
+            comm: comm.to_string(),
+            frames: Vec::new(),
+        };
+        let cols = lines.expect(
+            "        Depth",
+            "columns",
+            "expected the Depth Size Location line",
+        )?;
+        let n = cols
+            .text
+            .rsplit_once('(')
+            .and_then(|(_, r)| r.strip_suffix(" entries)"))
+            .and_then(decimal)
+            .ok_or(malformed(cols.no, "entries", "expected (N entries)"))?;
+        lines.expect("        -----", "columns", "expected the ----- line")?;
+        for index in 0..n {
+            let no = lines.next_no();
+            let line =
+                lines
+                    .next()
+                    .ok_or(truncated(no, "max_trace", "fewer rows than announced"))?;
+            chain.frames.push(row(line, index)?);
+        }
+        // Anything after the announced rows is not from the writer.
+        lines.end("max_trace", "more rows than announced")?;
+        if let Some(f) = chain.frames.first() {
+            chain.function = f.function.clone();
+        }
+        Ok(MaxTrace {
+            thread_size,
+            chain: Some(chain),
         })
     }
 
-    /// The first line of a `max_trace` file.
-    pub fn max_trace_header(text: &str) -> Result<MaxTraceHeader<'_>, FormatError> {
-        read_max_trace_header(&mut Lines::new(text))
-    }
-
-    /// The rows of a `max_trace` file (none if nothing was recorded).
-    struct MaxTraceRows<'a> {
-        lines: Lines<'a>,
-        /// Rows still expected; `None` before the header was read.
-        left: Option<usize>,
-        index: usize,
-        done: bool,
-    }
-
-    /// The frames of the deepest chain, from a `max_trace` file.
-    pub fn max_trace_rows(
-        text: &str,
-    ) -> impl Iterator<Item = Result<MaxTraceRow<'_>, FormatError>> {
-        MaxTraceRows {
-            lines: Lines::new(text),
-            left: None,
-            index: 0,
-            done: false,
+    /// Row `index` of the table: `index) depth size symbol`.
+    fn row(line: Line<'_>, index: u64) -> Result<Frame, FormatError> {
+        let no = line.no;
+        let text = line.checked()?;
+        let (idx, mut rest) = text
+            .split_once(')')
+            .ok_or(malformed(no, "index", "expected N)"))?;
+        if decimal(idx.trim_matches(is_space)) != Some(index) {
+            return Err(malformed(no, "index", "frame numbers out of order"));
         }
-    }
-
-    impl MaxTraceRows<'_> {
-        fn start(&mut self) -> Result<usize, FormatError> {
-            if read_max_trace_header(&mut self.lines)?.task.is_none() {
-                return Ok(0);
-            }
-            let cols = expect_line(
-                &mut self.lines,
-                "        Depth",
-                "columns",
-                "expected the Depth Size Location line",
-            )?;
-            let n = cols
-                .text
-                .rsplit_once('(')
-                .and_then(|(_, r)| r.strip_suffix(" entries)"))
-                .and_then(decimal)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or(malformed(cols.no, "entries", "expected (N entries)"))?;
-            expect_line(
-                &mut self.lines,
-                "        -----",
-                "columns",
-                "expected the ----- line",
-            )?;
-            Ok(n)
-        }
-
-        fn row<'a>(line: Line<'a>, index: usize) -> Result<MaxTraceRow<'a>, FormatError> {
-            let no = line.no;
-            let text = line.checked()?;
-            let (idx, mut rest) =
-                text.split_once(')')
-                    .ok_or(malformed(no, "index", "expected N)"))?;
-            if decimal(idx.trim_matches(is_space)).and_then(|i| usize::try_from(i).ok())
-                != Some(index)
-            {
-                return Err(malformed(no, "index", "frame numbers out of order"));
-            }
-            let depth = field(&mut rest, no, "depth")?;
-            let size = field(&mut rest, no, "size")?;
-            let sym = rest.trim_end_matches(is_space);
-            if sym.is_empty() {
-                return Err(malformed(no, "location", "missing field"));
-            }
-            Ok(MaxTraceRow {
-                index,
-                depth,
-                size,
-                symbol: parse_symbol(sym),
-            })
-        }
-    }
-
-    impl<'a> Iterator for MaxTraceRows<'a> {
-        type Item = Result<MaxTraceRow<'a>, FormatError>;
-
-        fn next(&mut self) -> Option<Self::Item> {
-            if self.done {
-                return None;
-            }
-            let left = match self.left {
-                Some(n) => n,
-                None => match self.start() {
-                    Ok(n) => n,
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                },
-            };
-            if left == 0 {
-                self.done = true;
-                // Anything after the announced rows is not from the writer.
-                return self
-                    .lines
-                    .find(|l| !l.text.trim_matches(is_space).is_empty())
-                    .map(|l| Err(malformed(l.no, "max_trace", "more rows than announced")));
-            }
-            self.left = Some(left.saturating_sub(1));
-            let no = self.lines.next_no();
-            let r = match self.lines.next() {
-                Some(line) => Self::row(line, self.index),
-                None => Err(truncated(no, "max_trace", "fewer rows than announced")),
-            };
-            self.index = self.index.saturating_add(1);
-            self.done = r.is_err();
-            Some(r)
-        }
+        field(&mut rest, no, "depth")?;
+        Frame::read(rest, no, "size", "location")
     }
 }
 
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::text::tests::{hdr, trace, written, Fake};
 

@@ -79,16 +79,12 @@ pub fn write_probes<'a>(
     Ok(())
 }
 
+/// Reading a `probes` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{
-        decimal, end_of_line, expect_line, field, is_space, malformed, truncated, word, FileTable,
-        FormatError, Lines, Rows,
-    };
+    use crate::text::reader::*;
     use serde::Serialize;
 
     /// The `probes` file.
@@ -97,246 +93,102 @@ mod reader {
         /// Attached specs.
         pub attached: Vec<AttachedProbe<String>>,
         /// Names and globs waiting for a module that has them.
-        pub pending: Vec<Pending<String>>,
+        pub pending: Vec<Pending>,
         /// Skipped names.
         pub skipped: Vec<SkippedProbe<String>>,
     }
 
-    /// Reads a `probes` file.
-    pub fn read(text: &str) -> Result<Probes, FormatError> {
-        let mut p = Probes::default();
-        for r in probe_rows(text) {
-            match r? {
-                ProbeRow::Attached(a) => p.attached.push(AttachedProbe {
-                    spec: a.spec.to_string(),
-                    mechanism: a.mechanism.to_string(),
-                    functions: a.functions,
-                    hits: a.hits,
-                    off_stack: a.off_stack,
-                    missed: a.missed,
-                }),
-                ProbeRow::Skipped(s) => p.skipped.push(SkippedProbe {
-                    name: s.name.to_string(),
-                    errno_name: s.errno_name.to_string(),
-                    errno: s.errno,
-                }),
-            }
-        }
-        for r in pending_rows(text) {
-            let r = r?;
-            p.pending.push(Pending {
-                name: r.name.to_string(),
-                mechanism: r.mechanism.to_string(),
-            });
-        }
-        Ok(p)
-    }
-
-    /// One row of the `probes` file.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum ProbeRow<'a> {
-        /// An attached spec.
-        Attached(AttachedProbe<&'a str>),
-        /// A skipped name.
-        Skipped(SkippedProbe<&'a str>),
-    }
-
-    /// A spec waiting for a module that has its functions (text as `S`:
-    /// borrowed by `pending_rows`, owned in [`Probes`]).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-    pub struct Pending<S> {
+    /// A spec waiting for a module that has its functions.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    pub struct Pending {
         /// Symbol or glob as written.
-        pub name: S,
+        pub name: String,
         /// `kprobe` or `fprobe`.
-        pub mechanism: S,
+        pub mechanism: String,
     }
 
-    /// Parses the rest of a `pending NAME kprobe|fprobe` row.
-    fn pending_row(no: usize, mut rest: &str) -> Result<Pending<&str>, FormatError> {
-        let name = word(&mut rest, no, "name")?;
-        let mechanism = word(&mut rest, no, "mechanism")?;
-        if mechanism != "kprobe" && mechanism != "fprobe" {
-            return Err(malformed(no, "mechanism", "expected kprobe or fprobe"));
-        }
-        end_of_line(rest, no)?;
-        Ok(Pending { name, mechanism })
-    }
-
-    /// The first word of a row.
-    fn state_of(text: &str) -> &str {
-        text.split(is_space).find(|t| !t.is_empty()).unwrap_or("")
-    }
-
-    /// The `probes` table.
-    enum ProbesFile {}
-
-    impl<'a> FileTable<'a> for ProbesFile {
-        type Context = ();
-        type Row = ProbeRow<'a>;
-        const WHAT: &'static str = "probes";
-        const NEEDS_ALL: bool = false;
-
-        fn header(lines: &mut Lines<'a>) -> Result<(), FormatError> {
-            expect_line(
-                lines,
-                ATTACHED_COLUMNS,
-                "header",
-                "not a stackwatch probes file",
-            )?;
-            Ok(())
-        }
-
-        fn row(_: &(), no: usize, text: &'a str) -> Result<ProbeRow<'a>, FormatError> {
-            let mut rest = text;
-            let row = match word(&mut rest, no, "state")? {
-                "attached" => ProbeRow::Attached(AttachedProbe {
-                    spec: word(&mut rest, no, "spec")?,
-                    mechanism: word(&mut rest, no, "mechanism")?,
+    /// Reads a `probes` file: attached specs, then skipped names after their
+    /// section's line (which is always written); pending specs may stand
+    /// anywhere (files of older modules have no pending section).
+    pub fn read(text: &str) -> Result<Probes, FormatError> {
+        let (mut lines, _) = Lines::header(text, ATTACHED_COLUMNS, "not a stackwatch probes file")?;
+        let mut p = Probes::default();
+        let mut in_skipped = false;
+        while let Some(line) = lines.record()? {
+            let no = line.no;
+            if line.is_comment() {
+                in_skipped |= line.text.starts_with(SKIPPED_COLUMNS);
+                continue;
+            }
+            let mut rest = line.text;
+            let state = word(&mut rest, no, "state")?;
+            // Attached rows come before the skipped section's line, skipped ones after it.
+            if matches!((state, in_skipped), ("attached", true) | ("skipped", false)) {
+                let why = if in_skipped {
+                    "attached row after '# state name errno'"
+                } else {
+                    "skipped row before '# state name errno'"
+                };
+                return Err(malformed(no, "probes", why));
+            }
+            match state {
+                "attached" => p.attached.push(AttachedProbe {
+                    spec: owned(&mut rest, no, "spec")?,
+                    mechanism: owned(&mut rest, no, "mechanism")?,
                     functions: field(&mut rest, no, "functions")?,
                     hits: field(&mut rest, no, "hits")?,
                     off_stack: field(&mut rest, no, "off_stack")?,
                     missed: field(&mut rest, no, "missed")?,
                 }),
-                "skipped" => {
-                    let name = word(&mut rest, no, "name")?;
-                    let errno_name = word(&mut rest, no, "errno name")?;
-                    let v = word(&mut rest, no, "errno")?;
-                    let errno = match v.strip_prefix('-') {
-                        Some(d) => decimal(d)
-                            .and_then(|d| i64::try_from(d).ok())
-                            .map(|d| d.wrapping_neg()),
-                        None => decimal(v).and_then(|d| i64::try_from(d).ok()),
+                "pending" => {
+                    let name = owned(&mut rest, no, "name")?;
+                    let mechanism = owned(&mut rest, no, "mechanism")?;
+                    if mechanism != "kprobe" && mechanism != "fprobe" {
+                        return Err(malformed(no, "mechanism", "expected kprobe or fprobe"));
                     }
-                    .ok_or(malformed(no, "errno", "not a number"))?;
-                    ProbeRow::Skipped(SkippedProbe {
-                        name,
-                        errno_name,
-                        errno,
-                    })
+                    p.pending.push(Pending { name, mechanism });
                 }
-                _ => return Err(malformed(no, "state", "expected attached or skipped")),
-            };
+                "skipped" => p.skipped.push(SkippedProbe {
+                    name: owned(&mut rest, no, "name")?,
+                    errno_name: owned(&mut rest, no, "errno name")?,
+                    errno: errno(word(&mut rest, no, "errno")?).ok_or(malformed(
+                        no,
+                        "errno",
+                        "not a number",
+                    ))?,
+                }),
+                _ => {
+                    return Err(malformed(
+                        no,
+                        "state",
+                        "expected attached, pending or skipped",
+                    ))
+                }
+            }
             end_of_line(rest, no)?;
-            Ok(row)
         }
-
-        fn is_all(_: &ProbeRow<'a>) -> bool {
-            false
+        if !in_skipped {
+            return Err(truncated(
+                lines.next_no(),
+                "probes",
+                "no '# state name errno' line",
+            ));
         }
-
-        fn comment(_: &(), _: usize, text: &'a str) -> Result<bool, FormatError> {
-            Ok(text.starts_with(SKIPPED_COLUMNS))
-        }
-
-        /// Pending rows (`pending_rows` yields them) are checked and stepped over.
-        fn aside(_: &(), no: usize, text: &'a str) -> Result<bool, FormatError> {
-            let mut rest = text;
-            if word(&mut rest, no, "state")? != "pending" {
-                return Ok(false);
-            }
-            pending_row(no, rest).map(|_| true)
-        }
+        Ok(p)
     }
 
-    /// The `pending` rows of a `probes` file alone.
-    enum PendingSection {}
-
-    impl<'a> FileTable<'a> for PendingSection {
-        type Context = ();
-        type Row = Pending<&'a str>;
-        const WHAT: &'static str = "probes";
-        const NEEDS_ALL: bool = false;
-
-        fn header(lines: &mut Lines<'a>) -> Result<(), FormatError> {
-            ProbesFile::header(lines)
-        }
-
-        fn row(_: &(), no: usize, text: &'a str) -> Result<Pending<&'a str>, FormatError> {
-            let mut rest = text;
-            match word(&mut rest, no, "state")? {
-                "pending" => pending_row(no, rest),
-                _ => Err(malformed(no, "state", "expected pending")),
-            }
-        }
-
-        fn is_all(_: &Pending<&'a str>) -> bool {
-            false
-        }
-
-        /// Attached and skipped rows are `probe_rows`' to check.
-        fn aside(_: &(), _: usize, text: &'a str) -> Result<bool, FormatError> {
-            Ok(matches!(state_of(text), "attached" | "skipped"))
-        }
+    /// The next token of a line, owned.
+    fn owned(rest: &mut &str, no: usize, name: &'static str) -> Result<String, FormatError> {
+        word(rest, no, name).map(str::to_string)
     }
 
-    /// The specs of a `probes` file waiting for their module (`pending NAME
-    /// kprobe|fprobe`, between the attached and the skipped rows); `probe_rows`
-    /// checks and steps over them.
-    pub fn pending_rows(text: &str) -> impl Iterator<Item = Result<Pending<&str>, FormatError>> {
-        Rows::<PendingSection>::new(text)
-    }
-
-    /// The rows of a `probes` file: attached specs, then skipped names (pending
-    /// ones, in between, are `pending_rows`').
-    pub fn probe_rows(text: &str) -> impl Iterator<Item = Result<ProbeRow<'_>, FormatError>> {
-        ProbeRows {
-            rows: Rows::new(text),
-            done: false,
-        }
-    }
-
-    /// Rows of `probes`; ends with an error if the skipped section's header
-    /// (always written) is missing.
-    struct ProbeRows<'a> {
-        rows: Rows<'a, ProbesFile>,
-        done: bool,
-    }
-
-    impl<'a> Iterator for ProbeRows<'a> {
-        type Item = Result<ProbeRow<'a>, FormatError>;
-
-        fn next(&mut self) -> Option<Self::Item> {
-            if self.done {
-                return None;
-            }
-            // `saw_end` is set by the `# state name errno` line; skipped rows come
-            // after it, attached ones before.
-            let r = self.rows.next();
-            let in_skipped = self.rows.saw_end;
-            match r {
-                Some(Ok(ProbeRow::Skipped(_))) if !in_skipped => {
-                    self.done = true;
-                    Some(Err(malformed(
-                        self.rows.lines.no,
-                        "probes",
-                        "skipped row before '# state name errno'",
-                    )))
-                }
-                Some(Ok(ProbeRow::Attached(_))) if in_skipped => {
-                    self.done = true;
-                    Some(Err(malformed(
-                        self.rows.lines.no,
-                        "probes",
-                        "attached row after '# state name errno'",
-                    )))
-                }
-                Some(r) => {
-                    self.done = r.is_err();
-                    Some(r)
-                }
-                None => {
-                    self.done = true;
-                    if in_skipped {
-                        None
-                    } else {
-                        Some(Err(truncated(
-                            self.rows.lines.next_no(),
-                            "probes",
-                            "no '# state name errno' line",
-                        )))
-                    }
-                }
-            }
+    /// An errno value as written, e.g. `-2`.
+    fn errno(v: &str) -> Option<i64> {
+        match v.strip_prefix('-') {
+            Some(d) => decimal(d)
+                .and_then(|d| i64::try_from(d).ok())
+                .map(|d| d.wrapping_neg()),
+            None => decimal(v).and_then(|d| i64::try_from(d).ok()),
         }
     }
 }
@@ -344,6 +196,7 @@ mod reader {
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::text::tests::written;
 

@@ -132,16 +132,13 @@ pub fn write_summary(
     writeln!(w)
 }
 
+/// Reading a `summary` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{
-        decimal, end_of_line, expect_line, field, is_space, keyed, keyed_field, malformed,
-        truncated, word, BudgetList, FileTable, FormatError, Lines, Rows,
-    };
+    use crate::swcore::budgets::MAX_BUDGETS;
+    use crate::text::reader::*;
     use serde::Serialize;
 
     /// One function's statistics (or the `(all)` row).
@@ -157,14 +154,14 @@ mod reader {
         pub min_remaining: u64,
         /// Hits that left fewer bytes than the threshold.
         pub below_threshold: u64,
-        /// Per configured budget (same order as [`Summary::budgets`]): hits that
+        /// Per configured budget (same order as [`Settings::budgets`]): hits that
         /// would have overflowed it.
         pub over_budget: Vec<u64>,
     }
 
-    /// The `summary` file.
+    /// The module's settings, from the header lines of `summary`.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-    pub struct Summary {
+    pub struct Settings {
         /// THREAD_SIZE of the kernel.
         pub thread_size: u64,
         /// Threshold in remaining bytes (0: off).
@@ -173,6 +170,14 @@ mod reader {
         pub enabled: bool,
         /// Configured what-if budgets, bytes.
         pub budgets: Vec<u64>,
+    }
+
+    /// The `summary` file.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    pub struct Summary {
+        /// The settings (their fields stand in the summary's JSON).
+        #[serde(flatten)]
+        pub settings: Settings,
         /// Functions, deepest first.
         pub functions: Vec<FunctionStats>,
         /// The `(all)` row.
@@ -190,136 +195,69 @@ mod reader {
 
     /// Reads a `summary` file.
     pub fn read(text: &str) -> Result<Summary, FormatError> {
-        let h = summary_header(text)?;
-        let mut functions = Vec::new();
-        let mut all = None;
-        for r in summary_rows(text) {
-            let r = r?;
-            if r.name == ALL {
-                all = Some(r);
-            } else {
-                functions.push(r);
-            }
-        }
-        let all = all.ok_or(truncated(
-            text.lines().count().saturating_add(1),
+        let (mut lines, first) = Lines::header(text, HEADER, "not a stackwatch summary file")?;
+        let settings = Settings {
+            thread_size: keyed_field(first.text, "thread_size", first.no)?,
+            threshold: keyed_field(first.text, "threshold", first.no)?,
+            enabled: match keyed(first.text, "enabled") {
+                Some(0) => false,
+                Some(1) => true,
+                _ => return Err(malformed(first.no, "enabled", "expected 0 or 1")),
+            },
+            budgets: over_columns(lines.expect(COLUMNS, "columns", "unexpected column names")?)?,
+        };
+        let mut counters = None;
+        let (functions, all) = function_rows(
+            &mut lines,
             "summary",
-            "no (all) row at the end",
+            |line| {
+                if is_counters_line(line.text) {
+                    counters = Some(parse_counters(line.text, line.no)?);
+                }
+                Ok(())
+            },
+            |name, rest, no| {
+                Ok(FunctionStats {
+                    name,
+                    hits: field(rest, no, "hits")?,
+                    max_used: field(rest, no, "max_used")?,
+                    min_remaining: field(rest, no, "min_remaining")?,
+                    below_threshold: field(rest, no, "below_threshold")?,
+                    over_budget: fields(rest, no, settings.budgets.len(), "over_budget")?,
+                })
+            },
+        )?;
+        let counters = counters.ok_or(truncated(
+            lines.next_no(),
+            "counters",
+            "no '# off_stack' line",
         ))?;
         Ok(Summary {
-            thread_size: h.thread_size,
-            threshold: h.threshold,
-            enabled: h.enabled,
-            budgets: h.budgets.as_slice().to_vec(),
+            settings,
             functions,
             all,
-            counters: summary_counters(text)?,
+            counters,
         })
     }
 
-    /// The two header lines of `summary`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct SummaryHeader {
-        /// THREAD_SIZE of the kernel.
-        pub thread_size: u64,
-        /// Threshold in remaining bytes (0: off).
-        pub threshold: u64,
-        /// Whether probes were counting.
-        pub enabled: bool,
-        /// The `over_<budget>` columns, in order.
-        pub budgets: BudgetList,
-    }
-
-    fn read_summary_header(lines: &mut Lines<'_>) -> Result<SummaryHeader, FormatError> {
-        let first = expect_line(lines, HEADER, "header", "not a stackwatch summary file")?;
-        let thread_size = keyed_field(first.text, "thread_size", first.no)?;
-        let threshold = keyed_field(first.text, "threshold", first.no)?;
-        let enabled = match keyed(first.text, "enabled") {
-            Some(0) => false,
-            Some(1) => true,
-            _ => return Err(malformed(first.no, "enabled", "expected 0 or 1")),
-        };
-        let cols = expect_line(lines, COLUMNS, "columns", "unexpected column names")?;
-        let mut budgets = BudgetList::new();
+    /// The budgets of the `over_<budget>` columns, in order.
+    fn over_columns(cols: Line<'_>) -> Result<Vec<u64>, FormatError> {
         let extra = cols.text.get(COLUMNS.len()..).unwrap_or("");
-        for tok in extra.split(is_space).filter(|t| !t.is_empty()) {
-            let b = tok
-                .strip_prefix("over_")
-                .and_then(decimal)
-                .ok_or(malformed(cols.no, "columns", "expected over_<bytes>"))?;
-            if !budgets.push(b) {
-                return Err(malformed(cols.no, "columns", "too many budget columns"));
-            }
-        }
-        Ok(SummaryHeader {
-            thread_size,
-            threshold,
-            enabled,
-            budgets,
-        })
-    }
-
-    /// The `summary` table.
-    enum SummaryFile {}
-
-    impl<'a> FileTable<'a> for SummaryFile {
-        type Context = SummaryHeader;
-        type Row = FunctionStats;
-        const WHAT: &'static str = "summary";
-        const NEEDS_ALL: bool = true;
-
-        fn header(lines: &mut Lines<'a>) -> Result<SummaryHeader, FormatError> {
-            read_summary_header(lines)
-        }
-
-        fn row(h: &SummaryHeader, no: usize, text: &'a str) -> Result<FunctionStats, FormatError> {
-            let mut rest = text;
-            let name = word(&mut rest, no, "function")?;
-            let hits = field(&mut rest, no, "hits")?;
-            let max_used = field(&mut rest, no, "max_used")?;
-            let min_remaining = field(&mut rest, no, "min_remaining")?;
-            let below_threshold = field(&mut rest, no, "below_threshold")?;
-            let over_budget = h
-                .budgets
-                .as_slice()
-                .iter()
-                .map(|_| field(&mut rest, no, "over_budget"))
-                .collect::<Result<Vec<u64>, FormatError>>()?;
-            end_of_line(rest, no)?;
-            Ok(FunctionStats {
-                name: name.to_string(),
-                hits,
-                max_used,
-                min_remaining,
-                below_threshold,
-                over_budget,
+        let budgets = extra
+            .split(is_space)
+            .filter(|t| !t.is_empty())
+            .map(|tok| {
+                tok.strip_prefix("over_").and_then(decimal).ok_or(malformed(
+                    cols.no,
+                    "columns",
+                    "expected over_<bytes>",
+                ))
             })
+            .collect::<Result<Vec<u64>, FormatError>>()?;
+        if budgets.len() > MAX_BUDGETS {
+            return Err(malformed(cols.no, "columns", "too many budget columns"));
         }
-
-        fn is_all(r: &FunctionStats) -> bool {
-            r.name == ALL
-        }
-
-        fn comment(_: &SummaryHeader, no: usize, text: &'a str) -> Result<bool, FormatError> {
-            if is_counters_line(text) {
-                parse_counters(text, no)?;
-                return Ok(true);
-            }
-            Ok(false)
-        }
-    }
-
-    /// The header of a `summary` file.
-    pub fn summary_header(text: &str) -> Result<SummaryHeader, FormatError> {
-        read_summary_header(&mut Lines::new(text))
-    }
-
-    /// The rows of a `summary` file, functions deepest first, then `(all)`.
-    /// Ends with an error if the `(all)` row is missing.
-    pub fn summary_rows(
-        text: &str,
-    ) -> impl Iterator<Item = Result<FunctionStats, FormatError>> + '_ {
-        Rows::<SummaryFile>::new(text)
+        Ok(budgets)
     }
 
     /// Whether `text` is the counters line.
@@ -336,46 +274,23 @@ mod reader {
         }
         Ok(c)
     }
-
-    /// The module counters from the last line of a `summary` file.
-    pub fn summary_counters(text: &str) -> Result<Counters, FormatError> {
-        let mut lines = Lines::new(text);
-        let mut found = None;
-        for line in lines.by_ref() {
-            if is_counters_line(line.text) {
-                found = Some(line);
-            }
-        }
-        let line = found.ok_or(truncated(
-            lines.next_no(),
-            "counters",
-            "no '# off_stack' line",
-        ))?;
-        parse_counters(line.checked()?, line.no)
-    }
 }
 
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::text::sort_rows;
-    use crate::text::tests::{rows, snap, written, Fake};
+    use crate::text::tests::{rows, snap, written, Fake, COUNTERS};
 
     #[test]
     fn round_trip() {
-        let c = Counters {
-            off_stack: 2,
-            dropped: 3,
-            trace_busy: 4,
-            warnings: 5,
-            warnings_suppressed: 6,
-        };
         let mut r = rows();
         r.reverse();
         sort_rows(&mut r);
         let h = crate::text::tests::hdr();
-        let text = written(|s| write_summary(s, &h, &r, &snap(8, 6000), &c, &Fake));
+        let text = written(|s| write_summary(s, &h, &r, &snap(8, 6000), &COUNTERS, &Fake));
         let lines: std::vec::Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[1],
@@ -387,13 +302,14 @@ mod tests {
             "# off_stack 2 dropped 3 trace_busy 4 warnings 5 warnings_suppressed 6"
         );
         let s = read(&text).unwrap();
-        assert_eq!((s.thread_size, s.threshold, s.enabled), (16384, 1024, true));
-        assert_eq!(s.budgets, [4096, 8192]);
+        let t = &s.settings;
+        assert_eq!((t.thread_size, t.threshold, t.enabled), (16384, 1024, true));
+        assert_eq!(t.budgets, [4096, 8192]);
         assert_eq!(s.functions.len(), 2);
         assert_eq!(s.functions[0].name, "fb");
         assert_eq!(s.functions[0].over_budget, [5, 0]);
         assert_eq!(s.all.name, ALL);
-        assert_eq!(s.counters, c);
+        assert_eq!(s.counters, COUNTERS);
         let cut = text.replace("(all) ", "x ");
         assert!(read(&cut).is_err());
     }

@@ -65,132 +65,13 @@ pub fn write_tasks(
     Ok(())
 }
 
+/// Reading a `tasks` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{FormatError, FormatErrorKind};
+    use crate::text::reader::*;
     use serde::Serialize;
-
-    /// The header line's numbers.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct TasksHeader {
-        /// THREAD_SIZE of the kernel.
-        pub thread_size: usize,
-        /// Threads scanned.
-        pub threads: usize,
-    }
-
-    /// One line of the `tasks` file as read back (text borrowed).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum TasksItem<'t> {
-        /// A thread: pid, bytes used, bytes left, `comm`.
-        Thread(TaskLine<'t>),
-        /// A deepest point (its `left` is 0: not written).
-        Point(TaskLine<'t>),
-        /// A frame of the last point, as the kernel symbolized it.
-        Frame(&'t str),
-    }
-
-    /// A thread as read back: `comm` borrowed from the text.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct TaskLine<'t> {
-        /// Thread id.
-        pub pid: i32,
-        /// Deepest use so far, in bytes.
-        pub used: usize,
-        /// Bytes never used.
-        pub left: usize,
-        /// `comm`.
-        pub comm: &'t str,
-    }
-
-    /// What is wrong with a `tasks` text.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct TasksError {
-        /// Line number, from 1.
-        pub line: usize,
-        /// What was expected.
-        pub why: &'static str,
-    }
-
-    /// Reads the `tasks` file: its header, then `item` for each line after it.
-    pub fn read_tasks<'t>(
-        text: &'t str,
-        mut item: impl FnMut(TasksItem<'t>),
-    ) -> Result<TasksHeader, TasksError> {
-        let mut header = None;
-        let mut in_point = false;
-        for (i, line) in text.lines().enumerate() {
-            let n = i.saturating_add(1);
-            let err = |why| TasksError { line: n, why };
-            if let Some(rest) = line.strip_prefix(HEADER) {
-                let mut f = rest.split_whitespace();
-                let mut field = |name: &str| -> Result<usize, TasksError> {
-                    (f.next() == Some(name))
-                        .then(|| f.next().and_then(|v| v.parse().ok()))
-                        .flatten()
-                        .ok_or(err("a header 'thread_size N threads N shown N'"))
-                };
-                let thread_size = field("thread_size")?;
-                let threads = field("threads")?;
-                header = Some(TasksHeader {
-                    thread_size,
-                    threads,
-                });
-                continue;
-            }
-            if line.starts_with('#') {
-                continue;
-            }
-            if header.is_none() {
-                return Err(err("the '# stackwatch tasks:' header first"));
-            }
-            if let Some(frame) = line.strip_prefix("  ") {
-                if !in_point {
-                    return Err(err("a frame only after a 'point' line"));
-                }
-                item(TasksItem::Frame(frame.trim()));
-                continue;
-            }
-            let (point, fields) = match line.strip_prefix("point ") {
-                Some(rest) => (true, rest),
-                None => (false, line),
-            };
-            let cols = if point { 3 } else { 4 };
-            let mut f = fields.splitn(cols, ' ');
-            let mut num = || f.next().and_then(|v| v.parse::<usize>().ok());
-            let pid = num();
-            let used = num();
-            let left = if point { Some(0) } else { num() };
-            let (Some(pid), Some(used), Some(left)) = (pid, used, left) else {
-                return Err(err(if point {
-                    "'point pid used comm'"
-                } else {
-                    "'pid used left comm'"
-                }));
-            };
-            let pid = i32::try_from(pid).map_err(|_| err("a pid"))?;
-            let t = TaskLine {
-                pid,
-                used,
-                left,
-                comm: f.next().unwrap_or(""),
-            };
-            in_point = point;
-            item(if point {
-                TasksItem::Point(t)
-            } else {
-                TasksItem::Thread(t)
-            });
-        }
-        header.ok_or(TasksError {
-            line: 0,
-            why: "the '# stackwatch tasks:' header",
-        })
-    }
 
     /// One thread of the `tasks` file.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -230,49 +111,76 @@ mod reader {
         pub points: Vec<DeepestPoint>,
     }
 
-    /// Reads a `tasks` file.
+    /// Reads a `tasks` file: threads `pid used left comm`, points `point pid
+    /// used comm`, each followed by its indented frames.
     pub fn read(text: &str) -> Result<Tasks, FormatError> {
-        let (mut rows, mut points) = (Vec::new(), Vec::<DeepestPoint>::new());
-        let thread = |t: &TaskLine<'_>, left| ThreadUse {
-            pid: t.pid,
-            comm: t.comm.to_string(),
-            used: t.used as u64,
-            left,
+        let (mut lines, first) = Lines::header(text, HEADER, "not a stackwatch tasks file")?;
+        let mut tasks = Tasks {
+            thread_size: keyed_field(first.text, "thread_size", first.no)?,
+            threads: keyed_field(first.text, "threads", first.no)?,
+            rows: Vec::new(),
+            points: Vec::new(),
         };
-        let h = read_tasks(text, |item| match item {
-            TasksItem::Thread(t) => rows.push(thread(&t, Some(t.left as u64))),
-            TasksItem::Point(t) => points.push(DeepestPoint {
-                thread: thread(&t, None),
-                frames: Vec::new(),
-            }),
-            TasksItem::Frame(f) => {
-                if let Some(p) = points.last_mut() {
-                    p.frames.push(f.to_string());
-                }
+        // Whether the last thread line was a point, whose frames follow.
+        let mut in_point = false;
+        while let Some(line) = lines.record()? {
+            let no = line.no;
+            if line.is_comment() {
+                continue;
             }
-        })
-        .map_err(|e| FormatError {
-            line: e.line,
-            kind: FormatErrorKind::Malformed,
-            field: "tasks",
-            why: e.why,
-        })?;
-        Ok(Tasks {
-            thread_size: h.thread_size as u64,
-            threads: h.threads as u64,
-            rows,
-            points,
-        })
+            if line.text.starts_with(is_space) {
+                let frames = &mut tasks
+                    .points
+                    .last_mut()
+                    .filter(|_| in_point)
+                    .ok_or(malformed(no, "frame", "a frame only after a 'point' line"))?
+                    .frames;
+                frames.push(line.text.trim_matches(is_space).to_string());
+                continue;
+            }
+            let mut rest = line.text;
+            let point = match rest.strip_prefix("point ") {
+                Some(r) => {
+                    rest = r;
+                    true
+                }
+                None => false,
+            };
+            let pid = field(&mut rest, no, "pid")?;
+            let pid = i32::try_from(pid).map_err(|_| malformed(no, "pid", "out of range"))?;
+            let used = field(&mut rest, no, "used")?;
+            let left = if point {
+                None
+            } else {
+                Some(field(&mut rest, no, "left")?)
+            };
+            let thread = ThreadUse {
+                pid,
+                comm: rest.to_string(),
+                used,
+                left,
+            };
+            if point {
+                tasks.points.push(DeepestPoint {
+                    thread,
+                    frames: Vec::new(),
+                });
+            } else {
+                tasks.rows.push(thread);
+            }
+            in_point = point;
+        }
+        Ok(tasks)
     }
 }
 
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::swcore::tasks::{TaskRow, COMM_LEN, MAX_SHOWN};
     use std::string::String;
-    use std::vec::Vec;
 
     fn row(pid: i32, used: usize, comm: &str) -> TaskRow {
         let mut c = [0u8; COMM_LEN];
@@ -306,35 +214,24 @@ mod tests {
         write_tasks(&mut text, 16384, &d, &[p], &Hex).unwrap();
         assert!(text.starts_with("# stackwatch tasks: thread_size 16384 threads 3 shown 3\n"));
         assert!(text.ends_with("point 812 4424 nfsd\n  fa0+0x4/0x10\n  fb0+0x4/0x10\n"));
-        let (mut rows, mut points, mut frames) = (Vec::new(), Vec::new(), Vec::new());
-        let h = read_tasks(&text, |i| match i {
-            TasksItem::Thread(t) => rows.push(t),
-            TasksItem::Point(t) => points.push(t),
-            TasksItem::Frame(f) => frames.push(f),
-        })
-        .unwrap();
+        let t = read(&text).unwrap();
+        assert_eq!(t.threads, 3);
+        let p = &t.points[0];
         assert_eq!(
-            (points[0].pid, points[0].used, points[0].comm),
+            (p.thread.pid, p.thread.used, p.thread.comm.as_str()),
             (812, 4424, "nfsd")
         );
-        assert_eq!(frames, ["fa0+0x4/0x10", "fb0+0x4/0x10"]);
-        assert_eq!(
-            h,
-            TasksHeader {
-                thread_size: 16384,
-                threads: 3
-            }
-        );
+        assert_eq!(p.frames, ["fa0+0x4/0x10", "fb0+0x4/0x10"]);
+        let rows = &t.rows;
         assert_eq!(rows.len(), 3);
         assert_eq!(
-            (rows[0].pid, rows[0].used, rows[0].left, rows[0].comm),
-            (812, 4424, 11960, "nfsd")
+            (rows[0].pid, rows[0].used, rows[0].comm.as_str()),
+            (812, 4424, "nfsd")
         );
         assert_eq!(rows[1].comm, "my prog");
         assert_eq!(rows[2].comm, "");
-        // The owned model: the header's thread_size, each row's left as
-        // written, none on a point.
-        let t = read(&text).unwrap();
+        // The header's thread_size, each row's left as written, none on a
+        // point.
         assert_eq!((t.thread_size, t.threads), (16384, 3));
         assert_eq!(
             t.rows[0],
@@ -347,17 +244,17 @@ mod tests {
         );
         assert_eq!(t.rows[2].left, Some(16384));
         assert_eq!(t.points[0].thread.left, None);
-        assert_eq!(t.points[0].frames, ["fa0+0x4/0x10", "fb0+0x4/0x10"]);
     }
 
     #[test]
     fn bad_text_names_the_line() {
-        assert_eq!(read_tasks("1 2 3 x\n", |_| {}).unwrap_err().line, 1);
+        assert_eq!(read("1 2 3 x\n").unwrap_err().line, 1);
         let t = "# stackwatch tasks: thread_size 16384 threads 1 shown 1\n# pid used left comm\n1 x 3 a\n";
-        assert_eq!(read_tasks(t, |_| {}).unwrap_err().line, 3);
-        assert!(read_tasks("# stackwatch tasks: thread_size x\n", |_| {}).is_err());
-        assert!(read_tasks("", |_| {}).is_err());
+        assert_eq!(read(t).unwrap_err().line, 3);
+        assert!(read("# stackwatch tasks: thread_size x\n").is_err());
+        assert!(read("").is_err());
+        assert!(read("# stackwatch tasks: thread_size 16384 threads 1 shown 1\n1 2 3").is_err());
         let t = "# stackwatch tasks: thread_size 16384 threads 1 shown 1\n1 2 3 a\n  f+0x1/0x2\n";
-        assert_eq!(read_tasks(t, |_| {}).unwrap_err().line, 3);
+        assert_eq!(read(t).unwrap_err().line, 3);
     }
 }

@@ -2,7 +2,7 @@
 //! and sections, whitespace-separated fields, numbers in decimal bytes. The
 //! writers' common parts (the settings in headers, symbol names, rows sorted
 //! deepest first) and the readers' (lines, fields, errors naming the line
-//! and the field, `%pS` symbols, tables of rows).
+//! and the field, the rows of a function table).
 
 use crate::swcore::budgets::MAX_BUDGETS;
 use crate::swcore::stats::Snapshot;
@@ -101,15 +101,13 @@ fn sift_down(rows: &mut [Row], mut i: usize, end: usize) {
     }
 }
 
-#[cfg(feature = "std")]
-pub use reader::*;
-
-/// The readers' common parts. No panics: malformed or truncated text (a
-/// line cut short, a part the writer always emits missing at the end)
+/// The readers' common parts, which every file's reader takes whole
+/// (`use crate::text::reader::*`). No panics: malformed or truncated text
+/// (a line cut short, a part the writer always emits missing at the end)
 /// gives a [`FormatError`] naming the line and the field.
 #[cfg(feature = "std")]
-mod reader {
-    use super::MAX_BUDGETS;
+pub mod reader {
+    use super::ALL;
     use core::fmt;
 
     /// What kind of problem a [`FormatError`] is.
@@ -180,13 +178,18 @@ mod reader {
                 Err(truncated(self.no, "line", "last line has no newline"))
             }
         }
+
+        /// Whether it is a `#` line (a header, a section's columns).
+        pub(crate) fn is_comment(&self) -> bool {
+            self.text.starts_with('#')
+        }
     }
 
-    /// Lines with numbers; remembers where it is so a block can be cut out.
+    /// The lines of a file, numbered.
     #[derive(Clone, Debug)]
     pub(crate) struct Lines<'a> {
-        pub(crate) rest: &'a str,
-        pub(crate) no: usize,
+        rest: &'a str,
+        no: usize,
     }
 
     impl<'a> Lines<'a> {
@@ -194,9 +197,59 @@ mod reader {
             Lines { rest: text, no: 0 }
         }
 
+        /// The lines of a file after its first line, and that line, which
+        /// must start with `header` (`why` says what else it is not).
+        pub(crate) fn header(
+            text: &'a str,
+            header: &str,
+            why: &'static str,
+        ) -> Result<(Self, Line<'a>), FormatError> {
+            let mut lines = Lines::new(text);
+            let first = lines.expect(header, "header", why)?;
+            Ok((lines, first))
+        }
+
         /// Number the next line would get (for errors at the end of the text).
         pub(crate) fn next_no(&self) -> usize {
             self.no.saturating_add(1)
+        }
+
+        /// The next line that is not blank (`None` at the end); a line
+        /// without its newline is an error.
+        pub(crate) fn record(&mut self) -> Result<Option<Line<'a>>, FormatError> {
+            let blank = |l: &Line<'_>| l.complete && l.text.trim_matches(is_space).is_empty();
+            match self.find(|l| !blank(l)) {
+                Some(line) => line.checked().map(|_| Some(line)),
+                None => Ok(None),
+            }
+        }
+
+        /// The next line, which must exist, be complete and start with `prefix`.
+        pub(crate) fn expect(
+            &mut self,
+            prefix: &str,
+            field: &'static str,
+            why: &'static str,
+        ) -> Result<Line<'a>, FormatError> {
+            let no = self.next_no();
+            let line = self.next().ok_or(truncated(no, field, "missing"))?;
+            if line.checked()?.starts_with(prefix) {
+                Ok(line)
+            } else {
+                Err(malformed(line.no, field, why))
+            }
+        }
+
+        /// Fails if anything but blank lines is left (`what` wrote no more).
+        pub(crate) fn end(
+            &mut self,
+            what: &'static str,
+            why: &'static str,
+        ) -> Result<(), FormatError> {
+            match self.find(|l| !l.text.trim_matches(is_space).is_empty()) {
+                Some(l) => Err(malformed(l.no, what, why)),
+                None => Ok(()),
+            }
         }
     }
 
@@ -263,9 +316,17 @@ mod reader {
         line: usize,
         name: &'static str,
     ) -> Result<u64, FormatError> {
-        let (tok, r) = split_token(rest).ok_or(malformed(line, name, "missing field"))?;
-        *rest = r;
-        decimal(tok).ok_or(malformed(line, name, "not a decimal number"))
+        decimal(word(rest, line, name)?).ok_or(malformed(line, name, "not a decimal number"))
+    }
+
+    /// Reads the next `n` tokens of a line as decimal numbers.
+    pub(crate) fn fields(
+        rest: &mut &str,
+        line: usize,
+        n: usize,
+        name: &'static str,
+    ) -> Result<Vec<u64>, FormatError> {
+        (0..n).map(|_| field(rest, line, name)).collect()
     }
 
     /// Reads the next token of a line as a word.
@@ -307,246 +368,39 @@ mod reader {
         keyed(text, key).ok_or(malformed(line, key, "missing or not a number"))
     }
 
-    /// The next line, which must exist, be complete and start with `prefix`.
-    pub(crate) fn expect_line<'a>(
+    /// The rows of a function table (`summary`, `histogram`): one per
+    /// function, then the `(all)` row, which must be there and be the last.
+    /// `row` reads a row from its name and the fields after it, all of
+    /// them; `comment` gets the `#` lines.
+    pub(crate) fn function_rows<'a, R>(
         lines: &mut Lines<'a>,
-        prefix: &str,
-        field: &'static str,
-        why: &'static str,
-    ) -> Result<Line<'a>, FormatError> {
-        let no = lines.next_no();
-        let line = lines.next().ok_or(truncated(no, field, "missing"))?;
-        let text = line.checked()?;
-        if text.starts_with(prefix) {
-            Ok(line)
-        } else {
-            Err(malformed(line.no, field, why))
-        }
-    }
-
-    /// Up to `N` numbers, e.g. the configured budgets.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct List<const N: usize> {
-        vals: [u64; N],
-        len: usize,
-    }
-
-    impl<const N: usize> List<N> {
-        /// An empty list.
-        pub const fn new() -> Self {
-            List {
-                vals: [0; N],
-                len: 0,
+        what: &'static str,
+        mut comment: impl FnMut(Line<'a>) -> Result<(), FormatError>,
+        mut row: impl FnMut(String, &mut &'a str, usize) -> Result<R, FormatError>,
+    ) -> Result<(Vec<R>, R), FormatError> {
+        let mut functions = Vec::new();
+        let mut all = None;
+        while let Some(line) = lines.record()? {
+            if line.is_comment() {
+                comment(line)?;
+                continue;
+            }
+            if all.is_some() {
+                return Err(malformed(line.no, what, "row after the (all) row"));
+            }
+            let mut rest = line.text;
+            let name = word(&mut rest, line.no, "function")?;
+            let is_all = name == ALL;
+            let r = row(name.to_string(), &mut rest, line.no)?;
+            end_of_line(rest, line.no)?;
+            if is_all {
+                all = Some(r);
+            } else {
+                functions.push(r);
             }
         }
-
-        /// The values.
-        pub fn as_slice(&self) -> &[u64] {
-            self.vals.get(..self.len).unwrap_or(&[])
-        }
-
-        /// Appends `v`; false (and nothing changes) when the list is full.
-        #[must_use]
-        pub fn push(&mut self, v: u64) -> bool {
-            let Some(slot) = self.vals.get_mut(self.len) else {
-                return false;
-            };
-            *slot = v;
-            self.len = self.len.saturating_add(1);
-            true
-        }
-
-        /// Number of values.
-        pub fn len(&self) -> usize {
-            self.len
-        }
-
-        /// True if there are none.
-        pub fn is_empty(&self) -> bool {
-            self.len == 0
-        }
-    }
-
-    impl<const N: usize> Default for List<N> {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-
-    /// Budget sizes, or per-budget counts, in column order.
-    pub type BudgetList = List<MAX_BUDGETS>;
-
-    /// A frame symbol as `%pS` prints it: `name+0xoff/0xsize [module]`, or a bare
-    /// hex address when the kernel had no name for it.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Symbol<'a> {
-        /// The whole text, as written.
-        pub text: &'a str,
-        /// Function name (or the text without the module for unknown forms).
-        pub name: &'a str,
-        /// Offset into the function.
-        pub offset: Option<u64>,
-        /// Size of the function.
-        pub size: Option<u64>,
-        /// Module name, for symbols in a loadable module.
-        pub module: Option<&'a str>,
-        /// The address, when the kernel printed a bare `0x...` number.
-        pub addr: Option<u64>,
-    }
-
-    /// Splits a `%pS` symbol into its parts; never fails (unknown forms keep
-    /// their text as the name).
-    pub fn parse_symbol(text: &str) -> Symbol<'_> {
-        let text = text.trim_matches(is_space);
-        let (base, module) = match text.strip_suffix(']').and_then(|t| t.rsplit_once(" [")) {
-            // `[mod buildid]` with CONFIG_STACKTRACE_BUILD_ID: the name comes first.
-            Some((b, m)) => (
-                b.trim_end_matches(is_space),
-                m.split(is_space).find(|t| !t.is_empty()),
-            ),
-            None => (text, None),
-        };
-        let mut sym = Symbol {
-            text,
-            name: base,
-            offset: None,
-            size: None,
-            module,
-            addr: None,
-        };
-        if let Some((name, off_size)) = base.rsplit_once('+') {
-            if let Some((off, size)) = off_size.split_once('/') {
-                if let (Some(o), Some(s)) = (hex(off), hex(size)) {
-                    if !name.is_empty() {
-                        sym.name = name;
-                        sym.offset = Some(o);
-                        sym.size = Some(s);
-                    }
-                }
-            }
-        } else {
-            sym.addr = hex(base);
-        }
-        sym
-    }
-
-    // ---------------------------------------------------------------- tables ---
-
-    /// What a table file needs: how to read its header lines, how to read a row,
-    /// and whether the writer always ends it with an `(all)` row.
-    pub(crate) trait FileTable<'a> {
-        type Context: Copy;
-        type Row;
-        /// The file's kind, for errors about a missing end.
-        const WHAT: &'static str;
-        /// Whether the last row is always `(all)`.
-        const NEEDS_ALL: bool;
-        fn header(lines: &mut Lines<'a>) -> Result<Self::Context, FormatError>;
-        fn row(ctx: &Self::Context, line: usize, text: &'a str) -> Result<Self::Row, FormatError>;
-        fn is_all(row: &Self::Row) -> bool;
-        /// A `#` line after the header: `Ok(true)` if it is the end marker.
-        fn comment(
-            _ctx: &Self::Context,
-            _line: usize,
-            _text: &'a str,
-        ) -> Result<bool, FormatError> {
-            Ok(false)
-        }
-        /// A row of another kind that this table steps over: `Ok(true)` if
-        /// `text` is one (checked, not yielded).
-        fn aside(_ctx: &Self::Context, _line: usize, _text: &'a str) -> Result<bool, FormatError> {
-            Ok(false)
-        }
-    }
-
-    enum TableState<C> {
-        Start,
-        Rows(C),
-        Done,
-    }
-
-    /// Rows of a table file, each a `Result`; stops after the first error.
-    pub(crate) struct Rows<'a, T: FileTable<'a>> {
-        pub(crate) lines: Lines<'a>,
-        state: TableState<T::Context>,
-        pub(crate) saw_all: bool,
-        pub(crate) saw_end: bool,
-    }
-
-    impl<'a, T: FileTable<'a>> Rows<'a, T> {
-        pub(crate) fn new(text: &'a str) -> Self {
-            Rows {
-                lines: Lines::new(text),
-                state: TableState::Start,
-                saw_all: false,
-                saw_end: false,
-            }
-        }
-
-        fn fail(&mut self, e: FormatError) -> Option<Result<T::Row, FormatError>> {
-            self.state = TableState::Done;
-            Some(Err(e))
-        }
-    }
-
-    impl<'a, T: FileTable<'a>> Iterator for Rows<'a, T> {
-        type Item = Result<T::Row, FormatError>;
-
-        fn next(&mut self) -> Option<Self::Item> {
-            let ctx = match self.state {
-                TableState::Done => return None,
-                TableState::Rows(c) => c,
-                TableState::Start => match T::header(&mut self.lines) {
-                    Ok(c) => {
-                        self.state = TableState::Rows(c);
-                        c
-                    }
-                    Err(e) => return self.fail(e),
-                },
-            };
-            loop {
-                let Some(line) = self.lines.next() else {
-                    self.state = TableState::Done;
-                    if T::NEEDS_ALL && !self.saw_all {
-                        return Some(Err(truncated(
-                            self.lines.next_no(),
-                            T::WHAT,
-                            "no (all) row at the end",
-                        )));
-                    }
-                    return None;
-                };
-                let text = match line.checked() {
-                    Ok(t) => t,
-                    Err(e) => return self.fail(e),
-                };
-                if text.trim_matches(is_space).is_empty() {
-                    continue;
-                }
-                if text.starts_with('#') {
-                    match T::comment(&ctx, line.no, text) {
-                        Ok(end) => self.saw_end |= end,
-                        Err(e) => return self.fail(e),
-                    }
-                    continue;
-                }
-                if T::NEEDS_ALL && self.saw_all {
-                    return self.fail(malformed(line.no, T::WHAT, "row after the (all) row"));
-                }
-                match T::aside(&ctx, line.no, text) {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(e) => return self.fail(e),
-                }
-                return match T::row(&ctx, line.no, text) {
-                    Ok(r) => {
-                        self.saw_all |= T::is_all(&r);
-                        Some(Ok(r))
-                    }
-                    Err(e) => self.fail(e),
-                };
-            }
-        }
+        let all = all.ok_or(truncated(lines.next_no(), what, "no (all) row at the end"))?;
+        Ok((functions, all))
     }
 }
 
@@ -575,6 +429,15 @@ pub(crate) mod tests {
             write!(w, "f{:x}", a)
         }
     }
+
+    /// Module counters, each a different number.
+    pub(crate) const COUNTERS: crate::summary::Counters = crate::summary::Counters {
+        off_stack: 2,
+        dropped: 3,
+        trace_busy: 4,
+        warnings: 5,
+        warnings_suppressed: 6,
+    };
 
     pub(crate) fn hdr() -> Header {
         Header {

@@ -63,16 +63,12 @@ pub fn write_traces(
     Ok(())
 }
 
+/// Reading a `traces` file back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
+pub mod reader {
     use super::*;
-    use crate::text::{
-        decimal, expect_line, field, is_space, keyed_field, malformed, parse_symbol, truncated,
-        word, FormatError, Line, Lines, Symbol,
-    };
+    use crate::text::reader::*;
     use serde::Serialize;
 
     /// A source position of a frame, from DWARF.
@@ -111,6 +107,54 @@ mod reader {
         pub source: Vec<SourceLine>,
     }
 
+    impl Frame {
+        /// A frame from the rest of its line (in `traces` and `max_trace`):
+        /// its size, then its symbol to the end of the line; the fields'
+        /// names are the file's.
+        pub(crate) fn read(
+            mut rest: &str,
+            no: usize,
+            size: &'static str,
+            symbol: &'static str,
+        ) -> Result<Frame, FormatError> {
+            let bytes = field(&mut rest, no, size)?;
+            let text = rest.trim_end_matches(is_space);
+            if text.is_empty() {
+                return Err(malformed(no, symbol, "missing field"));
+            }
+            Ok(Frame::new(bytes, text))
+        }
+
+        /// A frame of `size` bytes at `symbol` as `%pS` prints it:
+        /// `name+0xoff/0xsize [module]`, or a bare hex address when the
+        /// kernel had no name for it (unknown forms keep their text as the
+        /// function name).
+        fn new(size: u64, symbol: &str) -> Frame {
+            let text = symbol.trim_matches(is_space);
+            let (base, module) = match text.strip_suffix(']').and_then(|t| t.rsplit_once(" [")) {
+                // `[mod buildid]` with CONFIG_STACKTRACE_BUILD_ID: the name comes first.
+                Some((b, m)) => (
+                    b.trim_end_matches(is_space),
+                    m.split(is_space).find(|t| !t.is_empty()),
+                ),
+                None => (text, None),
+            };
+            let parts = base.rsplit_once('+').and_then(|(name, off_size)| {
+                let (off, size) = off_size.split_once('/')?;
+                Some((name, hex(off)?, hex(size)?)).filter(|(name, ..)| !name.is_empty())
+            });
+            Frame {
+                size,
+                symbol: text.to_string(),
+                function: parts.map_or(base, |p| p.0).to_string(),
+                offset: parts.map(|p| p.1),
+                function_size: parts.map(|p| p.2),
+                module: module.map(str::to_string),
+                source: Vec::new(),
+            }
+        }
+    }
+
     /// A call chain: the deepest one seen for a function, or overall.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
     pub struct Chain {
@@ -128,218 +172,76 @@ mod reader {
         pub frames: Vec<Frame>,
     }
 
-    pub(crate) fn frame(size: u64, s: &Symbol<'_>) -> Frame {
-        Frame {
-            size,
-            symbol: s.text.to_string(),
-            function: s.name.to_string(),
-            offset: s.offset,
-            function_size: s.size,
-            module: s.module.map(str::to_string),
-            source: Vec::new(),
-        }
-    }
-
     /// Reads a `traces` file.
     pub fn read(text: &str) -> Result<Vec<Chain>, FormatError> {
-        traces_header(text)?;
-        traces(text)
-            .map(|r| {
-                r.map(|t| Chain {
-                    function: t.name.to_string(),
-                    used: t.used,
-                    remaining: t.remaining,
-                    pid: t.pid,
-                    comm: t.comm.to_string(),
-                    frames: t.frames().map(|f| frame(f.size, &f.symbol)).collect(),
-                })
-            })
-            .collect()
+        let (mut lines, first) = Lines::header(text, HEADER, "not a stackwatch traces file")?;
+        keyed_field(first.text, "thread_size", first.no)?;
+        lines.expect("#", "columns", "expected a # line")?;
+        let mut chains = Vec::new();
+        while let Some(line) = lines.record()? {
+            if !line.is_comment() {
+                chains.push(chain(line, &mut lines)?);
+            }
+        }
+        Ok(chains)
     }
 
-    /// One frame line: stack bytes of the frame and its symbol.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct FrameLine<'a> {
-        /// Stack bytes the frame uses.
-        pub size: u64,
-        /// Where it is.
-        pub symbol: Symbol<'a>,
-    }
-
-    fn parse_frame(no: usize, text: &str) -> Result<FrameLine<'_>, FormatError> {
-        if !text.starts_with(is_space) {
-            return Err(malformed(no, "frame", "frame line is not indented"));
+    /// One record: its line `name used remaining pid comm frames`, then its
+    /// frame lines from `lines`.
+    fn chain(line: Line<'_>, lines: &mut Lines<'_>) -> Result<Chain, FormatError> {
+        let no = line.no;
+        let mut rest = line.text;
+        if rest.starts_with(is_space) {
+            return Err(malformed(no, "frame", "frame line outside a record"));
         }
-        let mut rest = text;
-        let size = field(&mut rest, no, "frame size")?;
-        let sym = rest.trim_end_matches(is_space);
-        if sym.is_empty() {
-            return Err(malformed(no, "frame symbol", "missing field"));
+        let function = word(&mut rest, no, "function")?.to_string();
+        let used = field(&mut rest, no, "used")?;
+        let remaining = field(&mut rest, no, "remaining")?;
+        let pid = field(&mut rest, no, "pid")?;
+        let (comm, n) = rest
+            .trim_end_matches(is_space)
+            .rsplit_once(is_space)
+            .ok_or(malformed(no, "comm", "missing field"))?;
+        let comm = comm.trim_matches(is_space);
+        let nframes = decimal(n).ok_or(malformed(no, "frames", "not a decimal number"))?;
+        if comm.is_empty() {
+            return Err(malformed(no, "comm", "missing field"));
         }
-        Ok(FrameLine {
-            size,
-            symbol: parse_symbol(sym),
+        let mut frames = Vec::new();
+        for _ in 0..nframes {
+            let next_no = lines.next_no();
+            let f = lines.next().ok_or(truncated(
+                next_no,
+                "frame",
+                "fewer frame lines than announced",
+            ))?;
+            frames.push(frame_line(f)?);
+        }
+        Ok(Chain {
+            function,
+            used,
+            remaining,
+            pid,
+            comm: comm.to_string(),
+            frames,
         })
     }
 
-    /// The frame lines of one [`TraceRecord`], innermost (the probed function) first.
-    #[derive(Clone, Debug)]
-    pub struct Frames<'a> {
-        lines: Lines<'a>,
-    }
-
-    impl<'a> Iterator for Frames<'a> {
-        type Item = FrameLine<'a>;
-
-        fn next(&mut self) -> Option<FrameLine<'a>> {
-            // Checked when the record was read; a bad line cannot come up here.
-            self.lines
-                .by_ref()
-                .find_map(|l| parse_frame(l.no, l.text).ok())
+    /// A frame line: the frame's size, then its symbol, indented.
+    fn frame_line(line: Line<'_>) -> Result<Frame, FormatError> {
+        let no = line.no;
+        let text = line.checked()?;
+        if !text.starts_with(is_space) {
+            return Err(malformed(no, "frame", "frame line is not indented"));
         }
-    }
-
-    /// One record of `traces`: the deepest chain seen for one function.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct TraceRecord<'a> {
-        /// The probed function.
-        pub name: &'a str,
-        /// Used bytes when the chain was captured.
-        pub used: u64,
-        /// Bytes left then.
-        pub remaining: u64,
-        /// Task id.
-        pub pid: u64,
-        /// Task name (`-` if unknown; may contain spaces).
-        pub comm: &'a str,
-        /// Number of frames.
-        pub nframes: usize,
-        /// Line number of the record line.
-        pub line: usize,
-        frames_text: &'a str,
-    }
-
-    impl<'a> TraceRecord<'a> {
-        /// The frames, innermost first.
-        pub fn frames(&self) -> Frames<'a> {
-            Frames {
-                lines: Lines {
-                    rest: self.frames_text,
-                    no: self.line,
-                },
-            }
-        }
-    }
-
-    /// The `thread_size` from the first line of a `traces` file.
-    pub fn traces_header(text: &str) -> Result<u64, FormatError> {
-        let mut lines = Lines::new(text);
-        let first = expect_line(&mut lines, HEADER, "header", "not a stackwatch traces file")?;
-        keyed_field(first.text, "thread_size", first.no)
-    }
-
-    /// The records of a `traces` file.
-    struct Traces<'a> {
-        lines: Lines<'a>,
-        started: bool,
-        done: bool,
-    }
-
-    /// The records of a `traces` file, each with its frames.
-    pub fn traces(text: &str) -> impl Iterator<Item = Result<TraceRecord<'_>, FormatError>> {
-        Traces {
-            lines: Lines::new(text),
-            started: false,
-            done: false,
-        }
-    }
-
-    impl<'a> Traces<'a> {
-        fn record(&mut self, line: Line<'a>) -> Result<TraceRecord<'a>, FormatError> {
-            let no = line.no;
-            let mut rest = line.checked()?;
-            if rest.starts_with(is_space) {
-                return Err(malformed(no, "frame", "frame line outside a record"));
-            }
-            let name = word(&mut rest, no, "function")?;
-            let used = field(&mut rest, no, "used")?;
-            let remaining = field(&mut rest, no, "remaining")?;
-            let pid = field(&mut rest, no, "pid")?;
-            let (comm, n) = rest
-                .trim_end_matches(is_space)
-                .rsplit_once(is_space)
-                .ok_or(malformed(no, "comm", "missing field"))?;
-            let comm = comm.trim_matches(is_space);
-            let nframes = decimal(n)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or(malformed(no, "frames", "not a decimal number"))?;
-            if comm.is_empty() {
-                return Err(malformed(no, "comm", "missing field"));
-            }
-            let start = self.lines.rest;
-            for _ in 0..nframes {
-                let next_no = self.lines.next_no();
-                let f = self.lines.next().ok_or(truncated(
-                    next_no,
-                    "frame",
-                    "fewer frame lines than announced",
-                ))?;
-                parse_frame(f.no, f.checked()?)?;
-            }
-            let len = start.len().saturating_sub(self.lines.rest.len());
-            Ok(TraceRecord {
-                name,
-                used,
-                remaining,
-                pid,
-                comm,
-                nframes,
-                line: no,
-                frames_text: start.get(..len).unwrap_or(""),
-            })
-        }
-    }
-
-    impl<'a> Iterator for Traces<'a> {
-        type Item = Result<TraceRecord<'a>, FormatError>;
-
-        fn next(&mut self) -> Option<Self::Item> {
-            if self.done {
-                return None;
-            }
-            if !self.started {
-                self.started = true;
-                let r = expect_line(
-                    &mut self.lines,
-                    HEADER,
-                    "header",
-                    "not a stackwatch traces file",
-                )
-                .and_then(|_| expect_line(&mut self.lines, "#", "columns", "expected a # line"));
-                if let Err(e) = r {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            }
-            loop {
-                let line = self.lines.next()?;
-                if line.complete && line.text.trim_matches(is_space).is_empty() {
-                    continue;
-                }
-                if line.complete && line.text.starts_with('#') {
-                    continue;
-                }
-                let r = self.record(line);
-                self.done = r.is_err();
-                return Some(r);
-            }
-        }
+        Frame::read(text, no, "frame size", "frame symbol")
     }
 }
 
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
     use crate::text::tests::{hdr, trace, written, Fake};
 

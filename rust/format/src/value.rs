@@ -13,12 +13,11 @@ pub fn write_bool(w: &mut dyn Write, v: bool) -> fmt::Result {
     writeln!(w, "{}", u8::from(v))
 }
 
+/// Reading the one-number files back, into the command's model (feature `std`:
+/// not in the module).
 #[cfg(feature = "std")]
-pub use reader::*;
-
-#[cfg(feature = "std")]
-mod reader {
-    use crate::text::{decimal, is_space, malformed, truncated, FormatError, Lines};
+pub mod reader {
+    use crate::text::reader::*;
 
     /// A file holding one decimal number (`thread_size`, `threshold`).
     pub fn number_file(text: &str) -> Result<u64, FormatError> {
@@ -29,10 +28,8 @@ mod reader {
             "value",
             "not a decimal number",
         ))?;
-        match lines.find(|l| !l.text.trim_matches(is_space).is_empty()) {
-            Some(l) => Err(malformed(l.no, "value", "more than one line")),
-            None => Ok(v),
-        }
+        lines.end("value", "more than one line")?;
+        Ok(v)
     }
 
     /// A file holding `0` or `1` (`enabled`).
@@ -48,9 +45,10 @@ mod reader {
 #[cfg(test)]
 #[cfg(feature = "std")]
 mod tests {
+    use super::reader::*;
     use super::*;
+    use crate::text::reader::FormatErrorKind;
     use crate::text::tests::written;
-    use crate::text::FormatErrorKind;
 
     #[test]
     fn round_trip() {
