@@ -20,8 +20,8 @@ use crate::swcore::{
     command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
     errno,
     settings::Control,
+    stack_scan::{self, Deepest, Point, TaskRow},
     stats::Snapshot,
-    tasks::{self, Deepest, Point, TaskRow},
     trace::Trace,
 };
 use crate::swformat::text::{sort_rows, Header, Row};
@@ -300,14 +300,18 @@ fn read_thread_size(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 /// Every live thread's deepest point so far, read off its stack now.
 fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let mut buf =
-        KVec::from_elem(TaskRow::EMPTY, tasks::MAX_SHOWN, GFP_KERNEL).map_err(|_| fmt::Error)?;
+    let mut buf = KVec::from_elem(TaskRow::EMPTY, stack_scan::MAX_SHOWN, GFP_KERNEL)
+        .map_err(|_| fmt::Error)?;
     let mut deepest = Deepest::new(&mut buf);
     shim::scan_thread_stacks(&mut deepest);
     // The deepest few again, for the return addresses above their deepest point.
     let shown = deepest.shown();
-    let mut points = KVec::from_elem(Point::EMPTY, tasks::POINTS.min(shown.len()), GFP_KERNEL)
-        .map_err(|_| fmt::Error)?;
+    let mut points = KVec::from_elem(
+        Point::EMPTY,
+        stack_scan::POINTS.min(shown.len()),
+        GFP_KERNEL,
+    )
+    .map_err(|_| fmt::Error)?;
     for (p, r) in points.iter_mut().zip(shown) {
         p.row = *r;
     }

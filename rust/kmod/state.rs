@@ -15,7 +15,7 @@ use kernel::{alloc::flags::__GFP_ZERO, new_mutex, prelude::*, sync::Mutex};
 use crate::probes::ProbeSet;
 use crate::shim::{CaptureStack, WatchSlot, SYM_LEN};
 use crate::swcore::{
-    budgets::Budgets,
+    budget_sizes::{Budgets, MAX_BUDGETS},
     hist::Scale,
     ratelimit::RateLimit,
     settings::Settings,
@@ -268,7 +268,7 @@ impl State {
 
     /// Settings for report headers.
     pub(crate) fn header(&self) -> Header {
-        let mut budgets = [0usize; crate::swcore::budgets::MAX_BUDGETS];
+        let mut budgets = [0usize; MAX_BUDGETS];
         for (i, b) in budgets.iter_mut().enumerate() {
             *b = self.budgets.get(i);
         }
@@ -318,7 +318,7 @@ impl State {
 
     /// Replaces the what-if budgets; the counts taken against the old ones
     /// are zeroed, so none is shown under a size it was not taken against.
-    pub(crate) fn set_budgets(&self, new: &[usize; crate::swcore::budgets::MAX_BUDGETS]) {
+    pub(crate) fn set_budgets(&self, new: &[usize; MAX_BUDGETS]) {
         let _serial = self.budgets_change.lock();
         let stats = Iterator::chain(
             self.slots.iter().map(|s| &s.stats),

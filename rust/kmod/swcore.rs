@@ -3,8 +3,8 @@
 //! The kernel-independent logic of `rust/core/src`, compiled into the module
 //! from the same files that `cargo test` checks on the host.
 
-#[path = "../core/src/budgets.rs"]
-pub(crate) mod budgets;
+#[path = "../core/src/budget_sizes.rs"]
+pub(crate) mod budget_sizes;
 #[path = "../core/src/command.rs"]
 pub(crate) mod command;
 #[path = "../core/src/defaults.rs"]
@@ -27,10 +27,10 @@ pub(crate) mod sample;
 pub(crate) mod settings;
 #[path = "../core/src/slot_index.rs"]
 pub(crate) mod slot_index;
+#[path = "../core/src/stack_scan.rs"]
+pub(crate) mod stack_scan;
 #[path = "../core/src/stats.rs"]
 pub(crate) mod stats;
-#[path = "../core/src/tasks.rs"]
-pub(crate) mod tasks;
 #[path = "../core/src/trace.rs"]
 pub(crate) mod trace;
 #[path = "../core/src/warning.rs"]

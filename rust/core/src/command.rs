@@ -2,7 +2,7 @@
 //! `-name`, `+glob*`, `clear`), name lists given at load time, numbers,
 //! booleans and budget lists. Errors name the bad value.
 
-use super::budgets::{DEFAULT_BUDGETS, MAX_BUDGETS};
+use super::budget_sizes::{DEFAULT_BUDGETS, MAX_BUDGETS};
 use core::fmt;
 
 /// Longest symbol name or glob accepted (the kernel's KSYM_NAME_LEN is 512).

@@ -8,7 +8,7 @@
 // tests may do unchecked arithmetic.
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
-pub mod budgets;
+pub mod budget_sizes;
 pub mod command;
 pub mod defaults;
 pub mod errno;
@@ -20,8 +20,8 @@ pub mod ratelimit;
 pub mod sample;
 pub mod settings;
 pub mod slot_index;
+pub mod stack_scan;
 pub mod stats;
-pub mod tasks;
 pub mod trace;
 pub mod warning;
 

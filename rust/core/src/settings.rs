@@ -4,7 +4,7 @@
 //! module applies what passes, with its side effects (`rust/kmod/settings.rs`);
 //! here is only what decides whether a value is good, tested on the host.
 
-use super::budgets::MAX_BUDGETS;
+use super::budget_sizes::MAX_BUDGETS;
 use super::command::{
     check_name, parse_bool, parse_budgets, parse_number, split_list, InputError, InputErrorKind,
 };

@@ -2,7 +2,7 @@
 //! probe handlers: hits, maximum used bytes, histogram, budget overflows,
 //! threshold crossings.
 
-use super::budgets::{Budgets, MAX_BUDGETS};
+use super::budget_sizes::{Budgets, MAX_BUDGETS};
 use super::hist::{Scale, BUCKETS};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 

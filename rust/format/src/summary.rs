@@ -137,7 +137,7 @@ pub fn write_summary(
 #[cfg(feature = "std")]
 pub mod reader {
     use super::*;
-    use crate::swcore::budgets::MAX_BUDGETS;
+    use crate::swcore::budget_sizes::MAX_BUDGETS;
     use crate::text::reader::*;
     use serde::Serialize;
 

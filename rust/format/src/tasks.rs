@@ -1,6 +1,6 @@
 //! The `tasks` file: the deepest threads (pid, bytes used and left, comm),
 //! then the deepest few again with the return addresses found just above
-//! their deepest point (see the core crate's `tasks.rs`).
+//! their deepest point (see the core crate's `stack_scan.rs`).
 //!
 //! ```text
 //! # stackwatch tasks: thread_size 16384 threads 212 shown 32
@@ -13,7 +13,7 @@
 //! `comm` is last, as it may hold spaces.
 
 use super::text::Symbolize;
-use crate::swcore::tasks::{Deepest, Point};
+use crate::swcore::stack_scan::{Deepest, Point};
 use core::fmt::{self, Write};
 
 /// The header line, before its numbers.
@@ -179,7 +179,7 @@ pub mod reader {
 mod tests {
     use super::reader::*;
     use super::*;
-    use crate::swcore::tasks::{TaskRow, COMM_LEN, MAX_SHOWN};
+    use crate::swcore::stack_scan::{TaskRow, COMM_LEN, MAX_SHOWN};
     use std::string::String;
 
     fn row(pid: i32, used: usize, comm: &str) -> TaskRow {

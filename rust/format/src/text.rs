@@ -4,7 +4,7 @@
 //! deepest first) and the readers' (lines, fields, errors naming the line
 //! and the field, the rows of a function table).
 
-use crate::swcore::budgets::MAX_BUDGETS;
+use crate::swcore::budget_sizes::MAX_BUDGETS;
 use crate::swcore::stats::Snapshot;
 use core::fmt::{self, Write};
 

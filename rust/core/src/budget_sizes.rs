@@ -1,5 +1,7 @@
-//! What-if budgets: smaller stack sizes against which every hit is checked
-//! ("this path would have blown an 8K stack N times").
+//! The sizes of the what-if budgets: smaller stack sizes against which every
+//! hit is checked ("this path would have blown an 8K stack N times"); the
+//! counts per budget are in the statistics, their text the format crate's
+//! `budgets.rs`.
 
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
