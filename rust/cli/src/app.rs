@@ -13,11 +13,11 @@ use crate::error::{Error, Result};
 use crate::flamegraph::{self, Facts};
 use crate::fsutil;
 use crate::json;
-use crate::load::{self, Files};
+use crate::load;
 use crate::markdown;
 use crate::model::Snapshot;
 use crate::prometheus;
-use crate::sections;
+use crate::sections::{self, Sections};
 use crate::snapshot::{self, Sources};
 use crate::stacktree::StackTree;
 use crate::style::Style;
@@ -40,10 +40,10 @@ fn print(text: &str) -> Result<()> {
     }
 }
 
-/// A directory read (`summary` and those of `files` it has), its chains
-/// resolved to file:line when DWARF is given.
-pub fn load_symbolized(dir: &Dir, d: &DwarfArgs, files: Files) -> Result<Snapshot> {
-    let mut snap = load::load_files(dir, files)?;
+/// A directory read (`summary` and the files it has of those `sections` are
+/// made from), its chains resolved to file:line when DWARF is given.
+pub fn load_symbolized(dir: &Dir, d: &DwarfArgs, sections: Sections) -> Result<Snapshot> {
+    let mut snap = load::load_files(dir, sections)?;
     if let Some(sym) = Symbolizer::new(d.vmlinux.as_deref(), &d.modules)? {
         for c in snap.traces.iter_mut().flatten() {
             sym.annotate(c);
@@ -60,11 +60,11 @@ pub fn load_symbolized(dir: &Dir, d: &DwarfArgs, files: Files) -> Result<Snapsho
 pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> {
     let sections = sections::from_list(&a.sections);
     let format = if a.json { ReportFormat::Json } else { a.format };
-    let files = match format {
-        ReportFormat::Markdown => Files::all(),
-        ReportFormat::Json | ReportFormat::Text => sections.files(),
+    let read = match format {
+        ReportFormat::Markdown => Sections::all(),
+        ReportFormat::Json | ReportFormat::Text => sections,
     };
-    let snap = load_symbolized(dir, &a.dwarf, files)?;
+    let snap = load_symbolized(dir, &a.dwarf, read)?;
     Ok(match format {
         ReportFormat::Json => json::to_string(&snap, sections),
         ReportFormat::Markdown => markdown::render(&snap, a.chains),
@@ -81,7 +81,7 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
 
 /// The output of `flamegraph`: the SVG, or the folded text.
 pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
-    let snap = load_symbolized(dir, &a.dwarf, Files::TRACES | Files::MAX_TRACE)?;
+    let snap = load_symbolized(dir, &a.dwarf, Sections::CHAINS)?;
     let all = snap.recorded_chains();
     for f in &a.functions {
         if !all.iter().any(|c| &c.function == f) {

@@ -4,7 +4,7 @@
 use crate::debugfs::Dir;
 use crate::error::{Error, Result};
 use crate::model::{Snapshot, Summary};
-use bitflags::bitflags;
+use crate::sections::Sections;
 use stackwatch_format::text::reader::FormatError;
 use std::path::Path;
 
@@ -28,34 +28,16 @@ pub fn context(path: &Path, text: &str, e: &FormatError) -> Error {
 
 type Parser<T> = fn(&str) -> std::result::Result<T, FormatError>;
 
-bitflags! {
-    /// The optional files of a directory (`summary` is always read).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Files: u8 {
-        /// `traces`.
-        const TRACES = 1 << 0;
-        /// `max_trace`.
-        const MAX_TRACE = 1 << 1;
-        /// `histogram`.
-        const HISTOGRAM = 1 << 2;
-        /// `probes`.
-        const PROBES = 1 << 3;
-        /// `budgets`.
-        const BUDGETS = 1 << 4;
-        /// `tasks`.
-        const TASKS = 1 << 5;
-    }
-}
-
-/// Reads and parses `name` if `files` has `file` and the directory has it.
+/// Reads and parses `name` if one of `sections` is made from it (one of
+/// `by`) and the directory has it.
 fn optional<T>(
     dir: &Dir,
-    files: Files,
-    file: Files,
+    sections: Sections,
+    by: Sections,
     name: &str,
     parser: Parser<T>,
 ) -> Result<Option<T>> {
-    if !files.contains(file) {
+    if !sections.intersects(by) {
         return Ok(None);
     }
     match dir.read(name)? {
@@ -74,13 +56,17 @@ pub fn load_summary(dir: &Dir) -> Result<Summary> {
 
 /// Reads every file of a directory; only `summary` is required.
 pub fn load(dir: &Dir) -> Result<Snapshot> {
-    load_files(dir, Files::all())
+    load_files(dir, Sections::all())
 }
 
-/// Reads `summary` and those of `files` the directory has; the others are
-/// left out of the snapshot as if missing.
-pub fn load_files(dir: &Dir, files: Files) -> Result<Snapshot> {
-    let f = files;
+/// Reads `summary` (the table's and the counters') and the other files
+/// `sections` are made from, those the directory has; the others are left
+/// out of the snapshot as if missing. A live read of `traces` or `tasks`
+/// costs the kernel a walk of every chain or thread, so a report asked for
+/// fewer sections reads fewer files.
+pub fn load_files(dir: &Dir, sections: Sections) -> Result<Snapshot> {
+    use Sections as S;
+    let s = sections;
     Ok(Snapshot {
         source: dir.path.display().to_string(),
         osrelease: dir
@@ -88,11 +74,13 @@ pub fn load_files(dir: &Dir, files: Files) -> Result<Snapshot> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         summary: load_summary(dir)?,
-        traces: optional(dir, f, Files::TRACES, "traces", traces)?,
-        max_trace: optional(dir, f, Files::MAX_TRACE, "max_trace", max_trace)?,
-        histogram: optional(dir, f, Files::HISTOGRAM, "histogram", histogram)?,
-        probes: optional(dir, f, Files::PROBES, "probes", probes)?,
-        budgets: optional(dir, f, Files::BUDGETS, "budgets", budgets)?,
-        tasks: optional(dir, f, Files::TASKS, "tasks", tasks)?,
+        // The chains; a what-if budget's path.
+        traces: optional(dir, s, S::CHAINS | S::BUDGETS, "traces", traces)?,
+        max_trace: optional(dir, s, S::CHAINS | S::MAX_TRACE, "max_trace", max_trace)?,
+        histogram: optional(dir, s, S::HISTOGRAM, "histogram", histogram)?,
+        probes: optional(dir, s, S::PROBES, "probes", probes)?,
+        budgets: optional(dir, s, S::BUDGETS, "budgets", budgets)?,
+        // The deepest threads; the what-if verdicts take the deepest one.
+        tasks: optional(dir, s, S::TASKS | S::BUDGETS, "tasks", tasks)?,
     })
 }

@@ -1,6 +1,6 @@
-//! Which parts `report` prints, as a flag set, and which files they read.
+//! Which parts `report` prints, as a flag set (`load` reads the files they are
+//! made from).
 
-use crate::load::Files;
 use bitflags::bitflags;
 use clap::ValueEnum;
 
@@ -35,31 +35,6 @@ impl Sections {
         .union(Sections::TASKS)
         .union(Sections::PROBES)
         .union(Sections::COUNTERS);
-
-    /// The files these sections are made from besides `summary` (which
-    /// every report reads): a live read of `traces` or `tasks` costs the
-    /// kernel a walk of every chain or thread, so a report asked for fewer
-    /// sections reads fewer files.
-    pub fn files(self) -> Files {
-        let mut f = Files::empty();
-        for (section, files) in [
-            (Sections::CHAINS, Files::TRACES | Files::MAX_TRACE),
-            (Sections::MAX_TRACE, Files::MAX_TRACE),
-            // The verdict takes the deepest thread; a path, the chains.
-            (
-                Sections::BUDGETS,
-                Files::BUDGETS | Files::TASKS | Files::TRACES,
-            ),
-            (Sections::HISTOGRAM, Files::HISTOGRAM),
-            (Sections::PROBES, Files::PROBES),
-            (Sections::TASKS, Files::TASKS),
-        ] {
-            if self.intersects(section) {
-                f |= files;
-            }
-        }
-        f
-    }
 }
 
 /// A section named on the command line.
@@ -123,21 +98,5 @@ mod tests {
         );
         assert_eq!(from_list(&[Section::All]), Sections::all());
         assert!(!Sections::DEFAULT.contains(Sections::HISTOGRAM));
-    }
-
-    #[test]
-    fn sections_read_only_their_files() {
-        assert_eq!(Sections::TABLE.files(), Files::empty());
-        assert_eq!(
-            (Sections::TABLE | Sections::COUNTERS).files(),
-            Files::empty()
-        );
-        assert_eq!(Sections::PROBES.files(), Files::PROBES);
-        assert_eq!(Sections::TASKS.files(), Files::TASKS);
-        assert_eq!(
-            Sections::BUDGETS.files(),
-            Files::BUDGETS | Files::TASKS | Files::TRACES
-        );
-        assert_eq!(Sections::all().files(), Files::all());
     }
 }

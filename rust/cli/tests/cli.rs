@@ -85,9 +85,40 @@ fn report_json_for_scripts() {
     assert_eq!(v["probes"]["skipped"][0]["errno_name"], "ENOENT");
     assert_eq!(v["max_trace"]["used"], 15488);
 
-    // Only the files of the sections asked for are read: a broken `traces`
-    // fails a report with chains, not one of the table and probes.
-    fs::write(s.path().join("traces"), "garbage\n").unwrap();
+    // Only the files of the sections asked for are read: a broken file fails
+    // a report of a section made from it, and no other.
+    for (file, readers) in [
+        ("traces", &["chains", "budgets"][..]),
+        ("max_trace", &["chains", "max-trace"]),
+        ("histogram", &["histogram"]),
+        ("probes", &["probes"]),
+        ("budgets", &["budgets"]),
+        ("tasks", &["tasks", "budgets"]),
+    ] {
+        let s = Scratch::new("json-broken");
+        copy_dir(&synthetic(), s.path());
+        fs::write(s.path().join(file), "garbage\n").unwrap();
+        let dir = s.path().to_str().unwrap();
+        for section in [
+            "table",
+            "counters",
+            "chains",
+            "max-trace",
+            "budgets",
+            "tasks",
+            "histogram",
+            "probes",
+        ] {
+            let o = run(&["report", "--from", dir, "--json", "--sections", section]);
+            let why = format!("broken {file}, --sections {section}: {}", stderr(&o));
+            if readers.contains(&section) {
+                assert_eq!(o.status.code(), Some(1), "{why}");
+                assert!(stderr(&o).contains(&format!("{file}: line 1")), "{why}");
+            } else {
+                assert_eq!(o.status.code(), Some(0), "{why}");
+            }
+        }
+    }
     let o = run(&[
         "report",
         "--from",
@@ -100,11 +131,6 @@ fn report_json_for_scripts() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["all"]["hits"], 318962);
     assert!(v.get("tasks").is_none() && v.get("chains").is_none());
-    for sections in ["chains", "budgets"] {
-        let o = run(&["report", "--from", dir, "--json", "--sections", sections]);
-        assert_eq!(o.status.code(), Some(1), "--sections {sections}");
-        assert!(stderr(&o).contains("traces: line 1"), "{}", stderr(&o));
-    }
 }
 
 /// The default set, group by group, as the module has it.
