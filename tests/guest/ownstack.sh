@@ -21,6 +21,7 @@ for kind in kprobe fprobe; do
   probe=$FN; [ $kind = fprobe ] && probe="${FN%?}[${FN: -1}]"   # a glob of FN alone
   read -r added sw uw other < <(st_capture "$SW_OUT/capture-$kind" "$FN" "$probe")
   echo "measure: taking a chain ($kind on $FN): $added bytes above $FN: stackwatch $sw, unwinder $uw, probe mechanism $other"
+  [ -f "$SW_OUT/capture-$kind.note" ] && echo "  ($(cat "$SW_OUT/capture-$kind.note"))"
   sed 's/^/  /' "$SW_OUT/capture-$kind.raw"
   expect_cmp "$kind: the stack tracer saw a chain being taken above $FN (bytes)" "${added/-/0}" -gt 0
   expect_cmp "$kind: stack stackwatch adds while taking a chain (its frames + the unwinder's) <= $GOAL" "$(( ${sw/-/99999} + ${uw/-/0} ))" -le "$GOAL"
