@@ -29,6 +29,14 @@ mod generated {
     include!("shim_generated.rs");
 }
 use generated as ffi;
+
+// Taking a chain: the unwinder's own stack (x86_64) and the call that runs
+// the unwinder on it.
+#[path = "capture_stack.rs"]
+mod capture_stack;
+pub(crate) use capture_stack::{
+    save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS,
+};
 /// A debugfs entry, opaque: only passed back to the shim.
 pub(crate) use generated::dentry as Dentry;
 /// The kernel's `struct module`, opaque: only passed back to the shim.
@@ -564,83 +572,6 @@ pub(crate) unsafe fn stack_word(addr: usize) -> usize {
     // SAFETY: by this function's contract `addr` is an aligned, mapped word
     // of the current task's stack; the C side only loads it.
     unsafe { ffi::sw_stack_word(addr as *const kernel::ffi::c_ulong) as usize }
-}
-
-/// The probed context's registers, as the probe handed them to
-/// `stackwatch_hit`: opaque, valid for that call only.
-pub(crate) type Ctx = ffi::sw_ctx;
-
-/// Words of the stack the unwinder runs on while a chain is taken (x86_64):
-/// 4 KiB, several times what the unwinder needs (about 400 bytes, more
-/// under KASAN) plus an interrupt's entry frame, which is built on it before
-/// the kernel moves to its IRQ stack. The module's unload line reports how
-/// much of it was ever used.
-#[cfg(target_arch = "x86_64")]
-pub(crate) const CAPTURE_STACK_WORDS: usize = 4096 / core::mem::size_of::<usize>();
-/// None elsewhere: the unwinder runs on the current stack.
-#[cfg(not(target_arch = "x86_64"))]
-pub(crate) const CAPTURE_STACK_WORDS: usize = 0;
-
-/// The stack the unwinder runs on while a chain is taken, so that taking it
-/// adds nothing to the stack being measured but the handler's own frames.
-/// Zeroed when allocated and never cleared, so its high-water mark can be
-/// read back.
-#[repr(C, align(16))]
-pub(crate) struct CaptureStack([usize; CAPTURE_STACK_WORDS]);
-
-impl CaptureStack {
-    /// Bytes of it ever used: from its lowest non-zero word to the top.
-    pub(crate) fn used(&self) -> usize {
-        let free = self.0.iter().take_while(|&&w| w == 0).count();
-        CAPTURE_STACK_WORDS
-            .saturating_sub(free)
-            .saturating_mul(core::mem::size_of::<usize>())
-    }
-}
-
-/// Whether `save_trace` runs the unwinder on a [`CaptureStack`] (x86_64) or
-/// on the current stack.
-pub(crate) fn trace_off_stack() -> bool {
-    // SAFETY: no preconditions; returns a constant.
-    unsafe { ffi::sw_trace_off_stack() != 0 }
-}
-
-/// Saves the probed context's call chain into `store`, from the probed
-/// function outwards (on x86_64 the unwinder runs on `stack`; elsewhere it
-/// runs here and the chain starts with the handler's own frames); returns
-/// the number of entries.
-///
-/// # Safety
-///
-/// `ctx` is the context the running probe handler was called with, which is
-/// valid until it returns.
-pub(crate) unsafe fn save_trace(
-    store: &mut [usize],
-    ctx: *const Ctx,
-    stack: &mut CaptureStack,
-) -> usize {
-    let size = u32::try_from(store.len()).unwrap_or(u32::MAX);
-    // The top word: the C side keeps the old stack pointer there and runs
-    // below it (as the kernel's IRQ stacks are entered).
-    let top = stack
-        .0
-        .last_mut()
-        .map_or(core::ptr::null_mut(), core::ptr::from_mut)
-        .cast::<kernel::ffi::c_ulong>();
-    // SAFETY: `store` is valid for `size` writes of `unsigned long` (usize
-    // has the same size and alignment on every Linux target); `ctx` is valid
-    // for this call (this function's contract); `top` is the last word of
-    // `stack`, which the `&mut` gives to this call alone, and the C side
-    // uses only the memory below it, within `stack`, until it returns.
-    let n = unsafe {
-        ffi::sw_save_trace(
-            store.as_mut_ptr().cast::<kernel::ffi::c_ulong>(),
-            size,
-            ctx,
-            top,
-        )
-    };
-    (n as usize).min(store.len())
 }
 
 /// jiffies.
