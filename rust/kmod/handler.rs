@@ -6,21 +6,15 @@
 //! scratch space rather than on the stack.
 
 use core::ffi::c_void;
-use core::sync::atomic::{
-    AtomicPtr, AtomicU64, AtomicUsize,
-    Ordering::{Acquire, Relaxed},
-};
+use core::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use crate::shim;
-use crate::state::{ScratchSpace, Slot, State};
+use crate::state::{ProbeCounters, ScratchSpace, Slot, State, STATE};
 use crate::swcore::{
     sample::{classify, Sample},
     trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
     warning,
 };
-
-/// The state the handler reports into; null while no probe may fire.
-pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
 
 /// How far past a function's address the unwinder may report it (the
 /// `endbr64; call __fentry__` or breakpoint at its entry).
@@ -43,35 +37,6 @@ const CAPTURE_RESERVE: usize = 1152;
 /// about 600 on riscv64). With less left the warning is counted in
 /// `warnings_suppressed` instead.
 const WARN_RESERVE: usize = 1536;
-
-/// Per-attachment data the handler uses: the cookie of every probe points
-/// to one. Shared by the attachment (which reads it for the `probes` file)
-/// and each probe attached for it, which keeps it alive until it is
-/// detached (see `shim::Probe`). Its on-task hits are not counted here
-/// (that would be one more shared atomic add per hit) but summed from the
-/// slots it owns when read.
-pub(crate) struct ProbeCounters {
-    /// Unique for the module's life, never 0.
-    pub(crate) id: u64,
-    /// The attachment is an fprobe (glob).
-    pub(crate) glob: bool,
-    /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
-    /// always reports the same address, so it looks its slot up once.
-    pub(crate) slot: AtomicUsize,
-    pub(crate) off_stack: AtomicU64,
-}
-
-impl ProbeCounters {
-    /// Counters of attachment `id`, nothing counted yet.
-    pub(crate) const fn new(id: u64, glob: bool) -> Self {
-        ProbeCounters {
-            id,
-            glob,
-            slot: AtomicUsize::new(0),
-            off_stack: AtomicU64::new(0),
-        }
-    }
-}
 
 /// Called by the C shim from kprobe and fprobe handlers, on the stack of the
 /// probed context.

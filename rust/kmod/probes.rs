@@ -11,14 +11,16 @@ use core::fmt::{self, Write};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{prelude::*, str::CString, sync::Arc};
 
-use crate::handler::ProbeCounters;
-use crate::shim::{detach_all, Module, Probe, RawModule, SYM_LEN};
-use crate::state::State;
+use crate::shim::{detach_all, Module, RawModule, SYM_LEN};
+use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
 use crate::swcore::plan::{self, Refusal};
 use crate::swformat::probes::{write_probes, AttachedProbe};
+
+/// A probe whose hits the handler counts in its `ProbeCounters`.
+type Probe = crate::shim::Probe<ProbeCounters>;
 
 /// Names kept for the `skipped` list, at most.
 const MAX_SKIPPED: usize = 64;

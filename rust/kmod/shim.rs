@@ -12,7 +12,6 @@ use kernel::ffi::{c_char, c_int, c_ulong};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::handler::ProbeCounters;
 use crate::swcore::stack_scan::{self, Deepest, Point, TaskRow};
 use crate::swformat::text::Symbolize;
 
@@ -48,10 +47,12 @@ pub(crate) use generated::sw_printk_deferred as printk_deferred;
 /// An attached kprobe or fprobe; detached when dropped (or in a batch by
 /// [`detach_all`]). It owns what its cookie points to: the fields drop in
 /// declaration order, so the probe is detached (waiting for running
-/// handlers) before its counters can be freed.
-pub(crate) struct Probe {
+/// handlers) before its counters can be freed. `C` is what the handler
+/// receives as the cookie (the shared state's per-attachment counters); the
+/// shim only keeps it alive.
+pub(crate) struct Probe<C> {
     raw: RawProbe,
-    counters: Arc<ProbeCounters>,
+    counters: Arc<C>,
 }
 
 /// The C side of a [`Probe`]; detached when dropped.
@@ -73,7 +74,7 @@ impl Drop for RawProbe {
     }
 }
 
-impl Probe {
+impl<C> Probe<C> {
     /// Attaches a kprobe to `symbol` (glob: false; `name` or `module:name`)
     /// or an fprobe to every function matching `glob`, whose hits go to
     /// `stackwatch_hit` with `counters`, which the probe keeps alive until
@@ -83,16 +84,16 @@ impl Probe {
     pub(crate) fn attach(
         spec: &CStr,
         glob: bool,
-        counters: Arc<ProbeCounters>,
+        counters: Arc<C>,
         coming: Option<&Module<'_>>,
-    ) -> Result<Probe> {
+    ) -> Result<Probe<C>> {
         let mut out: *mut ffi::sw_probe = core::ptr::null_mut();
         let coming = coming.map_or(core::ptr::null(), |m| m.ptr.as_ptr().cast_const());
         let cookie = Arc::as_ptr(&counters).cast::<c_void>().cast_mut();
         // SAFETY: `spec` is a valid NUL-terminated string for the call (the C
         // side copies it for kprobes, and fprobe only reads the filter while
         // registering); `out` is a valid place for the result; `cookie`,
-        // passed back to `stackwatch_hit` only, is the `ProbeCounters` that
+        // passed back to `stackwatch_hit` only, is the counters that
         // `counters` keeps alive: held here until the probe is, then by the
         // `Probe`, which detaches before dropping it (that is
         // `stackwatch_hit`'s contract); `coming` is null or a module that
@@ -154,7 +155,7 @@ impl Probe {
 /// kprobes among them (dropping them one by one costs one each), or one by
 /// one if the batch cannot be allocated. Every probe is detached when this
 /// returns.
-pub(crate) fn detach_all(probes: KVec<Probe>) {
+pub(crate) fn detach_all<C>(probes: KVec<Probe<C>>) {
     let Ok(mut raw) = KVec::with_capacity(probes.len(), GFP_KERNEL) else {
         // Each detaches as it drops.
         drop(probes);

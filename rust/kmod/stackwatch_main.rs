@@ -75,7 +75,7 @@ module! {
 /// frames, and what formats text is in functions of its own that are not
 /// on the stack while probes are attached.
 fn start(st: &State, probes: &str) {
-    handler::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
+    state::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
 
     // Before attaching, and without the probes lock (the notifiers take it,
     // and registering waits for a running one): a module that comes up

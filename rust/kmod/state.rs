@@ -7,7 +7,7 @@
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{
-    AtomicBool, AtomicU32, AtomicU64, AtomicUsize,
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
     Ordering::{Relaxed, Release},
 };
 use kernel::{alloc::flags::__GFP_ZERO, new_mutex, prelude::*, sync::Mutex};
@@ -24,6 +24,38 @@ use crate::swcore::{
     trace::{Trace, TraceSlot},
 };
 use crate::swformat::{summary::Counters, text::Header};
+
+/// The state the handler reports into; null while no probe may fire.
+pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Per-attachment data the handler uses: the cookie of every probe points
+/// to one. Shared by the attachment (which reads it for the `probes` file)
+/// and each probe attached for it, which keeps it alive until it is
+/// detached (see `shim::Probe`). Its on-task hits are not counted here
+/// (that would be one more shared atomic add per hit) but summed from the
+/// slots it owns when read.
+pub(crate) struct ProbeCounters {
+    /// Unique for the module's life, never 0.
+    pub(crate) id: u64,
+    /// The attachment is an fprobe (glob).
+    pub(crate) glob: bool,
+    /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
+    /// always reports the same address, so it looks its slot up once.
+    pub(crate) slot: AtomicUsize,
+    pub(crate) off_stack: AtomicU64,
+}
+
+impl ProbeCounters {
+    /// Counters of attachment `id`, nothing counted yet.
+    pub(crate) const fn new(id: u64, glob: bool) -> Self {
+        ProbeCounters {
+            id,
+            glob,
+            slot: AtomicUsize::new(0),
+            off_stack: AtomicU64::new(0),
+        }
+    }
+}
 
 /// Raw stack-trace entries captured before trimming the handler's frames.
 pub(crate) const RAW_FRAMES: usize = 80;
@@ -166,8 +198,7 @@ impl PinnedDrop for State {
         // Every probe detached, running handlers waited for.
         self.probes.lock().clear(&self);
         let this = core::ptr::from_ref::<State>(&self).cast_mut();
-        let _ =
-            crate::handler::STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
+        let _ = STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
         if crate::shim::trace_off_stack() {
             pr_info!(
                 "unloaded; the unwinder's stack used at most {} of {} bytes\n",
