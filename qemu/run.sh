@@ -22,6 +22,7 @@
 # a guest that sees a slow CPU.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/console.sh"
 
 kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out='' allow='^$' quiet=0
 user_append='' expect_death=0 preload=1 module=''
@@ -184,24 +185,21 @@ boot() {
 }
 boot "$@"
 
-bad='Oops|BUG:|WARNING:|stack guard page was hit|Kernel panic|kernel BUG at|general protection fault|Unable to handle kernel|Insufficient stack space|possible circular locking|INFO: task .* blocked|detected stalls|UBSAN:|KASAN:|Kernel stack overflow|refcount_t:'
-hit=$(grep -v '^\[guest\]' "$out/console.log" | grep -E "$bad" | grep -Ev "$allow" | head -n 1 || true)
+# The console as text from here on: NUL bytes dropped (qemu/console.sh).
+nuls=$(console_clean "$out/console.log")
+[ "$nuls" = 0 ] || say "dropped $nuls NUL bytes from the console"
+hit=$(console_first_report "$out/console.log" "$allow")
 # A report while the kernel itself boots, before anything of stackwatch's
 # ran (no line names it yet: not the module, not the guest's init), is the
-# kernel's, not ours: the debug kernel under TCG once reported a KASAN
-# wild-memory-access in rcu_is_watching from an interrupt during
-# identify_cpu. Boot once more rather than fail a suite for it; said, and
-# the first console kept.
-if [ -n "$hit" ] && [ $expect_death = 0 ]; then
-  bad_line=$(grep -naE "$bad" "$out/console.log" | grep -v '^[0-9]*:\[guest\]' | grep -Ev "$allow" | head -n 1 | cut -d: -f1 || true)
-  sw_line=$(grep -naE 'stackwatch: |stackwatch-guest:' "$out/console.log" | head -n 1 | cut -d: -f1 || true)
-  if [ -n "$bad_line" ] && { [ -z "$sw_line" ] || [ "$bad_line" -lt "$sw_line" ]; }; then
-    mv "$out/console.log" "$out/console-boot1.log"
-    rm -f "$out/guest-exit"
-    say "the kernel reported '$hit' while booting, before anything of stackwatch ran (console: $out/console-boot1.log): booting once more"
-    boot "$@"
-    hit=$(grep -v '^\[guest\]' "$out/console.log" | grep -E "$bad" | grep -Ev "$allow" | head -n 1 || true)
-  fi
+# kernel's, not ours. Boot once more rather than fail a suite for it; said,
+# and the first console kept.
+if [ -n "$hit" ] && [ $expect_death = 0 ] && console_report_precedes_stackwatch "$out/console.log" "$allow"; then
+  mv "$out/console.log" "$out/console-boot1.log"
+  rm -f "$out/guest-exit"
+  say "the kernel reported '$hit' while booting, before anything of stackwatch ran (console: $out/console-boot1.log): booting once more"
+  boot "$@"
+  nuls=$(console_clean "$out/console.log")
+  hit=$(console_first_report "$out/console.log" "$allow")
 fi
 if [ $expect_death = 1 ]; then
   died=$(grep -aE 'Kernel panic|Kernel stack overflow|stack guard page was hit|Insufficient stack space' "$out/console.log" | head -n 1 || true)
@@ -219,7 +217,7 @@ if [ $qrc = 124 ] || [ $qrc = 137 ]; then
   exit 1
 fi
 if [ -n "$hit" ]; then
-  grep -v '^\[guest\]' "$out/console.log" | grep -B2 -A12 -m1 -F "$hit" >&2 || true
+  grep -av '^\[guest\]' "$out/console.log" | grep -a -B2 -A12 -m1 -F "$hit" >&2 || true
   say "FAILED: the kernel reported: $hit  ($(basename "$script"); console: $out/console.log)"
   exit 1
 fi

@@ -26,9 +26,9 @@ for r in $(seq 1 "$rounds"); do
     boots[$m]=$(( ${boots[$m]:-0} + 1 ))
     c=$(sed -n "s/.*measure: int3 $m: \([0-9]*\) attach.*/\1/p" "$o/console.log" | tail -n1)
     done_cycles[$m]=$(( ${done_cycles[$m]:-0} + ${c:-0} ))
-    n=0; grep -q 'Oops' "$o/console.log" && n=1
+    n=0; grep -aq 'Oops' "$o/console.log" && n=1
     oopses[$m]=$(( ${oopses[$m]:-0} + n ))
-    [ "$n" = 0 ] || grep -m1 -B1 -A12 'Oops' "$o/console.log" | grep -E 'BUG:|Oops|RIP: 0010|^\[ *[0-9.]+\]  [a-z_]+\+0x' | head -n 6 | sed "s/^/  $m round $r: /"
+    [ "$n" = 0 ] || grep -a -m1 -B1 -A12 'Oops' "$o/console.log" | grep -E 'BUG:|Oops|RIP: 0010|^\[ *[0-9.]+\]  [a-z_]+\+0x' | head -n 6 | sed "s/^/  $m round $r: /"
     grep -q 'FAILED' "$o.log" && sed -n 's/.*FAILED: /  run failed: /p' "$o.log" | sed "s/^/  $m round $r:/"
   done
 done

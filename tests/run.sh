@@ -24,6 +24,18 @@ cd "$(dirname "$0")/.." || exit 1
 passed=0 failed=0 failures=()
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
 fail() { failed=$((failed + 1)); failures+=("$1"); echo "not ok - $1"; }
+# tally NAME: counts the "ok - ..." / "not ok - ..." lines on standard input
+# (a host-side check's output) under NAME; echoes the others.
+tally() {
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      "ok - "*) pass "$1: ${line#ok - }" ;;
+      "not ok - "*) fail "$1: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done
+}
 total_start=$SECONDS
 results="$SW_CACHE/results/test-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$results"
@@ -153,7 +165,7 @@ if run_logged cli-build sh -c 'cd rust/cli && cargo build --quiet'; then pass "b
 # guest saved in the suite's results with it here; its lines are counted.
 saved_checks() {
   local name=$1 script=$2 out="$results/$1" line n=0; shift 2
-  grep -q 'tests/run.sh checks the saved files on the host' "$out/console.log" 2>/dev/null || return 0
+  grep -aq 'tests/run.sh checks the saved files on the host' "$out/console.log" 2>/dev/null || return 0
   step "checks of the files $name saved, on the host ($script --check)"
   while IFS= read -r line; do
     case "$line" in
@@ -175,10 +187,10 @@ guest_suite() {
   "$runner" --out "$out" "${opts[@]}" "$@" 2> >(tee "$results/$name.runner.log" >&2)
   local rc=$?
   local p f
-  p=$(grep -c '^\[guest\] ok - ' "$out/console.log" 2>/dev/null); f=$(grep -c '^\[guest\] not ok - ' "$out/console.log" 2>/dev/null)
+  p=$(grep -ac '^\[guest\] ok - ' "$out/console.log" 2>/dev/null); f=$(grep -ac '^\[guest\] not ok - ' "$out/console.log" 2>/dev/null)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   local l
-  while read -r l; do failures+=("$name: $l"); echo "  failed: $l"; done < <(grep '^\[guest\] not ok - ' "$out/console.log" 2>/dev/null | sed 's/^\[guest\] not ok - //')
+  while read -r l; do failures+=("$name: $l"); echo "  failed: $l"; done < <(grep -a '^\[guest\] not ok - ' "$out/console.log" 2>/dev/null | sed 's/^\[guest\] not ok - //')
   if [ $rc = 0 ]; then pass "suite $name ran cleanly"; else
     fail "suite $name: $(grep 'FAILED' "$results/$name.runner.log" | tail -n1 | sed 's/.*FAILED: //')"; fi
 }
@@ -209,13 +221,7 @@ sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --di
 # The warning leaves the machine: netconsole to a listener on this loopback.
 if sel netconsole; then
   step "guest suite netconsole: the warning and its chain over netconsole (tests/host/netconsole.sh)"
-  while IFS= read -r line; do
-    case "$line" in
-      "ok - "*) pass "netconsole: ${line#ok - }" ;;
-      "not ok - "*) fail "netconsole: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(tests/host/netconsole.sh "$results/netconsole" $STOCK)
+  tally "netconsole" < <(tests/host/netconsole.sh "$results/netconsole" $STOCK)
 fi
 if sel clone; then
   # A user's clone anywhere, e.g. under /tmp, which the guest makes tmpfs: the
@@ -284,17 +290,13 @@ if sel torture && [ -n "$snap" ]; then
     pass "markdown report of the torture snapshot, Call Trace and no local path in it: $md"
   else fail "markdown report of the torture snapshot (log: $results/report-markdown.log, $md)"; fi
   step "Prometheus: promtool, and a real node_exporter serving the torture snapshot (tests/host/prometheus.sh)"
-  while IFS= read -r line; do
-    case "$line" in
-      "ok - "*) pass "prometheus: ${line#ok - }" ;;
-      "not ok - "*) fail "prometheus: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(tests/host/prometheus.sh "$snap" "$results/prometheus")
+  tally "prometheus" < <(tests/host/prometheus.sh "$snap" "$results/prometheus")
 fi
 
 # --- the harness checks itself --------------------------------------------------
 if sel harness; then
+  step "harness self-test: the console scan reads a console with NUL bytes as text (tests/host/console-scan.sh)"
+  tally "console scan" < <(tests/host/console-scan.sh 2>&1)
   step "harness self-test: a module that WARNs must fail the run"
   out="$results/harness-warn"
   if qemu/run.sh --kernel $STOCK --quiet --out "$out" --timeout 300 tests/guest/load_module.sh 2>"$out.log"; then
@@ -351,9 +353,9 @@ if sel debug; then
     counts=$(for w in 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage:lockdep' \
                       'KASAN:KASAN' 'sleeping function called from invalid context:might_sleep' 'WARNING:WARN' \
                       'detected stalls:RCU stall' 'blocked for more than:hung task'; do
-               n=$(grep -cE "${w%:*}" "$con" 2>/dev/null); printf '%s %s / ' "${n:-?}" "${w##*:}"; done)
+               n=$(grep -acE "${w%:*}" "$con" 2>/dev/null); printf '%s %s / ' "${n:-?}" "${w##*:}"; done)
     leaks=$(sed -n 's/.*measure: kmemleak: \([0-9]*\) unreferenced objects in all, \([0-9]*\) allocated by stackwatch.*/\2 kmemleak (of \1 unreferenced objects in all)/p' "$con" 2>/dev/null)
-    if [ -f "$con" ] && [ "$(grep -cE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
+    if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
       pass "debug kernel, console of the stress run: ${counts}${leaks}"
     else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
     step "harness self-test on the debug kernel: a lock-order inversion must fail the run"
@@ -432,13 +434,7 @@ if sel riscv4k || named_riscv; then
     else
       fail "riscv64-4k: $(grep FAILED "$out.runner.log" | tail -n1 | sed 's/.*FAILED: //')"
     fi
-    while IFS= read -r line; do
-      case "$line" in
-        "ok - "*) pass "riscv64-4k boot: ${line#ok - }" ;;
-        "not ok - "*) fail "riscv64-4k boot: ${line#not ok - }" ;;
-        *) echo "$line" ;;
-      esac
-    done < <(tests/host/check-boot-warning.sh "$out/console.log" 4096)
+    tally "riscv64-4k boot" < <(tests/host/check-boot-warning.sh "$out/console.log" 4096)
   else
     fail "build riscv64-4k (logs: $results/build-riscv64-4k.log, $SW_LOGS/kernel-riscv64-4k-build.log)"
   fi
