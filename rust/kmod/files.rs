@@ -257,7 +257,7 @@ fn function_table(
 
 fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     function_table(st, f, |f, h, rows, all| {
-        summary::write_summary(f, h, rows, all, &st.counters(), &KernelSymbols)
+        summary::write_summary(f, h, rows, all, &st.counters(), &KernelSymbols::new()?)
     })
 }
 
@@ -266,31 +266,39 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let index = st.slot_index();
     let mut traces: KVVec<(usize, Trace)> = KVVec::new();
     for r in rows.iter() {
-        let t = index
-            .find(r.addr)
-            .and_then(|i| st.traces.get(i))
-            .and_then(|t| t.load());
-        if let Some(t) = t {
-            traces
-                .push((r.addr, t), GFP_KERNEL)
-                .map_err(|_| fmt::Error)?;
+        let Some(slot) = index.find(r.addr).and_then(|i| st.traces.get(i)) else {
+            continue;
+        };
+        // Each chain copied straight into its place in the vector: about
+        // 700 bytes, not built on the stack first.
+        traces
+            .push((r.addr, Trace::empty()), GFP_KERNEL)
+            .map_err(|_| fmt::Error)?;
+        let loaded = traces
+            .last_mut()
+            .is_some_and(|(_, t)| slot.load_into(t));
+        if !loaded {
+            traces.pop();
         }
     }
-    traces::write_traces(f, &st.header(), &traces, &KernelSymbols)
+    traces::write_traces(f, &st.header(), &traces, &KernelSymbols::new()?)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let t = KBox::new_uninit(GFP_KERNEL).map_err(|_| fmt::Error)?;
+    let mut t = KBox::write(t, Trace::empty());
+    let loaded = st.global_trace.load_into(&mut t);
     max_trace::write_max_trace(
         f,
         &st.header(),
-        st.global_trace.load().as_ref(),
-        &KernelSymbols,
+        loaded.then_some(&*t),
+        &KernelSymbols::new()?,
     )
 }
 
 fn read_histogram(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     function_table(st, f, |f, h, rows, all| {
-        histogram::write_histogram(f, h, rows, all, &KernelSymbols)
+        histogram::write_histogram(f, h, rows, all, &KernelSymbols::new()?)
     })
 }
 
@@ -317,7 +325,7 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     let mut scratch = KBox::new([0u8; SYM_LEN], GFP_KERNEL).map_err(|_| fmt::Error)?;
     shim::find_points(&mut points, &mut scratch);
-    crate::swformat::tasks::write_tasks(f, st.thread_size, &deepest, &points, &KernelSymbols)
+    crate::swformat::tasks::write_tasks(f, st.thread_size, &deepest, &points, &KernelSymbols::new()?)
 }
 
 fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

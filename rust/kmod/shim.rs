@@ -629,12 +629,25 @@ pub(crate) fn symbol(buf: &mut [u8; SYM_LEN], addr: usize, name_only: bool) -> u
     n
 }
 
-/// Symbol names from kallsyms.
-pub(crate) struct KernelSymbols;
+/// Symbol names from kallsyms, looked up into a buffer of its own on the
+/// heap (1 KiB: not on the stack of a read, which a 4K kernel cannot spare).
+pub(crate) struct KernelSymbols {
+    buf: core::cell::RefCell<KBox<[u8; SYM_LEN]>>,
+}
 
 impl KernelSymbols {
-    fn write(addr: usize, name_only: bool, w: &mut dyn fmt::Write) -> fmt::Result {
-        let mut buf = [0u8; SYM_LEN];
+    /// A symbolizer for one file's read.
+    pub(crate) fn new() -> Result<Self, fmt::Error> {
+        let buf = KBox::new_uninit(GFP_KERNEL).map_err(|_| fmt::Error)?;
+        // The zeroes written in place, not built on the stack and copied.
+        let buf = KBox::write(buf, [0u8; SYM_LEN]);
+        Ok(KernelSymbols {
+            buf: core::cell::RefCell::new(buf),
+        })
+    }
+
+    fn write(&self, addr: usize, name_only: bool, w: &mut dyn fmt::Write) -> fmt::Result {
+        let mut buf = self.buf.try_borrow_mut().map_err(|_| fmt::Error)?;
         let n = symbol(&mut buf, addr, name_only);
         match core::str::from_utf8(buf.get(..n).unwrap_or(&[])) {
             Ok(s) if !s.is_empty() => w.write_str(s),
@@ -645,10 +658,10 @@ impl KernelSymbols {
 
 impl Symbolize for KernelSymbols {
     fn symbol(&self, addr: usize, w: &mut dyn fmt::Write) -> fmt::Result {
-        Self::write(addr, false, w)
+        self.write(addr, false, w)
     }
 
     fn name(&self, addr: usize, w: &mut dyn fmt::Write) -> fmt::Result {
-        Self::write(addr, true, w)
+        self.write(addr, true, w)
     }
 }

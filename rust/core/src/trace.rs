@@ -200,13 +200,20 @@ impl TraceSlot {
     /// A consistent copy, or `None` if writers kept it busy for every retry
     /// or it holds nothing.
     pub fn load(&self) -> Option<Trace> {
+        let mut t = Trace::empty();
+        self.load_into(&mut t).then_some(t)
+    }
+
+    /// A consistent copy into `t` (a reader's own, e.g. on the heap: a
+    /// chain is about 700 bytes); false, with `t` undefined, if writers kept
+    /// it busy for every retry or it holds nothing.
+    pub fn load_into(&self, t: &mut Trace) -> bool {
         for _ in 0..64 {
             let s1 = self.seq.load(Acquire);
             if s1 & 1 == 1 {
                 core::hint::spin_loop();
                 continue;
             }
-            let mut t = Trace::empty();
             t.used = self.used.load(Relaxed);
             t.len = self.len.load(Relaxed).min(MAX_FRAMES);
             for (d, v) in t.frames.iter_mut().zip(self.frames.iter()) {
@@ -222,10 +229,10 @@ impl TraceSlot {
             t.comm[8..].copy_from_slice(&b);
             fence(Acquire);
             if self.seq.load(Relaxed) == s1 {
-                return if t.len == 0 { None } else { Some(t) };
+                return t.len != 0;
             }
         }
-        None
+        false
     }
 
     /// Empties the slot (skipped if a writer is busy: it will be overwritten
