@@ -29,7 +29,30 @@ pub(crate) const CAPTURE_STACK_WORDS: usize = 0;
 #[repr(C, align(16))]
 pub(crate) struct CaptureStack([usize; CAPTURE_STACK_WORDS]);
 
+/// Its lowest words, which the unwinder must never reach (512 bytes: more
+/// than any one frame of the unwinder, so it cannot step over them). It has
+/// no guard page: a chain whose unwind wrote into them ends chain-taking on
+/// this stack for the module's life (see [`save_trace`]) before an unwind
+/// can run past its end.
+const GUARD_WORDS: usize = 512 / core::mem::size_of::<usize>();
+
+/// Set once an unwind wrote into a capture stack's guard words: from then
+/// on no chain is taken off-stack (hits still count; a chain is then just
+/// the probed function, and the unload line says so).
+static OVERRUN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether an unwind ever reached a capture stack's guard words.
+pub(crate) fn capture_stack_overrun() -> bool {
+    OVERRUN.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 impl CaptureStack {
+    /// True while no unwind has written into the guard words (zeroed when
+    /// allocated, never cleared).
+    fn guard_intact(&self) -> bool {
+        self.0.iter().take(GUARD_WORDS).all(|&w| w == 0)
+    }
+
     /// Bytes of it ever used: from its lowest non-zero word to the top.
     pub(crate) fn used(&self) -> usize {
         let free = self.0.iter().take_while(|&&w| w == 0).count();
@@ -49,7 +72,8 @@ pub(crate) fn trace_off_stack() -> bool {
 /// Saves the probed context's call chain into `store`, from the probed
 /// function outwards (on x86_64 the unwinder runs on `stack`; elsewhere it
 /// runs here and the chain starts with the handler's own frames); returns
-/// the number of entries.
+/// the number of entries: 0 once an unwind has reached a capture stack's
+/// guard words (then none is taken off-stack again).
 ///
 /// # Safety
 ///
@@ -60,6 +84,9 @@ pub(crate) unsafe fn save_trace(
     ctx: *const Ctx,
     stack: &mut CaptureStack,
 ) -> usize {
+    if trace_off_stack() && capture_stack_overrun() {
+        return 0;
+    }
     let size = u32::try_from(store.len()).unwrap_or(u32::MAX);
     // The top word: the C side keeps the old stack pointer there and runs
     // below it (as the kernel's IRQ stacks are entered).
@@ -81,5 +108,9 @@ pub(crate) unsafe fn save_trace(
             top,
         )
     };
+    if trace_off_stack() && !stack.guard_intact() {
+        OVERRUN.store(true, core::sync::atomic::Ordering::Relaxed);
+        return 0;
+    }
     (n as usize).min(store.len())
 }

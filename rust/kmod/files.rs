@@ -274,9 +274,7 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         traces
             .push((r.addr, Trace::empty()), GFP_KERNEL)
             .map_err(|_| fmt::Error)?;
-        let loaded = traces
-            .last_mut()
-            .is_some_and(|(_, t)| slot.load_into(t));
+        let loaded = traces.last_mut().is_some_and(|(_, t)| slot.load_into(t));
         if !loaded {
             traces.pop();
         }
@@ -325,7 +323,13 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     let mut scratch = KBox::new([0u8; SYM_LEN], GFP_KERNEL).map_err(|_| fmt::Error)?;
     shim::find_points(&mut points, &mut scratch);
-    crate::swformat::tasks::write_tasks(f, st.thread_size, &deepest, &points, &KernelSymbols::new()?)
+    crate::swformat::tasks::write_tasks(
+        f,
+        st.thread_size,
+        &deepest,
+        &points,
+        &KernelSymbols::new()?,
+    )
 }
 
 fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -201,9 +201,14 @@ impl PinnedDrop for State {
         let _ = STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
         if crate::shim::trace_off_stack() {
             pr_info!(
-                "unloaded; the unwinder's stack used at most {} of {} bytes\n",
+                "unloaded; the unwinder's stack used at most {} of {} bytes{}\n",
                 self.capture_stack_used(),
-                crate::shim::CAPTURE_STACK_WORDS.saturating_mul(core::mem::size_of::<usize>())
+                crate::shim::CAPTURE_STACK_WORDS.saturating_mul(core::mem::size_of::<usize>()),
+                if crate::shim::capture_stack_overrun() {
+                    " (it reached its guard words: chains stopped)"
+                } else {
+                    ""
+                }
             );
         } else {
             pr_info!("unloaded\n");
