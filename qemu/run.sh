@@ -12,8 +12,10 @@
 #   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
 #               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
 #               [--append PARAMS] [--expect-death] [--no-preload] [--net] [--quiet]
-#               [--module PATH.ko]
+#               [--module PATH.ko] [--once]
 #               SCRIPT [ARGS...]
+# --once: no second boot when the kernel reports trouble before anything of
+# stackwatch's ran (counting clean boots: tests/run.sh debug-boots).
 # --no-preload: on a stock kernel, load none of the storage modules (xfs,
 # dm, nfsd ...) before the script runs (the module-order test loads them).
 # --net: a virtio-net NIC on QEMU user networking, where the guest reaches
@@ -25,7 +27,7 @@ set -euo pipefail
 . "$(dirname "$0")/console.sh"
 
 kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out='' allow='^$' quiet=0
-user_append='' expect_death=0 preload=1 module=''
+user_append='' expect_death=0 preload=1 module='' once=0
 net=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
     --expect-death) expect_death=1; shift ;;
     --no-preload) preload=0; shift ;;
     --module) module=$2; shift 2 ;;
+    --once) once=1; shift ;;
     --net) net=(-nic "user,model=virtio-net-pci"); shift ;;
     --) shift; break ;;
     -*) die "run.sh: unknown option $1" ;;
@@ -193,7 +196,7 @@ hit=$(console_first_report "$out/console.log" "$allow")
 # ran (no line names it yet: not the module, not the guest's init), is the
 # kernel's, not ours. Boot once more rather than fail a suite for it; said,
 # and the first console kept.
-if [ -n "$hit" ] && [ $expect_death = 0 ] && console_report_precedes_stackwatch "$out/console.log" "$allow"; then
+if [ -n "$hit" ] && [ $expect_death = 0 ] && [ $once = 0 ] && console_report_precedes_stackwatch "$out/console.log" "$allow"; then
   mv "$out/console.log" "$out/console-boot1.log"
   rm -f "$out/guest-exit"
   say "the kernel reported '$hit' while booting, before anything of stackwatch ran (console: $out/console-boot1.log): booting once more"
