@@ -7,7 +7,7 @@
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
 use core::fmt;
 use core::ptr::NonNull;
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use kernel::{
     prelude::*,
     seq_file::SeqFile,
@@ -82,6 +82,10 @@ static SPECS: [Spec; 11] = [
 struct FileData {
     st: *const State,
     spec: &'static Spec,
+    /// Bytes of its last whole rendering: the next open asks for a buffer
+    /// that holds it, so a large file (`traces`) is rendered once, not
+    /// again at every doubling of seq_file's buffer.
+    last_len: AtomicUsize,
 }
 
 /// What keeps the state alive for the files, at an address of its own.
@@ -129,8 +133,12 @@ impl<S: StateOwner> Files<S> {
         let st: *const State = &*state;
         let mut data = KVec::with_capacity(SPECS.len(), GFP_KERNEL)?;
         for spec in SPECS.iter() {
-            data.push_within_capacity(FileData { st, spec })
-                .map_err(|_| ENOMEM)?;
+            data.push_within_capacity(FileData {
+                st,
+                spec,
+                last_len: AtomicUsize::new(0),
+            })
+            .map_err(|_| ENOMEM)?;
         }
         let dir = shim::debugfs_dir(c"stackwatch").ok_or(ENOMEM)?;
         let files = Files {
@@ -186,8 +194,34 @@ pub(crate) unsafe extern "C" fn stackwatch_file_show(
         // file first.
         let st = unsafe { &*d.st };
         seq.call_printf(format_args!("{}", Render(st, show)));
+        // SAFETY: `m` is live and unshared for this call (the contract).
+        let (count, size) = unsafe { ((*m).count, (*m).size) };
+        // A rendering that filled the buffer overflowed it: seq_read renders
+        // again into a larger one, whose length is kept then.
+        if count < size {
+            d.last_len.store(count, Relaxed);
+        }
     }
     0
+}
+
+/// Called by the C shim as a file is opened: the buffer size to render it
+/// into, a quarter more than its last whole rendering (0: seq_file's own
+/// first guess).
+///
+/// # Safety
+///
+/// `data` is the `FileData` the file was created with (valid while the file
+/// exists, see `Files`).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn stackwatch_file_size_hint(data: *mut c_void) -> c_ulong {
+    /// Largest buffer asked for up front (seq_file grows past it if needed).
+    const MAX_HINT: usize = 16 << 20;
+    // SAFETY: by this function's contract.
+    let d = unsafe { &*data.cast_const().cast::<FileData>() };
+    let last = d.last_len.load(Relaxed);
+    let hint = last.saturating_add(last / 4).min(MAX_HINT);
+    c_ulong::try_from(hint).unwrap_or(0)
 }
 
 /// Called by the C shim when a file is written: `len` bytes at the user

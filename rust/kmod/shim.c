@@ -399,6 +399,10 @@ static int sw_file_show(struct seq_file *m, void *v)
 
 static int sw_file_open(struct inode *inode, struct file *file)
 {
+	unsigned long hint = stackwatch_file_size_hint(inode->i_private);
+
+	if (hint > PAGE_SIZE)
+		return single_open_size(file, sw_file_show, inode->i_private, hint);
 	return single_open(file, sw_file_show, inode->i_private);
 }
 

@@ -92,9 +92,11 @@ struct dentry *sw_debugfs_dir(const char *name);
 int sw_debugfs_file(struct dentry *dir, const char *name, unsigned short mode, void *data);
 /* Removes dir and its files, waiting for running reads and writes. */
 void sw_debugfs_remove(struct dentry *dir);
-/* Implemented in Rust: a file's contents into m; a write of len bytes at buf (user memory). */
+/* Implemented in Rust: a file's contents into m; a write of len bytes at buf
+ * (user memory); the buffer size to open it with (0: seq_file's own). */
 int stackwatch_file_show(void *data, struct seq_file *m);
 long stackwatch_file_store(void *data, const char *buf, unsigned long len);
+unsigned long stackwatch_file_size_hint(void *data);
 
 /* Bytes of one attachment (struct sw_probe), for the footprint report. */
 unsigned long sw_probe_bytes(void);
