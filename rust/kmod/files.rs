@@ -22,9 +22,9 @@ use crate::swcore::{
     settings::Control,
     stack_scan::{self, Deepest, Point, TaskRow},
     stats::Snapshot,
-    trace::Trace,
+    trace::{unloaded_module, Trace},
 };
-use crate::swformat::text::{sort_rows, Header, Row};
+use crate::swformat::text::{sort_rows, write_unloaded, Header, Row, Symbolize};
 use crate::swformat::{budgets, histogram, max_trace, summary, traces, value};
 
 type Show = fn(&State, &mut fmt::Formatter<'_>) -> fmt::Result;
@@ -261,6 +261,40 @@ fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     })
 }
 
+/// Symbols of chains' frames: from kallsyms, or, for a frame in code of a
+/// module that went away, `(unloaded) [module]` (its name as the probes
+/// kept it, copied while their lock is held).
+struct ChainSymbols(KVec<KVec<u8>>);
+
+impl ChainSymbols {
+    fn new(st: &State) -> Result<Self, fmt::Error> {
+        let mut names = KVec::new();
+        let set = st.probes.lock();
+        let mut k = 0;
+        while let Some(n) = set.unloaded_name(k) {
+            let mut v = KVec::new();
+            v.extend_from_slice(n.as_bytes(), GFP_KERNEL)
+                .map_err(|_| fmt::Error)?;
+            names.push(v, GFP_KERNEL).map_err(|_| fmt::Error)?;
+            k = k.saturating_add(1);
+        }
+        Ok(ChainSymbols(names))
+    }
+}
+
+impl Symbolize for ChainSymbols {
+    fn symbol(&self, addr: usize, w: &mut dyn fmt::Write) -> fmt::Result {
+        match unloaded_module(addr) {
+            Some(k) => write_unloaded(w, self.0.get(k).and_then(|n| core::str::from_utf8(n).ok())),
+            None => KernelSymbols.symbol(addr, w),
+        }
+    }
+
+    fn name(&self, addr: usize, w: &mut dyn fmt::Write) -> fmt::Result {
+        KernelSymbols.name(addr, w)
+    }
+}
+
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
     let index = st.slot_index();
@@ -276,7 +310,7 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 .map_err(|_| fmt::Error)?;
         }
     }
-    traces::write_traces(f, &st.header(), &traces, &KernelSymbols)
+    traces::write_traces(f, &st.header(), &traces, &ChainSymbols::new(st)?)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -284,7 +318,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f,
         &st.header(),
         st.global_trace.load().as_ref(),
-        &KernelSymbols,
+        &ChainSymbols::new(st)?,
     )
 }
 
