@@ -375,8 +375,8 @@ impl ProbeSet {
         // SAFETY: removed from `initing` at the module's LIVE or GOING
         // notification (`module_live`, `module_going`), which every module
         // whose COMING notifiers ran gets before it can be freed.
-        self.initing
-            .push(unsafe { InitingModule::new(m) }, GFP_KERNEL)?;
+        let me = unsafe { InitingModule::new(m) };
+        self.initing.push(me, GFP_KERNEL)?;
         if !self.attached.iter().any(|a| a.glob || a.probe.is_none()) {
             return Ok(());
         }
@@ -460,10 +460,39 @@ impl ProbeSet {
     }
 
     /// A module's init has run (its LIVE notifier is running): its init
-    /// text is about to be freed, and globs attached from now on may match
-    /// none of it anyway.
-    pub(crate) fn module_live(&mut self, m: &Module<'_>) {
-        self.initing.retain(|i| !m.is(*i));
+    /// text is freed after this, and globs attached from now on match none
+    /// of it. A glob that covers some of it (attached while the module was
+    /// in its init before stackwatch followed modules) is attached again
+    /// without it, or pending if that fails: fprobe would keep addresses
+    /// that no ftrace record has once the text is freed.
+    pub(crate) fn module_live(&mut self, st: &State, m: &Module<'_>) {
+        let stale =
+            |a: &Attachment| a.glob && a.probe.as_ref().is_some_and(|p| p.in_module_init(m));
+        if self.attached.iter().any(stale) {
+            if !self.initing.iter().any(|i| m.is(*i)) {
+                // SAFETY: removed below, before this notifier returns.
+                let me = unsafe { InitingModule::new(m) };
+                let _ = self.initing.push(me, GFP_KERNEL);
+            }
+            let mut gone = KVec::new();
+            for a in self.attached.iter_mut().filter(|a| stale(a)) {
+                let Err(e) = a.reattach_glob(&self.initing) else {
+                    continue;
+                };
+                pr_warn!(
+                    "{}: cannot attach {} again without its init text ({} {}): pending\n",
+                    m.name(),
+                    a.spec(),
+                    errno::name(e.to_errno()),
+                    e.to_errno()
+                );
+                if let Some(p) = a.take_probe(st) {
+                    let _ = gone.push(p, GFP_KERNEL);
+                }
+            }
+            detach_all(gone);
+        }
+        self.forget_initing(m);
     }
 
     /// A module is going away (its exit, or its failed init, has run; its
@@ -474,7 +503,7 @@ impl ProbeSet {
     /// address of it. Then the slots of its functions are reclaimed, their
     /// statistics folded into `unloaded`.
     pub(crate) fn module_going(&mut self, st: &State, m: &Module<'_>) {
-        self.initing.retain(|i| !m.is(*i));
+        self.forget_initing(m);
         let mut gone = KVec::new();
         for a in self.attached.iter_mut() {
             if !a.probe.as_ref().is_some_and(|p| p.in_module(m)) {
@@ -517,6 +546,16 @@ impl ProbeSet {
                 m.name(),
                 n
             );
+        }
+    }
+
+    /// Drops `m` from the modules whose init has not finished (`retain`
+    /// would bring a bounds-checked swap into the module).
+    fn forget_initing(&mut self, m: &Module<'_>) {
+        while let Some(k) = self.initing.iter().position(|i| m.is(*i)) {
+            if self.initing.remove(k).is_err() {
+                break;
+            }
         }
     }
 
@@ -596,6 +635,6 @@ pub(crate) unsafe extern "C" fn stackwatch_module_event(
             }
         }
         1 => set.module_going(st, &m),
-        _ => set.module_live(&m),
+        _ => set.module_live(st, &m),
     }
 }

@@ -272,16 +272,18 @@ unsigned long sw_probe_functions(const struct sw_probe *p)
 }
 
 #ifdef CONFIG_MODULES
-int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only)
 {
+	bool (*within)(unsigned long, const struct module *) =
+		init_only ? sw_within_init : sw_within;
 	const struct fprobe_hlist *h;
 	int i;
 
 	if (!p->is_fprobe)
-		return sw_within((unsigned long)p->kp.addr, mod);
+		return within((unsigned long)p->kp.addr, mod);
 	h = p->fp.hlist_array;
 	for (i = 0; h && i < h->size; i++)
-		if (sw_within(h->array[i].addr, mod))
+		if (within(h->array[i].addr, mod))
 			return 1;
 	return 0;
 }
@@ -388,7 +390,7 @@ int sw_module_function(const struct module *mod, unsigned int i, char *buf,
 #endif
 }
 #else /* !CONFIG_MODULES */
-int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only)
 {
 	return 0;
 }

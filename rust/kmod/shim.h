@@ -57,8 +57,8 @@ int sw_fprobe_attach(const char *glob, void *cookie,
 		     struct sw_probe **out);
 /* Soft-enable (on 1) or soft-disable an fprobe; no effect on a kprobe. */
 void sw_probe_enable(struct sw_probe *p, int on);
-/* 1 if the probe sits on a function of mod, else 0. */
-int sw_probe_in_module(const struct sw_probe *p, const struct module *mod);
+/* 1 if the probe sits on a function of mod (init_only: in its init text), else 0. */
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only);
 /* 1 if addr is in mod's memory (init or not), else 0. */
 int sw_module_within(const struct module *mod, unsigned long addr);
 /* Detach and free n probes with one RCU grace period for all kprobes. */

@@ -132,7 +132,13 @@ impl<C> Probe<C> {
     pub(crate) fn in_module(&self, m: &Module<'_>) -> bool {
         // SAFETY: the probe is attached and owned by this handle; `m` is
         // valid for this call (`Module`'s lifetime).
-        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr()) != 0 }
+        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr(), 0) != 0 }
+    }
+
+    /// True if the probe sits on a function in the init text of module `m`.
+    pub(crate) fn in_module_init(&self, m: &Module<'_>) -> bool {
+        // SAFETY: as in `in_module`.
+        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr(), 1) != 0 }
     }
 
     /// Times the probe was skipped by the kernel (recursion, busy).

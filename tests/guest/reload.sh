@@ -89,6 +89,31 @@ expect_cmp "slots in use bounded by one load of xfs (peak $peak)" "$peak" -lt "$
 expect_eq "the (all) row keeps the gone module's hits" \
   "$(awk '$1 == "(all)" {print ($2 >= u) ? "yes" : "no"}' u="$unloaded_before" $SWD/summary)" yes
 expect_eq "fprobe-patched functions are those the probes cover, after every removal (cycles not)" "$patched_bad" 0
+
+# A glob attached while a module's init runs (defect 8): it must leave out
+# the init text, freed once the module is live (fprobe would keep those
+# addresses, and removing the glob would then fail in ftrace as a whole and
+# leave the module's other function patched). sw_slowinit_test's init calls
+# an __init function, then sleeps; one function of it stays after init.
+SLOW=$SW_ROOT/tests/modules/sw_slowinit_test.ko SLOWGLOB='sw_slowinit_*'
+insmod "$SLOW" init_ms=4000 & ipid=$!
+for _ in $(seq 1 400); do
+  [ "$(cat /sys/module/sw_slowinit_test/initstate 2>/dev/null)" = coming ] && break
+  sleep 0.01
+done
+expect_eq "sw_slowinit_test is in its init" "$(cat /sys/module/sw_slowinit_test/initstate 2>/dev/null)" coming
+expect_eq "+$SLOWGLOB while its init runs" "$(sw_write $SWD/probes "+$SLOWGLOB")" OK
+in_init=$(cat /sys/module/sw_slowinit_test/initstate 2>/dev/null)
+slow_funcs=$(sw_jq probes 'first(.probes.attached[] | select(.spec == $s) | .functions) // empty' --arg s "$SLOWGLOB")
+check "sw_slowinit_test loaded" wait $ipid
+expect_eq "the glob was attached during the init" "$in_init" coming
+expect_eq "the glob covers the module's one function outside its init text" "$slow_funcs" 1
+expect_eq "that function is patched" "$(grep -c '^sw_slowinit' $ENABLED)" 1
+expect_eq "-$SLOWGLOB" "$(sw_write $SWD/probes "-$SLOWGLOB")" OK
+expect_eq "no function of the module patched once the glob is removed" "$(grep -c '^sw_slowinit' $ENABLED)" 0
+check "rmmod sw_slowinit_test" rmmod sw_slowinit_test
+expect_eq "fprobe-patched functions are those the probes cover" "$(patched)" "$(covered)"
+
 check "rmmod stackwatch" sw_unload
 expect_eq "no fprobe-patched function left after rmmod stackwatch" "$(patched)" 0
 expect_eq "nothing left in enabled_functions" "$(grep -c . $ENABLED 2>/dev/null)" 0
