@@ -400,4 +400,84 @@ mod tests {
             assert!(key == 0 || seen.insert(key), "key {key:#x} twice");
         }
     }
+
+    #[test]
+    fn reclaims_racing_inserts_give_one_key_one_place() {
+        // Three "handlers" insert the same fresh keys at once, round after
+        // round, each insert inside a read-side section (a read lock), while
+        // a reclaimer frees the keys of two rounds before with a write lock
+        // as its grace period: every key must end up in exactly one place,
+        // the one every inserter got, however tombstones and inserts meet.
+        use std::sync::{Arc, Barrier, RwLock};
+        const ROUNDS: usize = 300;
+        const PER_ROUND: usize = 8;
+        let k: &'static [AtomicUsize] = std::boxed::Box::leak(keys(64).into_boxed_slice());
+        let closed: &'static AtomicBool =
+            std::boxed::Box::leak(std::boxed::Box::new(AtomicBool::new(false)));
+        let rcu = Arc::new(RwLock::new(()));
+        let barrier = Arc::new(Barrier::new(4));
+        // All in one chain: every reclaim leaves tombstones in the very
+        // chain the inserters scan.
+        let all: &'static [usize] = colliding(ROUNDS * PER_ROUND, 64).leak();
+        let round_keys = |r: usize| all[r * PER_ROUND..(r + 1) * PER_ROUND].to_vec();
+        let got: Arc<Vec<Vec<AtomicUsize>>> = Arc::new(
+            (0..3)
+                .map(|_| {
+                    (0..ROUNDS * PER_ROUND)
+                        .map(|_| AtomicUsize::new(0))
+                        .collect()
+                })
+                .collect(),
+        );
+        let inserters: Vec<_> = (0..3)
+            .map(|t| {
+                let (rcu, barrier, got) = (rcu.clone(), barrier.clone(), got.clone());
+                std::thread::spawn(move || {
+                    let index = SlotIndex::new(k, closed);
+                    for r in 0..ROUNDS {
+                        barrier.wait();
+                        for (j, key) in round_keys(r).into_iter().enumerate() {
+                            let idx = loop {
+                                let _reader = rcu.read().unwrap();
+                                if let Some(i) = index.get_or_insert(key) {
+                                    break i;
+                                }
+                            };
+                            got[t][r * PER_ROUND + j].store(idx + 1, SeqCst);
+                        }
+                        barrier.wait();
+                    }
+                })
+            })
+            .collect();
+        let index = SlotIndex::new(k, closed);
+        for r in 0..ROUNDS {
+            barrier.wait();
+            if r >= 2 {
+                let old = round_keys(r - 2);
+                let n = index.reclaim(
+                    |key| old.contains(&key),
+                    |_, _| {},
+                    || drop(rcu.write().unwrap()),
+                );
+                assert_eq!(n, PER_ROUND);
+            }
+            barrier.wait();
+            for (j, key) in round_keys(r).into_iter().enumerate() {
+                let places = (0..64).filter(|&i| index.key(i) == key).count();
+                assert_eq!(places, 1, "round {r}: key {key:#x} in {places} places");
+                let at = index.find(key).unwrap() + 1;
+                for g in got.iter() {
+                    assert_eq!(
+                        g[r * PER_ROUND + j].load(SeqCst),
+                        at,
+                        "round {r}: inserters disagree"
+                    );
+                }
+            }
+        }
+        for h in inserters {
+            h.join().unwrap();
+        }
+    }
 }
