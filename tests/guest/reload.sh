@@ -48,15 +48,15 @@ echo "slots in use before xfs: ${base_used:-?}"
 read -r -a SHIFT <<<"$(cd /lib/modules/"$(uname -r)"/kernel/fs/nls && ls nls_cp*.ko* | sed 's/\.ko.*//' | head -n "$cycles" | tr '\n' ' ')"
 echo "modules loaded before xfs, one more a cycle: ${SHIFT[*]}"
 
-peak=0 first_after='' dropped_any=0 bare_any=0 patched_bad=0 unloaded_before=0
+peak=0 first_in='' first_after='' dropped_any=0 bare_any=0 patched_bad=0 unloaded_before=0
 for c in $(seq 1 "$cycles"); do
   [ -n "${SHIFT[c - 1]:-}" ] && modprobe "${SHIFT[c - 1]}"
   modprobe xfs || { not_ok "modprobe xfs (cycle $c)" "failed"; break; }
   addr=$(awk '$1 == "xfs" {print $6}' /proc/modules)
   mount -t xfs $DEV $MNT || { not_ok "mount XFS (cycle $c)" "failed"; break; }
-  dd if=/dev/zero of=$MNT/f$c bs=64k count=64 conv=fsync status=none
-  for i in $(seq 1 20); do echo "$c $i" > $MNT/s$i; done
-  rm -f $MNT/s1 $MNT/s2; ls -l $MNT >/dev/null; sync
+  dd if=/dev/zero of=$MNT/f$c bs=64k count=16 conv=fsync status=none
+  for i in 1 2 3 4 5 6 7 8; do echo "$c $i" > $MNT/s$i; done
+  rm -f $MNT/s1 $MNT/s2; sync
   umount $MNT
   used_in=$(counter slots_used) dropped=$(counter dropped)
   xfs_rows=$(grep -c '^xfs_' $SWD/summary)
@@ -71,6 +71,7 @@ for c in $(seq 1 "$cycles"); do
   [ "$pat" = "$cov" ] || patched_bad=$((patched_bad + 1))
   [ "${used_in:-0}" -gt "$peak" ] && peak=${used_in:-0}
   [ -n "$first_after" ] || first_after=${used_out:-}
+  [ -n "$first_in" ] || first_in=${used_in:-}
   if [ "$c" = 1 ]; then
     grep -E '^0x' $SWD/summary | head -n 3
     expect_cmp "xfs functions were hit in cycle 1" "$xfs_rows" -gt 100
@@ -85,7 +86,9 @@ expect_eq "no xfs row left once xfs is gone" "$(grep -c '^xfs_' $SWD/summary)" 0
 # (Within a few: a vmlinux function first hit in a later cycle takes one.)
 expect_cmp "slots in use after the last removal about as after the first (${first_after:-?})" \
   "$(counter slots_used)" -le "$(( ${first_after:-0} + 8 ))"
-expect_cmp "slots in use bounded by one load of xfs (peak $peak)" "$peak" -lt "$maxf"
+# (A later load may hit a few functions the first did not.)
+expect_cmp "slots in use with xfs loaded stay about those of its first load (${first_in:-?} + 64)" \
+  "$peak" -le "$(( ${first_in:-0} + 64 ))"
 expect_eq "the (all) row keeps the gone module's hits" \
   "$(awk '$1 == "(all)" {print ($2 >= u) ? "yes" : "no"}' u="$unloaded_before" $SWD/summary)" yes
 expect_eq "fprobe-patched functions are those the probes cover, after every removal (cycles not)" "$patched_bad" 0
