@@ -39,6 +39,9 @@ pub(crate) struct Attachment {
     /// Misses of the probes this spec had before its current one (it is
     /// re-attached as modules come and go).
     missed_before: u64,
+    /// On-task hits counted in slots it owned that were reclaimed since (of
+    /// modules that went away): its hits are across the loads it followed.
+    hits_before: u64,
     counters: Arc<ProbeCounters>,
 }
 
@@ -171,6 +174,7 @@ impl ProbeSet {
             kaddr: 0,
             probe: None,
             missed_before: 0,
+            hits_before: 0,
             counters,
         })
     }
@@ -348,7 +352,7 @@ impl ProbeSet {
                 spec: a.spec(),
                 mechanism: a.mechanism(),
                 functions: p.functions(),
-                hits: st.hits_of(a.counters.id),
+                hits: st.hits_of(a.counters.id).saturating_add(a.hits_before),
                 off_stack: a.counters.off_stack.load(Relaxed),
                 missed: a.missed(),
             })
@@ -539,7 +543,16 @@ impl ProbeSet {
         // detached, their running handlers waited for), so no handler looks
         // its functions' slots up again.
         let frame = self.unloaded_frame(m.name());
-        let n = st.reclaim_slots(|addr| m.contains(addr), frame);
+        let attached = &mut self.attached;
+        let n = st.reclaim_slots(
+            |addr| m.contains(addr),
+            frame,
+            |owner, hits| {
+                if let Some(a) = attached.iter_mut().find(|a| a.counters.id == owner) {
+                    a.hits_before = a.hits_before.saturating_add(hits);
+                }
+            },
+        );
         if n != 0 {
             pr_info!(
                 "{}: {} slots of its functions reclaimed (their counts are in 'unloaded')\n",

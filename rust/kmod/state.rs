@@ -317,17 +317,25 @@ impl State {
 
     /// Reclaims the slots of the functions for which `gone` is true (of a
     /// module going away): their statistics are folded into `unloaded`,
-    /// their chains dropped, and their slots free for any function; then
-    /// every frame in that code, in the chains kept, becomes `frame` (see
+    /// their chains dropped, and their slots free for any function (`fold`
+    /// gets each one's owner and on-task hits first); then every frame in
+    /// that code, in the chains kept, becomes `frame` (see
     /// `trace::UNLOADED`). Returns how many slots. Process context, under
     /// the probes lock (one caller at a time); no probe may be attached at
     /// any of those functions any more (see `SlotIndex::reclaim`).
-    pub(crate) fn reclaim_slots(&self, gone: impl Fn(usize) -> bool, frame: usize) -> usize {
+    pub(crate) fn reclaim_slots(
+        &self,
+        gone: impl Fn(usize) -> bool,
+        frame: usize,
+        mut fold: impl FnMut(u64, u64),
+    ) -> usize {
         let n = self.slot_index().reclaim(
             &gone,
             |i, _| {
                 if let Some(s) = self.slots.get(i) {
-                    self.unloaded.add_snapshot(&s.stats.snapshot());
+                    let snap = s.stats.snapshot();
+                    fold(s.owner.load(Relaxed), snap.hits);
+                    self.unloaded.add_snapshot(&snap);
                     s.reset();
                     s.owner.store(0, Relaxed);
                     s.kprobes.store(0, Relaxed);
