@@ -30,7 +30,7 @@ sync_file() {  # sync_file RELATIVE-PATH [DEST]
 }
 if [ $tests = 1 ]; then
   mkdir -p "$dir"
-  for f in "$SW_ROOT"/tests/modules/Kbuild "$SW_ROOT"/tests/modules/*.rs; do sync_file "tests/modules/$(basename "$f")" "$(basename "$f")"; done
+  for f in "$SW_ROOT"/tests/modules/Kbuild "$SW_ROOT"/tests/modules/*.rs "$SW_ROOT"/tests/modules/*.c; do sync_file "tests/modules/$(basename "$f")" "$(basename "$f")"; done
   say "building the test modules for $kernel in $dir ($copied source files updated)"
   run_logged "test-modules-$kernel" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 modules
   echo "$dir"; exit 0

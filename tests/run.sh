@@ -9,7 +9,7 @@
 # background, at the lowest priority, while the stock kernel's guests run:
 # TCG runs a guest on one host core and leaves the other to the build.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture
-#                               modorder netconsole clone dkms harness debug
+#                               modorder reload netconsole clone dkms harness debug
 #                               riscv4k (default: all of these); named only:
 #                               unload (30 load/unload cycles on the stock
 #                               kernel: the debug kernel's stress covers it),
@@ -219,6 +219,10 @@ fi
 # writers, a debugfs fuzz against a model, rmmod with a file held open.
 want_suite stress && guest_suite stress --kernel $STOCK --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh 100 200 1000
 sel modorder && guest_suite modorder --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/modorder.sh
+# Ten xfs reloads with xfs_* attached and a small table: the gone module's
+# slots reclaimed (no drops, bounded use), no row under a bare address, no
+# probe left on freed text.
+sel reload && guest_suite reload --kernel $STOCK --no-preload --disks 1 --disk-size 1G --timeout 900 -- tests/guest/reload.sh 10 2048
 # The warning leaves the machine: netconsole to a listener on this loopback.
 if sel netconsole; then
   step "guest suite netconsole: the warning and its chain over netconsole (tests/host/netconsole.sh)"

@@ -22,9 +22,9 @@ use crate::swcore::{
     settings::Control,
     stack_scan::{self, Deepest, Point, TaskRow},
     stats::Snapshot,
-    trace::Trace,
+    trace::{unloaded_module, Trace},
 };
-use crate::swformat::text::{sort_rows, Header, Row};
+use crate::swformat::text::{sort_rows, write_unloaded, Header, Row, Symbolize};
 use crate::swformat::{budgets, histogram, max_trace, summary, traces, value};
 
 type Show = fn(&State, &mut fmt::Formatter<'_>) -> fmt::Result;
@@ -295,6 +295,51 @@ fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     })
 }
 
+/// Symbols of chains' frames: from kallsyms, or, for a frame in code of a
+/// module that went away, `(unloaded) [module]` (its name as the probes
+/// kept it, copied while their lock is held).
+struct ChainSymbols {
+    unloaded: KVec<KVec<u8>>,
+    kernel: KernelSymbols,
+}
+
+impl ChainSymbols {
+    fn new(st: &State) -> Result<Self, fmt::Error> {
+        let mut names = KVec::new();
+        let set = st.probes.lock();
+        let mut k = 0;
+        while let Some(n) = set.unloaded_name(k) {
+            let mut v = KVec::new();
+            v.extend_from_slice(n.as_bytes(), GFP_KERNEL)
+                .map_err(|_| fmt::Error)?;
+            names.push(v, GFP_KERNEL).map_err(|_| fmt::Error)?;
+            k = k.saturating_add(1);
+        }
+        Ok(ChainSymbols {
+            unloaded: names,
+            kernel: KernelSymbols::new()?,
+        })
+    }
+}
+
+impl Symbolize for ChainSymbols {
+    fn symbol(&self, addr: usize, w: &mut dyn fmt::Write) -> fmt::Result {
+        match unloaded_module(addr) {
+            Some(k) => write_unloaded(
+                w,
+                self.unloaded
+                    .get(k)
+                    .and_then(|n| core::str::from_utf8(n).ok()),
+            ),
+            None => self.kernel.symbol(addr, w),
+        }
+    }
+
+    fn name(&self, addr: usize, w: &mut dyn fmt::Write) -> fmt::Result {
+        self.kernel.name(addr, w)
+    }
+}
+
 fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let rows = rows(st)?;
     let index = st.slot_index();
@@ -313,7 +358,7 @@ fn read_traces(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             traces.pop();
         }
     }
-    traces::write_traces(f, &st.header(), &traces, &KernelSymbols::new()?)
+    traces::write_traces(f, &st.header(), &traces, &ChainSymbols::new(st)?)
 }
 
 fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -324,7 +369,7 @@ fn read_max_trace(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f,
         &st.header(),
         loaded.then_some(&*t),
-        &KernelSymbols::new()?,
+        &ChainSymbols::new(st)?,
     )
 }
 

@@ -11,12 +11,13 @@ use core::fmt::{self, Write};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{prelude::*, str::CString, sync::Arc};
 
-use crate::shim::{detach_all, Module, RawModule, SYM_LEN};
+use crate::shim::{detach_all, InitingModule, Module, RawModule, SYM_LEN};
 use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
 use crate::swcore::plan::{self, Refusal};
+use crate::swcore::trace::{unloaded_frame, MAX_UNLOADED};
 use crate::swformat::probes::{write_probes, AttachedProbe};
 
 /// A probe whose hits the handler counts in its `ProbeCounters`.
@@ -38,6 +39,9 @@ pub(crate) struct Attachment {
     /// Misses of the probes this spec had before its current one (it is
     /// re-attached as modules come and go).
     missed_before: u64,
+    /// On-task hits counted in slots it owned that were reclaimed since (of
+    /// modules that went away): its hits are across the loads it followed.
+    hits_before: u64,
     counters: Arc<ProbeCounters>,
 }
 
@@ -61,13 +65,12 @@ impl Attachment {
 
     /// Attaches the probe of a pending spec: the symbol (as `qualified`,
     /// `module:name`, if given), or the glob over every function that
-    /// matches now; with `coming`, a module whose COMING notifier is
-    /// running, none of its init text.
+    /// matches now, none in the init text of the modules in `initing`.
     fn attach(
         &mut self,
         st: &State,
         qualified: Option<&CStr>,
-        coming: Option<&Module<'_>>,
+        initing: &[InitingModule],
     ) -> Result {
         if self.probe.is_some() {
             return Err(EEXIST);
@@ -76,7 +79,7 @@ impl Attachment {
         // module; no handler runs for this spec while it has no probe.
         self.counters.slot.store(0, Relaxed);
         let name = qualified.unwrap_or(&self.spec);
-        let probe = Probe::attach(name, self.glob, self.counters.clone(), coming)?;
+        let probe = Probe::attach(name, self.glob, self.counters.clone(), initing)?;
         probe.enable(true);
         self.kaddr = probe.addr();
         if self.kaddr != 0 {
@@ -101,8 +104,8 @@ impl Attachment {
     /// match now, without a moment in which a function is counted twice
     /// (the new probe is enabled as the old one is disabled) or a function
     /// both cover is unpatched. On an error the old probe stays.
-    fn reattach_glob(&mut self, coming: Option<&Module<'_>>) -> Result {
-        let new = Probe::attach(&self.spec, true, self.counters.clone(), coming)?;
+    fn reattach_glob(&mut self, initing: &[InitingModule]) -> Result {
+        let new = Probe::attach(&self.spec, true, self.counters.clone(), initing)?;
         if let Some(old) = self.probe.take() {
             old.enable(false);
             new.enable(true);
@@ -131,6 +134,14 @@ pub(crate) struct ProbeSet {
     /// Id of the next attachment (ids are never reused, so a slot's owner
     /// never names a later attachment by accident).
     next_id: u64,
+    /// Modules whose COMING notifier has run and whose LIVE or GOING one has
+    /// not: every glob attached leaves out their init text, which is freed
+    /// once they are live (fprobe would keep its addresses).
+    initing: KVec<InitingModule>,
+    /// Names of modules that went away, as chains' frames in their code
+    /// name them (`trace::unloaded_frame`): each once, at most
+    /// `MAX_UNLOADED`, never changed (a frame keeps its name).
+    unloaded: KVec<CString>,
 }
 
 impl ProbeSet {
@@ -139,6 +150,8 @@ impl ProbeSet {
             attached: KVec::new(),
             skipped: KVec::new(),
             next_id: 1,
+            initing: KVec::new(),
+            unloaded: KVec::new(),
         }
     }
 
@@ -161,6 +174,7 @@ impl ProbeSet {
             kaddr: 0,
             probe: None,
             missed_before: 0,
+            hits_before: 0,
             counters,
         })
     }
@@ -176,7 +190,7 @@ impl ProbeSet {
         // Attached in place, in the set's memory: the entry is not on the
         // stack while its probe attaches (the deepest point of a load).
         let attached = match self.attached.last_mut() {
-            Some(a) => a.attach(st, None, None),
+            Some(a) => a.attach(st, None, &self.initing),
             None => Err(EINVAL),
         };
         match attached {
@@ -291,7 +305,7 @@ impl ProbeSet {
                 continue;
             }
             let attached = self.entry(spec).and_then(|mut a| {
-                a.attach(st, None, None)?;
+                a.attach(st, None, &self.initing)?;
                 Ok(a)
             });
             match attached {
@@ -338,7 +352,7 @@ impl ProbeSet {
                 spec: a.spec(),
                 mechanism: a.mechanism(),
                 functions: p.functions(),
-                hits: st.hits_of(a.counters.id),
+                hits: st.hits_of(a.counters.id).saturating_add(a.hits_before),
                 off_stack: a.counters.off_stack.load(Relaxed),
                 missed: a.missed(),
             })
@@ -358,8 +372,15 @@ impl ProbeSet {
     /// A module is coming up (its COMING notifier is running): pending
     /// symbols among its functions are attached there, and globs (pending or
     /// attached) that match any of its functions are attached again over
-    /// every function that matches now, this module's included.
+    /// every function that matches now, this module's included, its init
+    /// text left out (also by a glob attached before this notifier ran, in
+    /// which the module could already be seen).
     pub(crate) fn module_coming(&mut self, st: &State, m: &Module<'_>) -> Result {
+        // SAFETY: removed from `initing` at the module's LIVE or GOING
+        // notification (`module_live`, `module_going`), which every module
+        // whose COMING notifiers ran gets before it can be freed.
+        let me = unsafe { InitingModule::new(m) };
+        self.initing.push(me, GFP_KERNEL)?;
         if !self.attached.iter().any(|a| a.glob || a.probe.is_none()) {
             return Ok(());
         }
@@ -373,6 +394,11 @@ impl ProbeSet {
                 .map(|a| (a.glob || a.probe.is_none()).then(|| (a.spec(), a.glob)));
             !follow::mark(candidates, f, &mut wanted)
         });
+        // An attached glob that already covers some of it (attached while
+        // the module was forming: perhaps its init text).
+        for (w, a) in wanted.iter_mut().zip(self.attached.iter()) {
+            *w |= a.glob && a.probe.as_ref().is_some_and(|p| p.in_module(m));
+        }
         let mut i = 0;
         while i < self.attached.len() {
             let Some(a) = self.attached.get_mut(i) else {
@@ -383,14 +409,15 @@ impl ProbeSet {
                 continue;
             }
             let was_pending = a.probe.is_none();
+            let initing = &self.initing;
             let r = if a.glob && !was_pending {
-                a.reattach_glob(Some(m))
+                a.reattach_glob(initing)
             } else if a.glob {
-                a.attach(st, None, Some(m))
+                a.attach(st, None, initing)
             } else {
                 // In this module: not one of the same name elsewhere.
                 match CString::try_from_fmt(fmt!("{}:{}", m.name(), a.spec())) {
-                    Ok(name) => a.attach(st, Some(&name), Some(m)),
+                    Ok(name) => a.attach(st, Some(&name), initing),
                     Err(e) => Err(e),
                 }
             };
@@ -436,31 +463,71 @@ impl ProbeSet {
         Ok(())
     }
 
-    /// A module is going away (its exit has run, its code is still in
-    /// place): symbols attached in it are detached and pending again, and
-    /// globs with functions in it are attached again over every function
-    /// that matches now (the going module's are left out), or pending if
-    /// none does.
+    /// A module's init has run (its LIVE notifier is running): its init
+    /// text is freed after this, and globs attached from now on match none
+    /// of it. A glob that covers some of it (attached while the module was
+    /// in its init before stackwatch followed modules) is attached again
+    /// without it, or pending if that fails: fprobe would keep addresses
+    /// that no ftrace record has once the text is freed.
+    pub(crate) fn module_live(&mut self, st: &State, m: &Module<'_>) {
+        let stale =
+            |a: &Attachment| a.glob && a.probe.as_ref().is_some_and(|p| p.in_module_init(m));
+        if self.attached.iter().any(stale) {
+            if !self.initing.iter().any(|i| m.is(*i)) {
+                // SAFETY: removed below, before this notifier returns.
+                let me = unsafe { InitingModule::new(m) };
+                let _ = self.initing.push(me, GFP_KERNEL);
+            }
+            let mut gone = KVec::new();
+            for a in self.attached.iter_mut().filter(|a| stale(a)) {
+                let Err(e) = a.reattach_glob(&self.initing) else {
+                    continue;
+                };
+                pr_warn!(
+                    "{}: cannot attach {} again without its init text ({} {}): pending\n",
+                    m.name(),
+                    a.spec(),
+                    errno::name(e.to_errno()),
+                    e.to_errno()
+                );
+                if let Some(p) = a.take_probe(st) {
+                    let _ = gone.push(p, GFP_KERNEL);
+                }
+            }
+            detach_all(gone);
+        }
+        self.forget_initing(m);
+    }
+
+    /// A module is going away (its exit, or its failed init, has run; its
+    /// code is still in place): symbols attached in it are detached and
+    /// pending again, and globs with functions in it are attached again
+    /// over every function that matches now (the going module's are left
+    /// out), or pending if none does or that fails: no probe keeps an
+    /// address of it. Then the slots of its functions are reclaimed, their
+    /// statistics folded into `unloaded`.
     pub(crate) fn module_going(&mut self, st: &State, m: &Module<'_>) {
+        self.forget_initing(m);
         let mut gone = KVec::new();
         for a in self.attached.iter_mut() {
             if !a.probe.as_ref().is_some_and(|p| p.in_module(m)) {
                 continue;
             }
             if a.glob {
-                match a.reattach_glob(None) {
+                match a.reattach_glob(&self.initing) {
                     Ok(()) => continue,
                     Err(e) if e.to_errno() != ENOENT.to_errno() => {
-                        // The old probe stays; fprobe's own notifier drops
-                        // the module's functions from it after this one.
+                        // Not kept: fprobe's own notifier would take the
+                        // module's functions out of the old probe's ftrace
+                        // filter but leave them in its list, and detaching
+                        // it later would fail for all its functions.
                         pr_warn!(
-                            "{}: cannot attach {} again without it ({} {})\n",
+                            "{}: cannot attach {} again without it ({} {}): pending\n",
                             m.name(),
                             a.spec(),
                             errno::name(e.to_errno()),
                             e.to_errno()
                         );
-                        continue;
                     }
                     Err(_) => {}
                 }
@@ -472,6 +539,65 @@ impl ProbeSet {
             }
         }
         detach_all(gone);
+        // No probe of ours is on the module now (those that were are
+        // detached, their running handlers waited for), so no handler looks
+        // its functions' slots up again.
+        let frame = self.unloaded_frame(m.name());
+        let attached = &mut self.attached;
+        let n = st.reclaim_slots(
+            |addr| m.contains(addr),
+            frame,
+            |owner, hits| {
+                if let Some(a) = attached.iter_mut().find(|a| a.counters.id == owner) {
+                    a.hits_before = a.hits_before.saturating_add(hits);
+                }
+            },
+        );
+        if n != 0 {
+            pr_info!(
+                "{}: {} slots of its functions reclaimed (their counts are in 'unloaded')\n",
+                m.name(),
+                n
+            );
+        }
+    }
+
+    /// Drops `m` from the modules whose init has not finished (`retain`
+    /// would bring a bounds-checked swap into the module).
+    fn forget_initing(&mut self, m: &Module<'_>) {
+        while let Some(k) = self.initing.iter().position(|i| m.is(*i)) {
+            if self.initing.remove(k).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// The frame that stands for code of the module `name` once it has
+    /// gone away (see `trace::UNLOADED`).
+    fn unloaded_frame(&mut self, name: &str) -> usize {
+        let known = self
+            .unloaded
+            .iter()
+            .position(|n| n.to_bytes() == name.as_bytes());
+        let k = match known {
+            Some(k) => k,
+            None if self.unloaded.len() < MAX_UNLOADED => {
+                match CString::try_from_fmt(fmt!("{}", name))
+                    .and_then(|n| self.unloaded.push(n, GFP_KERNEL).map_err(Into::into))
+                {
+                    Ok(()) => self.unloaded.len().saturating_sub(1),
+                    Err(_) => MAX_UNLOADED,
+                }
+            }
+            None => MAX_UNLOADED,
+        };
+        unloaded_frame(k)
+    }
+
+    /// The name of unloaded module `k` of a chain's frame (see
+    /// `trace::unloaded_module`), if kept.
+    pub(crate) fn unloaded_name(&self, k: usize) -> Option<&str> {
+        self.unloaded.get(k).and_then(|n| n.to_str().ok())
     }
 
     /// Number of attached specs, the functions they cover, and the number
@@ -489,7 +615,7 @@ impl ProbeSet {
 }
 
 /// Called by the C shim's module notifiers (process context, no lock held)
-/// as a module comes up (`going` 0) or goes away (`going` 1).
+/// as a module comes up (`event` 0), goes away (1), or is live (2).
 ///
 /// # Safety
 ///
@@ -499,7 +625,7 @@ impl ProbeSet {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_module_event(
     cookie: *mut c_void,
-    going: c_int,
+    event: c_int,
     module: *const RawModule,
 ) {
     if cookie.is_null() {
@@ -515,9 +641,13 @@ pub(crate) unsafe extern "C" fn stackwatch_module_event(
         return;
     };
     let mut set = st.probes.lock();
-    if going != 0 {
-        set.module_going(st, &m);
-    } else if let Err(e) = set.module_coming(st, &m) {
-        pr_warn!("{}: not attached to it ({:?})\n", m.name(), e);
+    match event {
+        0 => {
+            if let Err(e) = set.module_coming(st, &m) {
+                pr_warn!("{}: not attached to it ({:?})\n", m.name(), e);
+            }
+        }
+        1 => set.module_going(st, &m),
+        _ => set.module_live(st, &m),
     }
 }

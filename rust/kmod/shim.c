@@ -141,14 +141,28 @@ static bool sw_within(unsigned long addr, const struct module *mod)
 	       within_module_mem_type(addr, mod, MOD_RO_AFTER_INIT);
 }
 
+/* Whether addr is in the init text of one of the n modules in mods. */
+static bool sw_within_any_init(unsigned long addr, const struct module *const *mods,
+			       unsigned int n)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		if (sw_within_init(addr, mods[k]))
+			return true;
+	return false;
+}
+
 /*
- * If *pp covers functions in the init text of mod, a module whose COMING
- * notifier is running (register_fprobe() matches them; that text is freed
- * once the module is live, and fprobe would keep their addresses), replaces
- * *pp by an fprobe on the same functions less those. *pp is NULL after an
- * error.
+ * If *pp covers functions in the init text of one of the n modules in mods,
+ * modules whose init has not finished (register_fprobe() matches them; that
+ * text is freed once the module is live, and fprobe would keep their
+ * addresses, which no ftrace record has then: unregistering the fprobe
+ * fails as a whole), replaces *pp by an fprobe on the same functions less
+ * those. *pp is NULL after an error.
  */
-static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod)
+static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *const *mods,
+				  unsigned int nmods)
 {
 	struct sw_probe *p = *pp, *q;
 	struct fprobe_hlist *h = p->fp.hlist_array;
@@ -156,7 +170,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	int i, n = 0, ret;
 
 	for (i = 0; i < h->size; i++)
-		if (sw_within_init(h->array[i].addr, mod))
+		if (sw_within_any_init(h->array[i].addr, mods, nmods))
 			break;
 	if (i == h->size)
 		return 0;
@@ -165,7 +179,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	ret = -ENOMEM;
 	if (addrs && q) {
 		for (i = 0; i < h->size; i++)
-			if (!sw_within_init(h->array[i].addr, mod))
+			if (!sw_within_any_init(h->array[i].addr, mods, nmods))
 				addrs[n++] = h->array[i].addr;
 		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
 	}
@@ -182,7 +196,8 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 }
 #endif
 
-int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming,
+int sw_fprobe_attach(const char *glob, void *cookie,
+		     const struct module *const *initing, unsigned int ninit,
 		     struct sw_probe **out)
 {
 	struct sw_probe *p = sw_fprobe_alloc(cookie);
@@ -200,8 +215,8 @@ int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming
 		return ret;
 	}
 #ifdef CONFIG_MODULES
-	if (coming) {
-		ret = sw_fprobe_without_init(&p, coming);
+	if (ninit) {
+		ret = sw_fprobe_without_init(&p, initing, ninit);
 		if (ret)
 			return ret;
 	}
@@ -257,18 +272,25 @@ unsigned long sw_probe_functions(const struct sw_probe *p)
 }
 
 #ifdef CONFIG_MODULES
-int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only)
 {
+	bool (*within)(unsigned long, const struct module *) =
+		init_only ? sw_within_init : sw_within;
 	const struct fprobe_hlist *h;
 	int i;
 
 	if (!p->is_fprobe)
-		return sw_within((unsigned long)p->kp.addr, mod);
+		return within((unsigned long)p->kp.addr, mod);
 	h = p->fp.hlist_array;
 	for (i = 0; h && i < h->size; i++)
-		if (sw_within(h->array[i].addr, mod))
+		if (within(h->array[i].addr, mod))
 			return 1;
 	return 0;
+}
+
+int sw_module_within(const struct module *mod, unsigned long addr)
+{
+	return sw_within(addr, mod);
 }
 
 /*
@@ -290,6 +312,8 @@ static int sw_module_coming(struct notifier_block *nb, unsigned long state, void
 
 	if (state == MODULE_STATE_COMING)
 		stackwatch_module_event(w->cookie, 0, data);
+	else if (state == MODULE_STATE_LIVE)
+		stackwatch_module_event(w->cookie, 2, data);
 	return NOTIFY_DONE;
 }
 
@@ -366,7 +390,12 @@ int sw_module_function(const struct module *mod, unsigned int i, char *buf,
 #endif
 }
 #else /* !CONFIG_MODULES */
-int sw_probe_in_module(const struct sw_probe *p, const struct module *mod)
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only)
+{
+	return 0;
+}
+
+int sw_module_within(const struct module *mod, unsigned long addr)
 {
 	return 0;
 }

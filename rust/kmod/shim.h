@@ -36,25 +36,31 @@ int stackwatch_early_init(void);
 
 /*
  * Implemented in Rust, called from the module notifiers (process context)
- * with the cookie of sw_modwatch_register(): mod is coming up (going 0: its
- * code is in place, its init has not run) or going away (going 1: its exit
- * has run, its code is still in place). mod is valid for the call only.
+ * with the cookie of sw_modwatch_register(): mod is coming up (event 0: its
+ * code is in place, its init has not run), going away (event 1: its exit,
+ * or its failed init, has run; its code is still in place), or live (event
+ * 2: its init has run; its init text is still there, freed after this).
+ * mod is valid for the call only.
  */
-void stackwatch_module_event(void *cookie, int going, const struct module *mod);
+void stackwatch_module_event(void *cookie, int event, const struct module *mod);
 
 /*
  * Attach a kprobe on one symbol ("name" or "module:name") / an fprobe on a
- * glob; 0 or -errno. An fprobe starts soft-disabled (see sw_probe_enable);
- * with coming (a module whose COMING notifier is running), it leaves out
- * that module's init text.
+ * glob; 0 or -errno. An fprobe starts soft-disabled (see sw_probe_enable)
+ * and leaves out the init text of the ninit modules in initing (modules
+ * whose COMING notifier has run or is running, and not their LIVE or GOING
+ * one yet: their init text is freed once they are live).
  */
 int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out);
-int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming,
+int sw_fprobe_attach(const char *glob, void *cookie,
+		     const struct module *const *initing, unsigned int ninit,
 		     struct sw_probe **out);
 /* Soft-enable (on 1) or soft-disable an fprobe; no effect on a kprobe. */
 void sw_probe_enable(struct sw_probe *p, int on);
-/* 1 if the probe sits on a function of mod, else 0. */
-int sw_probe_in_module(const struct sw_probe *p, const struct module *mod);
+/* 1 if the probe sits on a function of mod (init_only: in its init text), else 0. */
+int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only);
+/* 1 if addr is in mod's memory (init or not), else 0. */
+int sw_module_within(const struct module *mod, unsigned long addr);
 /* Detach and free n probes with one RCU grace period for all kprobes. */
 void sw_probes_detach(struct sw_probe **probes, unsigned int n);
 /* Times the probe could not run (recursion, busy). */

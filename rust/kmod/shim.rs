@@ -79,16 +79,18 @@ impl<C> Probe<C> {
     /// or an fprobe to every function matching `glob`, whose hits go to
     /// `stackwatch_hit` with `counters`, which the probe keeps alive until
     /// it is detached. An fprobe starts soft-disabled (see [`Probe::enable`])
-    /// and, with `coming` (a module whose COMING notifier is running), leaves
-    /// out that module's init text.
+    /// and leaves out the init text of the modules in `initing`.
     pub(crate) fn attach(
         spec: &CStr,
         glob: bool,
         counters: Arc<C>,
-        coming: Option<&Module<'_>>,
+        initing: &[InitingModule],
     ) -> Result<Probe<C>> {
         let mut out: *mut ffi::sw_probe = core::ptr::null_mut();
-        let coming = coming.map_or(core::ptr::null(), |m| m.ptr.as_ptr().cast_const());
+        let ninit = u32::try_from(initing.len()).map_err(|_| EINVAL)?;
+        // `InitingModule` is a transparent `NonNull<RawModule>`: the slice
+        // is an array of module pointers.
+        let initing_ptr = initing.as_ptr().cast::<*const RawModule>();
         let cookie = Arc::as_ptr(&counters).cast::<c_void>().cast_mut();
         // SAFETY: `spec` is a valid NUL-terminated string for the call (the C
         // side copies it for kprobes, and fprobe only reads the filter while
@@ -96,11 +98,12 @@ impl<C> Probe<C> {
         // passed back to `stackwatch_hit` only, is the counters that
         // `counters` keeps alive: held here until the probe is, then by the
         // `Probe`, which detaches before dropping it (that is
-        // `stackwatch_hit`'s contract); `coming` is null or a module that
-        // stays valid for this call (`Module`'s lifetime).
+        // `stackwatch_hit`'s contract); `initing_ptr` points to `ninit`
+        // module pointers, each valid for this call (`InitingModule::new`'s
+        // contract), which the C side only reads.
         let ret = unsafe {
             if glob {
-                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie, coming, &mut out)
+                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie, initing_ptr, ninit, &mut out)
             } else {
                 ffi::sw_kprobe_attach(spec.as_char_ptr(), cookie, &mut out)
             }
@@ -129,7 +132,13 @@ impl<C> Probe<C> {
     pub(crate) fn in_module(&self, m: &Module<'_>) -> bool {
         // SAFETY: the probe is attached and owned by this handle; `m` is
         // valid for this call (`Module`'s lifetime).
-        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr()) != 0 }
+        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr(), 0) != 0 }
+    }
+
+    /// True if the probe sits on a function in the init text of module `m`.
+    pub(crate) fn in_module_init(&self, m: &Module<'_>) -> bool {
+        // SAFETY: as in `in_module`.
+        unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr(), 1) != 0 }
     }
 
     /// Times the probe was skipped by the kernel (recursion, busy).
@@ -221,6 +230,18 @@ impl<'a> Module<'a> {
         name.to_str().unwrap_or("?")
     }
 
+    /// True if `m` is this module.
+    pub(crate) fn is(&self, m: InitingModule) -> bool {
+        self.ptr == m.0
+    }
+
+    /// True if `addr` is in the module's memory (its init text included).
+    pub(crate) fn contains(&self, addr: usize) -> bool {
+        // SAFETY: the module is valid for `'a` (see `from_raw`); the C side
+        // only compares `addr` with the bounds of its memory.
+        unsafe { ffi::sw_module_within(self.ptr.as_ptr(), addr as c_ulong) != 0 }
+    }
+
     /// Calls `f` with the name and address of each function in the module's
     /// (non-init) text, in symbol-table order, until `f` returns false.
     /// `buf` holds one name at a time.
@@ -259,6 +280,32 @@ impl<'a> Module<'a> {
                 None => return,
             };
         }
+    }
+}
+
+/// A module whose init has not finished, kept beyond one notifier call
+/// (between its COMING notification and its LIVE or GOING one), so that a
+/// glob attached meanwhile leaves out its init text (see [`Probe::attach`]).
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub(crate) struct InitingModule(NonNull<RawModule>);
+
+// SAFETY: only passed back to the C side, which reads the module's bounds;
+// valid from any thread while kept (`InitingModule::new`'s contract).
+unsafe impl Send for InitingModule {}
+// SAFETY: `&InitingModule` allows nothing more than a copy.
+unsafe impl Sync for InitingModule {}
+
+impl InitingModule {
+    /// Wraps `m` (see [`Module::initing`]).
+    ///
+    /// # Safety
+    ///
+    /// The value (and every copy) is used only until the module's LIVE or
+    /// GOING notification has started, before which the module cannot be
+    /// freed: whoever keeps it drops it then.
+    pub(crate) unsafe fn new(m: &Module<'_>) -> Self {
+        InitingModule(m.ptr)
     }
 }
 

@@ -83,7 +83,8 @@ fn start(st: &State, probes: &str) {
     // waits for the lock; one that goes away is seen going by the notifier,
     // or refused by the attach (kprobes and fprobe take no module going).
     // SAFETY: `st` is pinned and stays valid until the watch is dropped: it
-    // keeps the watch in `st.watch`, which its `drop` unregisters first.
+    // keeps the watch in `st.watch`, which its `drop` unregisters before any
+    // field is freed.
     match unsafe { ModuleWatch::register(core::ptr::from_ref(st).cast()) } {
         Ok(w) => st.watch.set(w),
         Err(e) => warn_not_following(e),

@@ -57,6 +57,10 @@ impl ProbeCounters {
     }
 }
 
+/// Tries at rewriting a chain that a handler is storing (see
+/// `State::reclaim_slots`).
+const REWRITE_TRIES: usize = 100;
+
 /// Raw stack-trace entries captured before trimming the handler's frames.
 pub(crate) const RAW_FRAMES: usize = 80;
 
@@ -175,6 +179,9 @@ pub(crate) struct State {
     #[pin]
     pub(crate) budgets_change: Mutex<()>,
     pub(crate) keys: KVVec<AtomicUsize>,
+    /// Set while the slots of a module that went away are reclaimed: no
+    /// insert into `keys` then (see `SlotIndex::reclaim`).
+    pub(crate) keys_closed: AtomicBool,
     pub(crate) slots: KVVec<Slot>,
     /// Deepest chain of each slot, same index.
     pub(crate) traces: KVVec<TraceSlot>,
@@ -185,6 +192,9 @@ pub(crate) struct State {
     pub(crate) global_trace: TraceSlot,
     /// Hits on functions that found no free slot.
     pub(crate) unslotted: DepthStats,
+    /// Statistics of functions of modules that went away, folded together
+    /// as their slots were reclaimed.
+    pub(crate) unloaded: DepthStats,
     pub(crate) scratch: KVVec<Scratch>,
     pub(crate) events: EventCounters,
 }
@@ -192,11 +202,17 @@ pub(crate) struct State {
 #[pinned_drop]
 impl PinnedDrop for State {
     fn drop(self: Pin<&mut Self>) {
-        // The files are gone (see above). No notifier runs after this; it
-        // takes the probes lock, so not under it.
-        drop(self.watch.take());
-        // Every probe detached, running handlers waited for.
+        // The files are gone (see above). Every probe detached, running
+        // handlers waited for, while the module notifiers still run: a
+        // module going away meanwhile waits for the lock, then finds nothing
+        // of it attached. (The other way round, a module that went between
+        // the two steps would have left its freed addresses in an fprobe,
+        // whose removal then fails as a whole: `ftrace_set_hash` rejects the
+        // batch at the first address without an ftrace record.)
         self.probes.lock().clear(&self);
+        // No notifier runs after this; it takes the probes lock, so not
+        // under it.
+        drop(self.watch.take());
         let this = core::ptr::from_ref::<State>(&self).cast_mut();
         let _ = STATE.compare_exchange(this, core::ptr::null_mut(), Release, Relaxed);
         if crate::shim::trace_off_stack() {
@@ -256,11 +272,13 @@ impl State {
             budgets: Budgets::with_sizes(&budgets),
             budgets_change <- new_mutex!(()),
             keys,
+            keys_closed: AtomicBool::new(false),
             slots,
             traces,
             global: Slot::new(),
             global_trace: TraceSlot::new(),
             unslotted: DepthStats::new(),
+            unloaded: DepthStats::new(),
             scratch,
             events: EventCounters {
                 off_stack: AtomicU64::new(0),
@@ -299,7 +317,52 @@ impl State {
 
     /// The address → slot index over `keys`.
     pub(crate) fn slot_index(&self) -> SlotIndex<'_> {
-        SlotIndex::new(&self.keys)
+        SlotIndex::new(&self.keys, &self.keys_closed)
+    }
+
+    /// Reclaims the slots of the functions for which `gone` is true (of a
+    /// module going away): their statistics are folded into `unloaded`,
+    /// their chains dropped, and their slots free for any function (`fold`
+    /// gets each one's owner and on-task hits first); then every frame in
+    /// that code, in the chains kept, becomes `frame` (see
+    /// `trace::UNLOADED`). Returns how many slots. Process context, under
+    /// the probes lock (one caller at a time); no probe may be attached at
+    /// any of those functions any more (see `SlotIndex::reclaim`).
+    pub(crate) fn reclaim_slots(
+        &self,
+        gone: impl Fn(usize) -> bool,
+        frame: usize,
+        mut fold: impl FnMut(u64, u64),
+    ) -> usize {
+        let n = self.slot_index().reclaim(
+            &gone,
+            |i, _| {
+                if let Some(s) = self.slots.get(i) {
+                    let snap = s.stats.snapshot();
+                    fold(s.owner.load(Relaxed), snap.hits);
+                    self.unloaded.add_snapshot(&snap);
+                    s.reset();
+                    s.owner.store(0, Relaxed);
+                    s.kprobes.store(0, Relaxed);
+                    s.warned_gen.store(0, Relaxed);
+                }
+                if let Some(t) = self.traces.get(i) {
+                    t.reset();
+                }
+            },
+            kernel::sync::rcu::synchronize_rcu,
+        );
+        for t in Iterator::chain(self.traces.iter(), [&self.global_trace]) {
+            // A handler storing a deeper chain at this moment: a few more
+            // tries (its chain may hold such frames too).
+            for _ in 0..REWRITE_TRIES {
+                if t.rewrite_frames(|f| gone(f).then_some(frame)) {
+                    break;
+                }
+                core::hint::spin_loop();
+            }
+        }
+        n
     }
 
     /// Settings for report headers.
@@ -320,6 +383,7 @@ impl State {
     /// the global maximum.
     pub(crate) fn global_snapshot(&self) -> crate::swcore::stats::Snapshot {
         let mut g = self.unslotted.snapshot();
+        g.add(&self.unloaded.snapshot());
         for s in self.slots.iter() {
             if s.stats.hits() != 0 {
                 g.add(&s.stats.snapshot());
@@ -349,6 +413,8 @@ impl State {
             trace_busy: e.trace_busy.load(Relaxed),
             warnings: e.warnings.load(Relaxed),
             warnings_suppressed: e.warnings_suppressed.load(Relaxed),
+            unloaded: self.unloaded.hits(),
+            slots_used: self.slot_index().in_use() as u64,
         }
     }
 
@@ -358,7 +424,7 @@ impl State {
         let _serial = self.budgets_change.lock();
         let stats = Iterator::chain(
             self.slots.iter().map(|s| &s.stats),
-            [&self.unslotted, &self.global.stats],
+            [&self.unslotted, &self.unloaded, &self.global.stats],
         );
         crate::swcore::stats::rebudget(
             &self.budgets,
@@ -379,6 +445,7 @@ impl State {
         self.global.reset();
         self.global_trace.reset();
         self.unslotted.reset();
+        self.unloaded.reset();
         let e = &self.events;
         for c in [
             &e.off_stack,

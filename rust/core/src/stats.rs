@@ -119,6 +119,20 @@ impl DepthStats {
         }
     }
 
+    /// Adds the counts of `s` (a snapshot of other statistics) to these and
+    /// raises the maximum to its: how the statistics of a function whose
+    /// module went away are folded into the statistics of all such.
+    pub fn add_snapshot(&self, s: &Snapshot) {
+        self.max_used.fetch_max(s.max_used, Relaxed);
+        self.below_threshold.fetch_add(s.below_threshold, Relaxed);
+        for (d, v) in self.hist.iter().zip(s.hist.iter()) {
+            d.fetch_add(*v, Relaxed);
+        }
+        for (d, v) in self.over_budget.iter().zip(s.over_budget.iter()) {
+            d.fetch_add(*v, Relaxed);
+        }
+    }
+
     /// Zeroes the over-budget counts only.
     fn reset_over_budget(&self) {
         for c in &self.over_budget {
@@ -225,6 +239,13 @@ mod tests {
         assert_eq!(snap.below_threshold, 1);
         assert_eq!(snap.hist.iter().sum::<u64>(), 3);
         assert_eq!(snap.hist[9000 / 512], 1);
+        let folded = DepthStats::new();
+        folded.add_snapshot(&snap);
+        folded.add_snapshot(&snap);
+        let f = folded.snapshot();
+        assert_eq!((f.hits, f.max_used, f.below_threshold), (6, 9000, 2));
+        assert_eq!((f.over_budget[0], f.over_budget[1]), (4, 2));
+        assert_eq!(f.hist[9000 / 512], 2);
         let mut sum = Snapshot::default();
         sum.add(&snap);
         sum.add(&snap);

@@ -11,6 +11,26 @@ use core::sync::atomic::{
 /// Most frames kept per chain.
 pub const MAX_FRAMES: usize = 56;
 
+/// Frames in the code of a module that went away are rewritten to
+/// `UNLOADED + k` (see [`TraceSlot::rewrite_frames`]), `k` naming the module
+/// (below [`MAX_UNLOADED`]; `MAX_UNLOADED` itself: one not named): a low
+/// value that no code address is, so that a chain never shows an address
+/// that other code may have taken since.
+pub const UNLOADED: usize = 0x10;
+/// Modules that went away a chain's frames can name.
+pub const MAX_UNLOADED: usize = 16;
+
+/// The frame that stands for code of unloaded module `k` (see [`UNLOADED`]).
+pub fn unloaded_frame(k: usize) -> usize {
+    UNLOADED.saturating_add(k.min(MAX_UNLOADED))
+}
+
+/// Which unloaded module `frame` stands for, if it is such a frame: `Some(k)`
+/// with `k <= MAX_UNLOADED` (see [`UNLOADED`]).
+pub fn unloaded_module(frame: usize) -> Option<usize> {
+    frame.checked_sub(UNLOADED).filter(|k| *k <= MAX_UNLOADED)
+}
+
 /// Start of the chain proper: the first frame inside the probed function,
 /// i.e. within `[ip, ip + window]`. `None` if the unwinder did not report it.
 pub fn trim_start(frames: &[usize], ip: usize, window: usize) -> Option<usize> {
@@ -235,6 +255,30 @@ impl TraceSlot {
         false
     }
 
+    /// Replaces each frame of the stored chain for which `f` returns a value
+    /// by that value (sizes, depth and task stay). False if a writer was
+    /// busy with the slot (nothing changed); process context.
+    pub fn rewrite_frames(&self, mut f: impl FnMut(usize) -> Option<usize>) -> bool {
+        let s = self.seq.load(Relaxed);
+        if s & 1 == 1
+            || self
+                .seq
+                .compare_exchange(s, s.wrapping_add(1), Acquire, Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        fence(Release);
+        let len = self.len.load(Relaxed).min(MAX_FRAMES);
+        for d in self.frames.iter().take(len) {
+            if let Some(v) = f(d.load(Relaxed)) {
+                d.store(v, Relaxed);
+            }
+        }
+        self.seq.store(s.wrapping_add(2), Release);
+        true
+    }
+
     /// Empties the slot (skipped if a writer is busy: it will be overwritten
     /// by a deeper chain or emptied by the next reset).
     pub fn reset(&self) {
@@ -319,5 +363,31 @@ mod tests {
         assert_eq!(slot.load().unwrap().used, 900);
         slot.reset();
         assert!(slot.load().is_none());
+    }
+
+    #[test]
+    fn frames_of_a_gone_module_are_rewritten() {
+        let slot = TraceSlot::new();
+        let mut t = Trace::empty();
+        t.used = 700;
+        t.len = 3;
+        t.frames[..4].copy_from_slice(&[0xffff_1000, 0xc000_0010, 0xffff_2000, 0xc000_0020]);
+        t.sizes[..3].copy_from_slice(&[0, 300, 400]);
+        assert!(slot.try_store(&t));
+        let module = 0xc000_0000..0xc001_0000;
+        assert!(slot.rewrite_frames(|f| module.contains(&f).then(|| unloaded_frame(2))));
+        let got = slot.load().unwrap();
+        assert_eq!(got.frames(), [0xffff_1000, unloaded_frame(2), 0xffff_2000]);
+        assert_eq!(got.frames[3], 0xc000_0020, "past the chain: untouched");
+        assert_eq!((got.used, got.sizes()), (700, &[0u32, 300, 400][..]));
+        assert_eq!(unloaded_module(got.frames[1]), Some(2));
+        assert_eq!(unloaded_module(unloaded_frame(99)), Some(MAX_UNLOADED));
+        assert_eq!(unloaded_module(0xffff_1000), None);
+        assert_eq!(unloaded_module(0), None);
+        // Busy with a writer: nothing changes.
+        slot.seq.fetch_add(1, Relaxed);
+        assert!(!slot.rewrite_frames(|_| Some(1)));
+        slot.seq.fetch_add(1, Relaxed);
+        assert_eq!(slot.load().unwrap().frames(), got.frames());
     }
 }

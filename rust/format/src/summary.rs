@@ -8,8 +8,12 @@
 //! # function hits max_used min_remaining below_threshold over_4096 over_8192
 //! xfs_bmapi_write 5 6000 10384 0 5 0
 //! (all) 8 6000 10384 0 8 0
-//! # off_stack 2 dropped 0 trace_busy 0 warnings 0 warnings_suppressed 0
+//! # off_stack 2 dropped 0 trace_busy 0 warnings 0 warnings_suppressed 0 unloaded 0 slots_used 1
 //! ```
+//!
+//! A function of a module that went away has no row: its statistics are
+//! folded into the `(all)` row's and counted in `unloaded`, and its slot is
+//! free again (`slots_used` counts the slots in use).
 
 use super::text::{Header, Row, Symbolize, ALL};
 use crate::swcore::stats::Snapshot;
@@ -34,38 +38,54 @@ pub struct Counters {
     pub warnings: u64,
     /// Threshold crossings not printed because of the rate limit.
     pub warnings_suppressed: u64,
+    /// Hits on functions of modules that went away since (folded into the
+    /// `(all)` row; their rows and slots are gone).
+    pub unloaded: u64,
+    /// Function slots in use (of `max_functions`).
+    pub slots_used: u64,
 }
 
 impl Counters {
     /// The counters' names in the file, in the order of [`Counters::values`].
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 7] = [
         "off_stack",
         "dropped",
         "trace_busy",
         "warnings",
         "warnings_suppressed",
+        "unloaded",
+        "slots_used",
     ];
 
+    /// How many of [`Counters::NAMES`], from the first, every summary has;
+    /// the rest are absent (read as 0) in files of older modules.
+    #[cfg(feature = "std")]
+    const REQUIRED: usize = 5;
+
     /// The values, in the order of [`Counters::NAMES`].
-    pub fn values(&self) -> [u64; 5] {
+    pub fn values(&self) -> [u64; 7] {
         [
             self.off_stack,
             self.dropped,
             self.trace_busy,
             self.warnings,
             self.warnings_suppressed,
+            self.unloaded,
+            self.slots_used,
         ]
     }
 
     /// The values to fill in, in the order of [`Counters::NAMES`].
     #[cfg(feature = "std")]
-    fn values_mut(&mut self) -> [&mut u64; 5] {
+    fn values_mut(&mut self) -> [&mut u64; 7] {
         [
             &mut self.off_stack,
             &mut self.dropped,
             &mut self.trace_busy,
             &mut self.warnings,
             &mut self.warnings_suppressed,
+            &mut self.unloaded,
+            &mut self.slots_used,
         ]
     }
 }
@@ -269,8 +289,13 @@ pub mod reader {
 
     fn parse_counters(text: &str, no: usize) -> Result<Counters, FormatError> {
         let mut c = Counters::default();
-        for (name, v) in Counters::NAMES.iter().zip(c.values_mut()) {
-            *v = keyed_field(text, name, no)?;
+        for (i, (name, v)) in Counters::NAMES.iter().zip(c.values_mut()).enumerate() {
+            let absent = !text.split(is_space).any(|t| t == *name);
+            *v = if i >= Counters::REQUIRED && absent {
+                0
+            } else {
+                keyed_field(text, name, no)?
+            };
         }
         Ok(c)
     }
@@ -299,7 +324,7 @@ mod tests {
         assert_eq!(lines[2], "fb 5 6000 10384 1 5 0");
         assert_eq!(
             lines[5],
-            "# off_stack 2 dropped 3 trace_busy 4 warnings 5 warnings_suppressed 6"
+            "# off_stack 2 dropped 3 trace_busy 4 warnings 5 warnings_suppressed 6 unloaded 7 slots_used 8"
         );
         let s = read(&text).unwrap();
         let t = &s.settings;
@@ -312,5 +337,12 @@ mod tests {
         assert_eq!(s.counters, COUNTERS);
         let cut = text.replace("(all) ", "x ");
         assert!(read(&cut).is_err());
+        // A summary of a module from before `unloaded` and `slots_used`.
+        let old = text.replace(" unloaded 7 slots_used 8", "");
+        let c = read(&old).unwrap().counters;
+        assert_eq!((c.unloaded, c.slots_used), (0, 0));
+        assert_eq!(c.warnings_suppressed, 6);
+        let bad = text.replace("unloaded 7", "unloaded x");
+        assert!(read(&bad).is_err(), "present but not a number");
     }
 }

@@ -11,6 +11,20 @@ use core::fmt::{self, Write};
 /// Name of the row that sums up every function (`summary`, `histogram`).
 pub const ALL: &str = "(all)";
 
+/// The function of a chain's frame in code of a module that went away (its
+/// address may belong to other code since): `(unloaded) [module]`, read
+/// back as this function in that module.
+pub const UNLOADED: &str = "(unloaded)";
+
+/// Writes the symbol of a frame in code of `module`, which went away (see
+/// [`UNLOADED`]; `None`: a module whose name was not kept).
+pub fn write_unloaded(w: &mut dyn Write, module: Option<&str>) -> fmt::Result {
+    match module {
+        Some(m) => write!(w, "{} [{}]", UNLOADED, m),
+        None => w.write_str(UNLOADED),
+    }
+}
+
 /// Writes the symbol for a code address (`name+0xoff/0xsize [module]` style).
 pub trait Symbolize {
     /// Writes `addr` as `name+off/size`, or as hex if unknown.
@@ -437,6 +451,8 @@ pub(crate) mod tests {
         trace_busy: 4,
         warnings: 5,
         warnings_suppressed: 6,
+        unloaded: 7,
+        slots_used: 8,
     };
 
     pub(crate) fn hdr() -> Header {

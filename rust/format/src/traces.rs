@@ -272,4 +272,31 @@ mod tests {
         assert_eq!(c.frames[2].size, 1000);
         assert!(read(&text.replace("kwork x 3", "kwork x 9")).is_err());
     }
+
+    #[test]
+    fn unloaded_frames_round_trip() {
+        struct Gone;
+        impl Symbolize for Gone {
+            fn symbol(&self, addr: usize, w: &mut dyn Write) -> fmt::Result {
+                match addr {
+                    1 => crate::text::write_unloaded(w, Some("xfs")),
+                    2 => crate::text::write_unloaded(w, None),
+                    _ => Fake.symbol(addr, w),
+                }
+            }
+            fn name(&self, addr: usize, w: &mut dyn Write) -> fmt::Result {
+                Fake.name(addr, w)
+            }
+        }
+        let t = trace(900, &[0xf000, 1, 2], &[0, 500, 400]);
+        let text = written(|s| write_traces(s, &hdr(), &[(0xf000, t)], &Gone));
+        assert!(text.contains("(unloaded) [xfs]\n"), "{text}");
+        let chains = read(&text).unwrap();
+        let f = &chains[0].frames;
+        assert_eq!(f[1].function, crate::text::UNLOADED);
+        assert_eq!(f[1].module.as_deref(), Some("xfs"));
+        assert_eq!(f[1].offset, None);
+        assert_eq!(f[2].function, crate::text::UNLOADED);
+        assert_eq!(f[2].module, None);
+    }
 }
