@@ -16,6 +16,7 @@ use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
+use crate::swcore::owner;
 use crate::swcore::plan::{self, Refusal};
 use crate::swformat::probes::{write_probes, AttachedProbe};
 
@@ -153,7 +154,11 @@ impl ProbeSet {
     fn entry(&mut self, spec: &str) -> Result<Attachment> {
         let glob = is_glob(spec);
         let spec = CString::try_from_fmt(fmt!("{}", spec))?;
-        let counters = Arc::new(ProbeCounters::new(self.next_id, glob), GFP_KERNEL)?;
+        let id = owner::id(self.next_id, glob);
+        if id == 0 {
+            return Err(ENOSPC);
+        }
+        let counters = Arc::new(ProbeCounters::new(id, glob), GFP_KERNEL)?;
         self.next_id = self.next_id.saturating_add(1);
         Ok(Attachment {
             spec,
@@ -231,8 +236,10 @@ impl ProbeSet {
 
     /// Detaches the probes of `gone` (taken out of the set) with one grace
     /// period for all their kprobes, or one by one if the batch cannot be
-    /// allocated, then frees the entries (each probe holds its counters until
-    /// it is detached, so none goes while a handler can use it).
+    /// allocated, releases the slots they owned (for the probes left on
+    /// those functions to claim), then frees the entries (each probe holds
+    /// its counters until it is detached, so none goes while a handler can
+    /// use it).
     fn detach_entries(st: &State, mut gone: KVec<Attachment>) {
         match KVec::with_capacity(gone.len(), GFP_KERNEL) {
             Ok(mut batch) => {
@@ -251,6 +258,9 @@ impl ProbeSet {
                     drop(a.take_probe(st));
                 }
             }
+        }
+        for a in gone.iter() {
+            st.release_owner(a.counters.id);
         }
         drop(gone);
     }
@@ -471,7 +481,14 @@ impl ProbeSet {
                 let _ = gone.push(p, GFP_KERNEL);
             }
         }
+        if gone.is_empty() {
+            return;
+        }
         detach_all(gone);
+        // Pending now, their probes detached: their slots are free to claim.
+        for a in self.attached.iter().filter(|a| a.probe.is_none()) {
+            st.release_owner(a.counters.id);
+        }
     }
 
     /// Number of attached specs, the functions they cover, and the number
