@@ -138,8 +138,15 @@ echo "$FN" > "$SW_OUT/getppid-fn"
 getppid_step() {
   expect_eq "$1: write '${2//$'\n'/ }'" "$(sw_write $SWD/probes "$2")" OK
   sw_getppid $N
-  sw_save "$SW_OUT/getppid-$1" probes
+  getppid_save "$1"
   echo $N > "$SW_OUT/getppid-$1/calls"
+}
+# getppid_save NAME: the files, saved in getppid-NAME with counting paused (a
+# getp* call between two reads would change one and not the other).
+getppid_save() {
+  echo 0 > $SWD/enabled
+  sw_save "$SW_OUT/getppid-$1" probes
+  echo 1 > $SWD/enabled
 }
 # getppid_replacing NAME WRITE: while perl calls getppid() in a loop (and
 # counts its calls), WRITE (which replaces probes over FN) 20 times.
@@ -151,7 +158,7 @@ getppid_replacing() {
   for i in $(seq 20); do r=$(sw_write $SWD/probes "$2"); [ "$r" = OK ] || break; done
   touch "$stop"; wait $!
   expect_eq "$1: 20 writes of '${2//$'\n'/ }' while getppid() is called ($i)" "$r" OK
-  sw_save "$out" probes
+  getppid_save "$1"
 }
 if [ -n "$FN" ]; then
   getppid_step globs "clear"$'\n'"+$G1"$'\n'"+$G2"$'\n'
