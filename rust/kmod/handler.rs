@@ -187,9 +187,13 @@ enum Owned<'a> {
 }
 
 /// The function's slot, if this attachment counts its hits (see
-/// `swcore::owner`): a glob never on a function a kprobe sits on.
+/// `swcore::owner`): never a retired one's, a glob never on a function a
+/// kprobe sits on.
 #[inline(always)]
 fn owned_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Owned<'a> {
+    if pc.retired.load(Relaxed) {
+        return Owned::NotMine;
+    }
     let Some((i, s)) = (if pc.glob {
         glob_slot(st, ip)
     } else {

@@ -100,12 +100,15 @@ impl Attachment {
 
     /// Replaces an attached glob's fprobe by one over the functions that
     /// match now, without a moment in which a function is counted twice
-    /// (the new probe is enabled as the old one is disabled) or a function
-    /// both cover is unpatched. On an error the old probe stays.
+    /// (the new probe, which shares the old one's counters and so its
+    /// slots, is enabled once the old one's running handlers have returned;
+    /// a call in between goes uncounted) or a function both cover is
+    /// unpatched. On an error the old probe stays.
     fn reattach_glob(&mut self, coming: Option<&Module<'_>>) -> Result {
         let new = Probe::attach(&self.spec, true, self.counters.clone(), coming)?;
         if let Some(old) = self.probe.take() {
             old.enable(false);
+            crate::shim::wait_for_handlers();
             new.enable(true);
             self.missed_before = self.missed_before.saturating_add(old.missed());
             // Detached (waiting for its running handlers) before its share
@@ -236,11 +239,23 @@ impl ProbeSet {
 
     /// Detaches the probes of `gone` (taken out of the set) with one grace
     /// period for all their kprobes, or one by one if the batch cannot be
-    /// allocated, releases the slots they owned (for the probes left on
-    /// those functions to claim), then frees the entries (each probe holds
-    /// its counters until it is detached, so none goes while a handler can
-    /// use it).
+    /// allocated, then frees the entries (each probe holds its counters until
+    /// it is detached, so none goes while a handler can use it). First
+    /// their hits stop counting and, once the handlers already past that
+    /// check have returned (a grace period), the slots they owned are
+    /// released for the probes left on those functions to claim: calls in
+    /// that grace period go uncounted, none twice, and none for as long as
+    /// ftrace takes to unpatch the functions.
     fn detach_entries(st: &State, mut gone: KVec<Attachment>) {
+        if gone.iter().any(|a| a.probe.is_some()) {
+            for a in gone.iter() {
+                a.counters.retired.store(true, Relaxed);
+            }
+            crate::shim::wait_for_handlers();
+        }
+        for a in gone.iter() {
+            st.release_owner(a.counters.id);
+        }
         match KVec::with_capacity(gone.len(), GFP_KERNEL) {
             Ok(mut batch) => {
                 for a in gone.iter_mut() {
@@ -258,9 +273,6 @@ impl ProbeSet {
                     drop(a.take_probe(st));
                 }
             }
-        }
-        for a in gone.iter() {
-            st.release_owner(a.counters.id);
         }
         drop(gone);
     }

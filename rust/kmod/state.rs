@@ -45,6 +45,10 @@ pub(crate) struct ProbeCounters {
     /// always reports the same address, so it looks its slot up once.
     pub(crate) slot: AtomicUsize,
     pub(crate) off_stack: AtomicU64,
+    /// The attachment is going: its hits no longer count (set before its
+    /// slots are released, so that the probes left on its functions take
+    /// them over without waiting for its probe's slow detach).
+    pub(crate) retired: AtomicBool,
 }
 
 impl ProbeCounters {
@@ -55,6 +59,7 @@ impl ProbeCounters {
             glob,
             slot: AtomicUsize::new(0),
             off_stack: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
         }
     }
 }
@@ -288,7 +293,7 @@ impl State {
             if up {
                 s.kprobes.fetch_add(1, Relaxed);
                 if owner::is_glob(s.owner.load(Relaxed)) {
-                    kernel::sync::rcu::synchronize_rcu();
+                    crate::shim::wait_for_handlers();
                     owner::release_glob(&s.owner);
                 }
             } else {
