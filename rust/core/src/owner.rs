@@ -4,9 +4,10 @@
 //! handlers on every call of it; only the owner's hit counts, so a call
 //! counts once. The first attachment to claim a free slot (owner 0) owns
 //! it; the others' hits on it are skipped. An owner gives its slots up only
-//! once its probe is detached (running handlers waited for), and a kprobe
-//! takes a glob's slot only after a grace period in which globs already
-//! skip it (see the module's `probes.rs`): a hit may then go uncounted while
+//! once its hits no longer count and its running handlers have returned (a
+//! grace period after it is marked as going), and a kprobe takes a glob's
+//! slot only after a grace period in which globs already skip it (see the
+//! module's `probes.rs` and `state.rs`): a call may go uncounted while
 //! ownership moves, but never counts twice.
 //!
 //! An id's lowest bit says whether the attachment is a glob (fprobe): the
@@ -41,10 +42,12 @@ pub fn claim(owner: &AtomicU64, me: u64) -> bool {
     }
 }
 
-/// Gives the slot up if `me` owns it (its probe detached): the next
-/// attachment to hit the function claims it. True if it was `me`'s.
+/// Gives the slot up if `me` owns it (its hits no longer count, none of
+/// its handlers still running): the next attachment to hit the function
+/// claims it. True if it was `me`'s. A load first: this runs over every
+/// slot, most of them someone else's.
 pub fn release(owner: &AtomicU64, me: u64) -> bool {
-    me != 0 && owner.compare_exchange(me, 0, Relaxed, Relaxed).is_ok()
+    me != 0 && owner.load(Relaxed) == me && owner.compare_exchange(me, 0, Relaxed, Relaxed).is_ok()
 }
 
 /// Gives the slot up if a glob owns it (a kprobe now sits on the function
