@@ -197,7 +197,7 @@ guest_suite() {
 }
 
 sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basic.sh 16384
-sel ownstack && guest_suite ownstack --kernel $STOCK --timeout 600 -- tests/guest/ownstack.sh 312
+sel ownstack && guest_suite ownstack --kernel $STOCK --timeout 900 -- tests/guest/ownstack.sh 312
 want_suite unload && guest_suite unload --kernel $STOCK --timeout 900 -- tests/guest/unload.sh 30
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short

@@ -19,7 +19,7 @@ use crate::state::State;
 use crate::swcore::{
     command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
     errno,
-    settings::Control,
+    settings::{Control, WriteError},
     stack_scan::{self, Deepest, Point, TaskRow},
     stats::Snapshot,
     trace::{unloaded_module, Trace},
@@ -482,8 +482,20 @@ fn write_setting(st: &State, r: &mut UserSliceReader, file: Control) -> Result {
     let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
     let text = read_text(r, &mut buf, file.name())?;
     let change = file
-        .parse(text, st.thread_size)
-        .map_err(|e| reject(file.name(), e))?;
+        .parse(text, crate::settings::limits())
+        .map_err(|e| match e {
+            WriteError::Input(e) => reject(file.name(), e),
+            WriteError::Threshold(t) => {
+                let errno = crate::settings::threshold_errno(t);
+                pr_warn!(
+                    "{}: {} ({})\n",
+                    file.name(),
+                    format_args!("{t}"),
+                    errno::name(errno.to_errno())
+                );
+                errno
+            }
+        })?;
     if let Some(c) = change {
         st.apply(c);
     }

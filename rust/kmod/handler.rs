@@ -11,6 +11,7 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed};
 use crate::shim;
 use crate::state::{ProbeCounters, ScratchSpace, Slot, State, STATE};
 use crate::swcore::{
+    owner,
     sample::{classify, Sample},
     trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
     warning,
@@ -25,18 +26,51 @@ const ENTRY_WINDOW: usize = 32;
 /// last one before an overflow (at most THREAD_SIZE / 256 of them).
 const WARN_STEP: usize = 256;
 
-/// Stack that taking a chain needs below the probed context. On riscv64 a
-/// kprobe's trap frame and handlers take 608 bytes, `slow` 192 and
-/// `stack_trace_save` 224: 1024 (x86_64 needs less). With less left the hit
-/// still counts (maximum, histogram) but no chain is taken (`trace_busy`), so
-/// that stackwatch is never what overflows the stack it measures.
+/// Stack that taking a chain needs below the probed context. With less
+/// left the hit still counts (maximum, histogram) but no chain is taken
+/// (`trace_busy`), so that stackwatch is never what overflows the stack it
+/// measures. On riscv64 a kprobe's trap frame and handlers take 608 bytes,
+/// `slow` 192 and `stack_trace_save` 224: 1024, plus room for an
+/// interrupt's entry.
+#[cfg(not(target_arch = "x86_64"))]
 const CAPTURE_RESERVE: usize = 1152;
+/// On x86_64 the unwinder runs on a stack of its own (`capture_stack.rs`):
+/// the probe mechanism and the handler's frames down to `sw_save_trace`
+/// take 408 bytes for a kprobe (376 for an fprobe) as the ftrace stack
+/// tracer sees them on the stock kernel (tests/guest/ownstack.sh, a), plus
+/// an interrupt's entry frame (`pt_regs`, 168 bytes, built before the
+/// kernel moves to its IRQ stack) and 64 for what the tracer does not see
+/// (the frame of the function it stopped at).
+#[cfg(target_arch = "x86_64")]
+const CAPTURE_RESERVE: usize = 640;
 
-/// Likewise for printing a warning: the 800 bytes down to `slow`, then the
+/// Likewise for printing a warning: the frames down to `finish`, then the
 /// symbol lookup or printk (`vprintk_store`, `prb_reserve`, `vsnprintf`:
 /// about 600 on riscv64). With less left the warning is counted in
-/// `warnings_suppressed` instead.
+/// `warnings_suppressed` instead. On x86_64, measured as above
+/// (tests/guest/ownstack.sh, d): 1184 bytes for a kprobe (1152 for an
+/// fprobe) down to `data_push_tail` under `prb_reserve`, the deepest point
+/// the tracer saw (the symbol lookup stays shallower); plus an interrupt's
+/// entry frame (168) and that function's own frame and callees: the same
+/// 1536 as riscv64, whose printk path is no deeper.
+#[cfg(not(CONFIG_KASAN))]
 const WARN_RESERVE: usize = 1536;
+/// Under KASAN frames grow: on our x86_64 debug kernel the tracer sees
+/// 1384 bytes under a kprobe (1344 under an fprobe), the same path; plus
+/// an interrupt's entry frame and that deepest function's own frame and
+/// callees, larger too.
+#[cfg(CONFIG_KASAN)]
+const WARN_RESERVE: usize = 1792;
+
+/// The least threshold that can ever warn: a warning goes out only with
+/// fewer bytes left than the threshold, and only with the reserves left;
+/// a smaller one is refused (`swcore::settings::check_threshold`).
+pub(crate) const MIN_THRESHOLD: usize = if WARN_RESERVE > CAPTURE_RESERVE {
+    WARN_RESERVE
+} else {
+    CAPTURE_RESERVE
+}
+.saturating_add(1);
 
 /// Called by the C shim from kprobe and fprobe handlers, on the stack of the
 /// probed context.
@@ -105,18 +139,15 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize, ctx: *const shim::C
     if !st.enabled.load(Relaxed) {
         return;
     }
+    // Another probe on this function counts it: this call counts once.
+    let slot = match owned_slot(st, pc, ip) {
+        Owned::Mine(i, s) => Some((i, s)),
+        Owned::NotMine => return,
+        Owned::NoSlot => None,
+    };
     let (used, remaining) = match classify(sp, shim::stack_base(), st.thread_size) {
         Sample::OnTask { used, remaining } => (used, remaining),
-        Sample::OffStack => return off_stack(st, pc, ip),
-    };
-    let slot = if pc.glob {
-        match glob_slot(st, pc, ip) {
-            Some(GlobSlot::KprobeCounts) => return,
-            Some(GlobSlot::Slot(i, s)) => Some((i, s)),
-            None => None,
-        }
-    } else {
-        kprobe_slot(st, pc, ip)
+        Sample::OffStack => return off_stack(st, pc),
     };
     let threshold = st.threshold.load(Relaxed);
     let (local, index) = match slot {
@@ -151,6 +182,42 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize, ctx: *const shim::C
     }
 }
 
+/// Whose hit this is on the function's slot.
+enum Owned<'a> {
+    /// This attachment's: it owns the slot (or has just claimed it).
+    Mine(usize, &'a Slot),
+    /// Another attachment's (a kprobe, another glob, or the one this one
+    /// replaces), which counts this call: skipped.
+    NotMine,
+    /// No free slot: counted in `unslotted`.
+    NoSlot,
+}
+
+/// The function's slot, if this attachment counts its hits (see
+/// `swcore::owner`): never a retired one's, a glob never on a function a
+/// kprobe sits on.
+#[inline(always)]
+fn owned_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Owned<'a> {
+    if pc.retired.load(Relaxed) {
+        return Owned::NotMine;
+    }
+    let Some((i, s)) = (if pc.glob {
+        glob_slot(st, ip)
+    } else {
+        kprobe_slot(st, pc, ip)
+    }) else {
+        return Owned::NoSlot;
+    };
+    if pc.glob && s.kprobes.load(Relaxed) != 0 {
+        return Owned::NotMine;
+    }
+    if owner::claim(&s.owner, pc.id) {
+        Owned::Mine(i, s)
+    } else {
+        Owned::NotMine
+    }
+}
+
 /// A kprobe's slot: cached in its counters after the first hit.
 #[inline(always)]
 fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usize, &'a Slot)> {
@@ -158,7 +225,6 @@ fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usiz
         0 => {
             let i = st.slot_index().get_or_insert(ip)?;
             let s = st.slots.get(i)?;
-            s.owner.store(pc.id, Relaxed);
             pc.slot.store(i.checked_add(1)?, Relaxed);
             Some((i, s))
         }
@@ -169,40 +235,18 @@ fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usiz
     }
 }
 
-enum GlobSlot<'a> {
-    /// A kprobe sits on this function too and counts it.
-    KprobeCounts,
-    Slot(usize, &'a Slot),
-}
-
-/// A glob's slot for `ip`, taking ownership of it for this attachment.
+/// A glob's slot for `ip`.
 #[inline(always)]
-fn glob_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<GlobSlot<'a>> {
+fn glob_slot(st: &State, ip: usize) -> Option<(usize, &Slot)> {
     let i = st.slot_index().get_or_insert(ip)?;
-    let s = st.slots.get(i)?;
-    if s.kprobes.load(Relaxed) != 0 {
-        return Some(GlobSlot::KprobeCounts);
-    }
-    if s.owner.load(Relaxed) != pc.id {
-        s.owner.store(pc.id, Relaxed);
-    }
-    Some(GlobSlot::Slot(i, s))
+    Some((i, st.slots.get(i)?))
 }
 
-/// A hit on an IRQ or exception stack: counted apart, never against a task.
+/// A hit on an IRQ or exception stack: counted apart, never against a task
+/// (once, by the function's owner, like any hit).
 #[cold]
 #[inline(never)]
-fn off_stack(st: &State, pc: &ProbeCounters, ip: usize) {
-    if pc.glob {
-        let kprobe_counts = st
-            .slot_index()
-            .find(ip)
-            .and_then(|i| st.slots.get(i))
-            .is_some_and(|s| s.kprobes.load(Relaxed) != 0);
-        if kprobe_counts {
-            return;
-        }
-    }
+fn off_stack(st: &State, pc: &ProbeCounters) {
     pc.off_stack.fetch_add(1, Relaxed);
     st.events.off_stack.fetch_add(1, Relaxed);
 }

@@ -16,6 +16,7 @@ use crate::state::{ProbeCounters, State};
 use crate::swcore::command::{is_glob, ProbeCmd};
 use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
+use crate::swcore::owner;
 use crate::swcore::plan::{self, Refusal};
 use crate::swcore::trace::{unloaded_frame, MAX_UNLOADED};
 use crate::swformat::probes::{write_probes, AttachedProbe};
@@ -102,12 +103,15 @@ impl Attachment {
 
     /// Replaces an attached glob's fprobe by one over the functions that
     /// match now, without a moment in which a function is counted twice
-    /// (the new probe is enabled as the old one is disabled) or a function
-    /// both cover is unpatched. On an error the old probe stays.
+    /// (the new probe, which shares the old one's counters and so its
+    /// slots, is enabled once the old one's running handlers have returned;
+    /// a call in between goes uncounted) or a function both cover is
+    /// unpatched. On an error the old probe stays.
     fn reattach_glob(&mut self, initing: &[InitingModule]) -> Result {
         let new = Probe::attach(&self.spec, true, self.counters.clone(), initing)?;
         if let Some(old) = self.probe.take() {
             old.enable(false);
+            crate::shim::wait_for_handlers();
             new.enable(true);
             self.missed_before = self.missed_before.saturating_add(old.missed());
             // Detached (waiting for its running handlers) before its share
@@ -166,7 +170,11 @@ impl ProbeSet {
     fn entry(&mut self, spec: &str) -> Result<Attachment> {
         let glob = is_glob(spec);
         let spec = CString::try_from_fmt(fmt!("{}", spec))?;
-        let counters = Arc::new(ProbeCounters::new(self.next_id, glob), GFP_KERNEL)?;
+        let id = owner::id(self.next_id, glob);
+        if id == 0 {
+            return Err(ENOSPC);
+        }
+        let counters = Arc::new(ProbeCounters::new(id, glob), GFP_KERNEL)?;
         self.next_id = self.next_id.saturating_add(1);
         Ok(Attachment {
             spec,
@@ -246,8 +254,22 @@ impl ProbeSet {
     /// Detaches the probes of `gone` (taken out of the set) with one grace
     /// period for all their kprobes, or one by one if the batch cannot be
     /// allocated, then frees the entries (each probe holds its counters until
-    /// it is detached, so none goes while a handler can use it).
+    /// it is detached, so none goes while a handler can use it). First
+    /// their hits stop counting and, once the handlers already past that
+    /// check have returned (a grace period), the slots they owned are
+    /// released for the probes left on those functions to claim: calls in
+    /// that grace period go uncounted, none twice, and none for as long as
+    /// ftrace takes to unpatch the functions.
     fn detach_entries(st: &State, mut gone: KVec<Attachment>) {
+        if gone.iter().any(|a| a.probe.is_some()) {
+            for a in gone.iter() {
+                a.counters.retired.store(true, Relaxed);
+            }
+            crate::shim::wait_for_handlers();
+        }
+        for a in gone.iter() {
+            st.release_owner(a.counters.id);
+        }
         match KVec::with_capacity(gone.len(), GFP_KERNEL) {
             Ok(mut batch) => {
                 for a in gone.iter_mut() {
@@ -559,6 +581,12 @@ impl ProbeSet {
                 m.name(),
                 n
             );
+        }
+        // Pending now, their probes detached: their slots (after the
+        // reclaim, which credits their hits to their owners) are free to
+        // claim.
+        for a in self.attached.iter().filter(|a| a.probe.is_none()) {
+            st.release_owner(a.counters.id);
         }
     }
 

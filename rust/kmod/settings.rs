@@ -10,7 +10,7 @@ use kernel::prelude::*;
 
 use crate::shim;
 use crate::state::State;
-use crate::swcore::settings::{Change, ParamError, Params, Settings};
+use crate::swcore::settings::{Change, Limits, ParamError, Params, Settings, ThresholdError};
 
 /// Reads and checks the module parameters: an errno and a message naming
 /// the bad value on error. Not on the stack while probes are attached.
@@ -24,22 +24,39 @@ pub(crate) fn from_params() -> Result<Settings<'static>> {
         budgets: shim::param_budgets().to_str().map_err(|_| EINVAL)?,
         probes: shim::param_probes().to_str().map_err(|_| EINVAL)?,
     };
-    let ts = shim::thread_size();
-    params.check(ts).map_err(|e| refuse(e, ts))
+    params.check(limits()).map_err(refuse)
+}
+
+/// What this kernel allows the settings to be: its stack size, and the
+/// least threshold that can warn on this architecture.
+pub(crate) fn limits() -> Limits {
+    Limits {
+        thread_size: shim::thread_size(),
+        min_threshold: crate::handler::MIN_THRESHOLD,
+    }
+}
+
+/// A refused threshold's errno.
+pub(crate) fn threshold_errno(e: ThresholdError) -> Error {
+    match e {
+        ThresholdError::AboveStack { .. } => ERANGE,
+        ThresholdError::CannotWarn { .. } => EINVAL,
+    }
 }
 
 /// Says which parameter was bad and why; its errno.
 #[cold]
 #[inline(never)]
-fn refuse(e: ParamError<'_>, thread_size: usize) -> Error {
+fn refuse(e: ParamError<'_>) -> Error {
     match e {
-        ParamError::ThresholdAboveStack(t) => {
+        ParamError::Threshold(t) => {
+            let errno = threshold_errno(t);
             pr_err!(
-                "threshold={} is larger than THREAD_SIZE {} (ERANGE)\n",
-                t,
-                thread_size
+                "threshold={} ({})\n",
+                format_args!("{t}"),
+                crate::swcore::errno::name(errno.to_errno())
             );
-            ERANGE
+            errno
         }
         ParamError::Budgets(e) => {
             pr_err!("budgets: {}: '{}' (EINVAL)\n", e.why, e.token_short());

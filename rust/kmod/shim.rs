@@ -427,6 +427,20 @@ pub(crate) unsafe fn debugfs_remove(dir: NonNull<Dentry>) {
     unsafe { ffi::sw_debugfs_remove(dir.as_ptr()) }
 }
 
+/// Waits until every probe handler running now has returned (they run with
+/// preemption or interrupts off, so an RCU grace period covers them): an
+/// expedited one, at the cost of an IPI to each CPU, because calls go
+/// uncounted while it runs (ownership moving, `swcore::owner`): in the
+/// `basic` suite, 779 to 1400 of a `getppid()` loop's calls over 20
+/// replacements of a probe, against 30,000 to 38,000 with
+/// `synchronize_rcu`. Process context only, like `synchronize_rcu`.
+pub(crate) fn wait_for_handlers() {
+    // SAFETY: `synchronize_rcu_expedited()` may sleep and has no other
+    // precondition; every caller runs in process context (writes to
+    // `probes`, the module notifiers, unload).
+    unsafe { kernel::bindings::synchronize_rcu_expedited() }
+}
+
 /// Bytes of one attachment's C side (`struct sw_probe`).
 pub(crate) fn probe_bytes() -> usize {
     // SAFETY: no preconditions; returns a constant.

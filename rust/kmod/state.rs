@@ -17,6 +17,7 @@ use crate::shim::{CaptureStack, WatchSlot, SYM_LEN};
 use crate::swcore::{
     budget_sizes::{Budgets, MAX_BUDGETS},
     hist::Scale,
+    owner,
     ratelimit::RateLimit,
     settings::Settings,
     slot_index::SlotIndex,
@@ -35,7 +36,8 @@ pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut()
 /// (that would be one more shared atomic add per hit) but summed from the
 /// slots it owns when read.
 pub(crate) struct ProbeCounters {
-    /// Unique for the module's life, never 0.
+    /// Unique for the module's life, never 0; its lowest bit set for a
+    /// glob (`swcore::owner::id`).
     pub(crate) id: u64,
     /// The attachment is an fprobe (glob).
     pub(crate) glob: bool,
@@ -43,6 +45,10 @@ pub(crate) struct ProbeCounters {
     /// always reports the same address, so it looks its slot up once.
     pub(crate) slot: AtomicUsize,
     pub(crate) off_stack: AtomicU64,
+    /// The attachment is going: its hits no longer count (set before its
+    /// slots are released, so that the probes left on its functions take
+    /// them over without waiting for its probe's slow detach).
+    pub(crate) retired: AtomicBool,
 }
 
 impl ProbeCounters {
@@ -53,6 +59,7 @@ impl ProbeCounters {
             glob,
             slot: AtomicUsize::new(0),
             off_stack: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
         }
     }
 }
@@ -72,11 +79,15 @@ pub(crate) const RAW_FRAMES: usize = 80;
 pub(crate) struct Slot {
     // What a glob hit reads first, next to the maximum (the start of
     // `stats`): on one cache line with it. `repr(C)` keeps this order.
-    /// Id of the attachment whose hits this slot counts (0: none yet); the
-    /// `probes` file sums an attachment's hits from the slots it owns.
+    /// Id of the attachment whose hits this slot counts (0: none yet): the
+    /// first to claim it, until its probe is detached (`swcore::owner`);
+    /// the other probes' hits on the function are skipped, so a call counts
+    /// once. The `probes` file sums an attachment's hits from the slots it
+    /// owns.
     pub(crate) owner: AtomicU64,
     /// kprobes attached at this function: an fprobe (glob) hit on it is
-    /// skipped, so a function in both the default set and a glob counts once.
+    /// skipped, and a glob's ownership handed over to the kprobe, so a
+    /// function in both the default set and a glob counts once.
     pub(crate) kprobes: AtomicU32,
     /// Threshold generation this slot last warned in.
     pub(crate) warned_gen: AtomicU32,
@@ -290,7 +301,12 @@ impl State {
         }? Error))
     }
 
-    /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`.
+    /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`. A
+    /// kprobe arriving on a function a glob owns takes it over: from here
+    /// glob hits on it are skipped; once those already past that check
+    /// have returned (a grace period: handlers run with preemption off),
+    /// the glob's ownership is released for the kprobe to claim. A call in
+    /// between may go uncounted, none counts twice. Process context.
     pub(crate) fn mark_kprobe(&self, addr: usize, up: bool) {
         if let Some(s) = self
             .slot_index()
@@ -299,11 +315,24 @@ impl State {
         {
             if up {
                 s.kprobes.fetch_add(1, Relaxed);
+                if owner::is_glob(s.owner.load(Relaxed)) {
+                    crate::shim::wait_for_handlers();
+                    owner::release_glob(&s.owner);
+                }
             } else {
                 let _ = s
                     .kprobes
                     .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1));
             }
+        }
+    }
+
+    /// Releases the slots owned by attachment `id`, whose probe is detached
+    /// (its running handlers waited for): the next probe to hit each of its
+    /// functions claims it. Process context.
+    pub(crate) fn release_owner(&self, id: u64) {
+        for s in self.slots.iter() {
+            owner::release(&s.owner, id);
         }
     }
 

@@ -17,6 +17,8 @@ pub(crate) mod follow;
 pub(crate) mod glob;
 #[path = "../core/src/hist.rs"]
 pub(crate) mod hist;
+#[path = "../core/src/owner.rs"]
+pub(crate) mod owner;
 #[path = "../core/src/plan.rs"]
 pub(crate) mod plan;
 #[path = "../core/src/ratelimit.rs"]

@@ -11,7 +11,7 @@
 
 # basic_checks OUT THREAD_SIZE: the checks of what the guest's part saved in OUT.
 basic_checks() {
-  local out=$1 want=$2 expected_budgets t_ts t_threads nthreads bad pid used comm pcomm again over64
+  local out=$1 want=$2 fn step hits calls expected_budgets t_ts t_threads nthreads bad pid used comm pcomm again over64
   # at DIR SECTIONS FILTER [JQ-OPTION...]: sw_jq on the copy OUT/DIR.
   at() { sw_jq_in "$out/$1" "${@:2}"; }
   attached() { at "$1" probes '[.probes.attached[].spec] | join(" ")'; }
@@ -54,6 +54,27 @@ basic_checks() {
   expect_eq "-glob then +glob: attached again" "$(attached probes-3)" "vfs_rea*"
   expect_eq "the refused write changed nothing" "$(attached probes-4)" "vfs_rea*"
   expect_eq "the refused write changed nothing (clear not applied)" "$(attached probes-5)" "vfs_rea*"
+
+  # A function's calls count once, however many probes cover it (issue 22,
+  # defects 5 and 9).
+  fn=$(cat "$out/getppid-fn" 2>/dev/null)
+  if [ -n "$fn" ]; then
+    # fn_hits DIR: fn's hits in the copy OUT/DIR.
+    fn_hits() { at "$1" table '[.functions[] | select(.name == $f) | .hits] | add // 0' --arg f "$fn"; }
+    for step in globs glob2 glob1 name-and-glob glob-again; do
+      expect_eq "$step: $fn's hits are its calls ($(attached "getppid-$step"))" \
+        "$(fn_hits "getppid-$step")" "$(cat "$out/getppid-$step/calls")"
+    done
+    expect_eq "two globs: the attachments' hits add up to the functions'" \
+      "$(at getppid-globs probes '[.probes.attached[].hits] | add')" \
+      "$(at getppid-globs table '[.functions[].hits] | add')"
+    for step in glob-replaced glob-cleared name-replaced; do
+      hits=$(fn_hits "getppid-$step") calls=$(cat "$out/getppid-$step/calls")
+      echo "measure: $step: $hits hits of $calls calls ($((calls - hits)) not counted while a probe was replaced)"
+      expect_cmp "$step: $fn's hits at most its calls: none counted twice" "$hits" -le "$calls"
+      expect_cmp "$step: $fn's hits counted" "$hits" -gt 0
+    done
+  fi
 
   # Writing budgets starts their counts afresh (finding 4): no count is shown
   # under a size it was not taken against.
@@ -108,8 +129,72 @@ for _ in 1 2 3; do cat $SWD/summary $SWD/histogram >/dev/null; done
 sw_save "$SW_OUT/budgets-64" budgets
 expect_eq "budgets $want (THREAD_SIZE)" "$(sw_write $SWD/budgets "$want")" OK
 sw_save "$SW_OUT/budgets-ts" budgets
+
+# A function's calls count once, however many probes cover it (issue 22,
+# defects 5 and 9): FN, under getppid(), called a known number of times,
+# under two globs that both cover it, then while probes over it are
+# replaced. The files after each step are saved (getppid-*), the calls made
+# in getppid-*/calls.
+FN=$(sw_getppid_fn)
+G1="${FN%id}*" G2="${FN%pid}*" N=3000
+echo "$FN" > "$SW_OUT/getppid-fn"
+# getppid_step NAME WRITE: WRITE to probes, then N calls, saved in getppid-NAME.
+getppid_step() {
+  expect_eq "$1: write '${2//$'\n'/ }'" "$(sw_write $SWD/probes "$2")" OK
+  sw_getppid $N
+  getppid_save "$1"
+  echo $N > "$SW_OUT/getppid-$1/calls"
+}
+# getppid_save NAME: the files, saved in getppid-NAME with counting paused (a
+# getp* call between two reads would change one and not the other).
+getppid_save() {
+  echo 0 > $SWD/enabled
+  sw_save "$SW_OUT/getppid-$1" probes
+  echo 1 > $SWD/enabled
+}
+# getppid_replacing NAME WRITE: while perl calls getppid() in a loop (and
+# counts its calls), WRITE (which replaces probes over FN) 20 times.
+getppid_replacing() {
+  local out=$SW_OUT/getppid-$1 stop=$SW_OUT/getppid-stop i r=
+  mkdir -p "$out"; rm -f "$stop"
+  echo 1 > $SWD/reset
+  perl -e 'my $n = 0; until (-e $ARGV[0]) { getppid() for 1..50; $n += 50 } print "$n\n"' "$stop" > "$out/calls" &
+  for i in $(seq 20); do r=$(sw_write $SWD/probes "$2"); [ "$r" = OK ] || break; done
+  touch "$stop"; wait $!
+  expect_eq "$1: 20 writes of '${2//$'\n'/ }' while getppid() is called ($i)" "$r" OK
+  getppid_save "$1"
+}
+if [ -n "$FN" ]; then
+  getppid_step globs "clear"$'\n'"+$G1"$'\n'"+$G2"$'\n'
+  getppid_step glob2 "-$G1"$'\n'
+  getppid_step glob1 "+$G1"$'\n'"-$G2"$'\n'
+  getppid_step name-and-glob "+$FN"$'\n'
+  getppid_step glob-again "-$FN"$'\n'
+  getppid_replacing glob-replaced "-$G1"$'\n'"+$G1"$'\n'
+  getppid_replacing glob-cleared "clear"$'\n'"+$G1"$'\n'
+  expect_eq "write 'clear', '+$FN'" "$(sw_write $SWD/probes "clear"$'\n'"+$FN"$'\n')" OK
+  getppid_replacing name-replaced "-$FN"$'\n'"+$FN"$'\n'
+else
+  not_ok "a traceable function under getppid()" "none of the candidates"
+fi
+
+# A threshold that can never warn is refused (issue 22, defect 6): one at or
+# below the stack the warning itself needs, which the refusal names.
+expect_eq "threshold 1 (can never warn) refused" "$(sw_write $SWD/threshold 1)" EINVAL
+min=$(dmesg | sed -n 's/.*stackwatch: threshold: [0-9]* is below \([0-9]*\),.*/\1/p' | tail -n1)
+expect_cmp "the refusal names the least threshold that can warn" "${min:-0}" -gt 1
+min=${min:-2}
+expect_eq "threshold $((min - 1)) refused" "$(sw_write $SWD/threshold $((min - 1)))" EINVAL
+expect_eq "threshold $min accepted" "$(sw_write $SWD/threshold $min)" OK
+expect_eq "threshold reads back $min" "$(cat $SWD/threshold)" "$min"
+expect_eq "threshold 0 (off) accepted" "$(sw_write $SWD/threshold 0)" OK
+
 check "rmmod stackwatch" sw_unload
 check "debugfs directory removed" test ! -e $SWD
 check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'
+check "insmod threshold=$((min - 1)) refused" sh -c "! insmod '$SW_KO' threshold=$((min - 1))"
+expect_cmp "insmod threshold=$((min - 1)): the refusal names the value and the least" \
+  "$(dmesg | grep -c "threshold=$((min - 1)) is below $min,")" -ge 1
+check "module not loaded after the refusal" sh -c '! grep -q "^stackwatch " /proc/modules'
 if sw_checks_here; then basic_checks "$SW_OUT" "$want"; fi
 finish

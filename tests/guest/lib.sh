@@ -62,6 +62,18 @@ sw_chain_through() {
       | if $k < ($res | length) and ($f | test($res[$k])) then $k + 1 else $k end) == ($res | length))
     | .function) // empty' --argjson res "$(jq -nc '$ARGS.positional' --args "$@")"
 }
+# sw_getppid_fn: a function under getppid() that ftrace can trace (Debian's
+# kernel does not trace the x86_64 syscall wrappers; riscv64's SYSCALL_DEFINE0
+# has no __do_sys_), for counts compared with a known number of calls;
+# empty if none.
+sw_getppid_fn() {
+  local f
+  for f in __do_sys_getppid __riscv_sys_getppid __x64_sys_getppid; do
+    if cut -d' ' -f1 /sys/kernel/tracing/available_filter_functions | grep -qx "$f"; then echo "$f"; return; fi
+  done
+}
+# sw_getppid N: counts afresh (`reset`), then calls getppid() exactly N times.
+sw_getppid() { echo 1 > $SWD/reset; perl -e 'getppid() for 1..$ARGV[0]' "$1"; }
 # sw_save DIR FILE...: copies these files of the module, then `summary` (which
 # every report needs), into DIR, for reading later (SW_FROM=DIR sw_jq ...).
 sw_save() {

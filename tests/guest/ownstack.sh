@@ -10,6 +10,12 @@
 #     insmod of the default set, and stackwatch's frames in it.
 #  c) the unwinder's own stack (x86_64): how much of it was ever used, from
 #     the unload line. Goal: at most half of it.
+#  d) printing a warning (issue 22, defect 6): as a), with every hit below
+#     the threshold and no rate limit, so that every hit warns; the tracer
+#     filtered to what the warning runs through (symbol lookup, printk's
+#     store, the irq_work that wakes the consoles later). Bytes from the
+#     deepest frame up to the probed function's; goal: they fit in what the
+#     module keeps for a warning (the least threshold it takes, less one).
 #   ownstack.sh [GOAL]   (default 312: half of the 624 bytes before)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/stack_tracer.sh"
@@ -43,4 +49,38 @@ if [ -n "${size:-}" ]; then
 else
   echo "measure: chains are taken on the current stack on this architecture"
 fi
+# d) printing a warning: the least threshold the module takes, from its
+# refusal of 1, then what a warning needs, measured.
+sw_load
+expect_eq "threshold 1 refused" "$(sw_write $SWD/threshold 1)" EINVAL
+least=$(dmesg | sed -n 's/.*stackwatch: threshold: [0-9]* is below \([0-9]*\),.*/\1/p' | tail -n1)
+ts=$(cat $SWD/thread_size)
+sw_unload
+echo "measure: the least threshold that can warn: ${least:-?} (THREAD_SIZE $ts)"
+# (Names, not globs: each line written to the tracer's filter is matched
+# against every traceable function, slowly under TCG.)
+ST_WARN_FUNCS="sw_symbol sprint_symbol sprint_symbol_no_offset kallsyms_lookup_buildid get_symbol_pos
+  module_address_lookup sw_printk_deferred vprintk_emit vprintk_store printk_sprint vsnprintf
+  format_decode prb_reserve desc_reserve data_alloc data_push_tail prb_commit prb_final_commit
+  defer_console_output irq_work_queue __irq_work_queue_local arch_irq_work_raise"
+for kind in kprobe fprobe; do
+  probe=$FN; [ $kind = fprobe ] && probe="${FN%?}[${FN: -1}]"
+  sw_load "probes=$probe" "threshold=$ts" warn_interval_ms=0 || { not_ok "$kind: load to warn at every hit" "insmod failed"; continue; }
+  w0=$(dmesg | grep -c "stackwatch: $FN: only")
+  # shellcheck disable=SC2086  # a list of names
+  st_on $ST_WARN_FUNCS > /dev/null
+  for _ in 1 2 3 4 5 6 7 8; do
+    echo 1 > $SWD/reset
+    perl -e 'getppid() for 1..3'
+  done
+  st_off
+  st_frames "$SW_OUT/warn-$kind"
+  sw_unload
+  read -r added sw _ other < <(st_split "$SW_OUT/warn-$kind" "$FN")
+  echo "measure: printing a warning ($kind on $FN): $added bytes above $FN: stackwatch $sw, the rest (probe mechanism, symbol lookup, printk) $other"
+  sed 's/^/  /' "$SW_OUT/warn-$kind.raw"
+  expect_cmp "$kind: the stack tracer saw a warning being printed above $FN (bytes)" "${added/-/0}" -gt 0
+  expect_cmp "$kind: a warning needs less than the least threshold (${least:-?})" "${added/-/99999}" -lt "${least:-0}"
+  expect_cmp "$kind: warnings printed" "$(dmesg | grep -c "stackwatch: $FN: only")" -gt "$w0"
+done
 finish

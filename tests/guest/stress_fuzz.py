@@ -13,6 +13,7 @@ import errno
 import os
 import random
 import re
+import subprocess
 import sys
 
 swd, nwrites, ts, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -223,7 +224,7 @@ def number_write():
         return garbage()
     if r < 0.2:
         return b"1" * (MAX_WRITE + 1)
-    n = rng.choice([0, 1, ts - 1, ts, ts + 1, 4096, 2048, 1 << 32, (1 << 64) - 1, 1 << 64, 10 ** 30])
+    n = rng.choice([0, 1, least - 1, least, ts - 1, ts, ts + 1, 4096, 2048, 1 << 32, (1 << 64) - 1, 1 << 64, 10 ** 30])
     fmt = rng.choice(["{}", "{}\n", " {} ", "-{}", "+{}", "{}x", "{} {}", "{},{}"])
     return fmt.format(n, rng.choice([4096, 8192, 1, ts])).encode()
 
@@ -243,8 +244,28 @@ def bool_write():
     return rng.choice([b"0", b"1", b"1\n", b" 0 ", b"2", b"", b"yes", b"01", garbage()])
 
 
+def least_threshold():
+    """The least threshold other than 0 that can warn, as the module's
+    refusal of 1 names it in the kernel log (issue 22, defect 6)."""
+    before = read("threshold")
+    if do_write(os.path.join(swd, "threshold"), b"1") != "EINVAL":
+        do_write(os.path.join(swd, "threshold"), before.encode())
+        return 1
+    log = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+    found = re.findall(r"stackwatch: threshold: 1 is below (\d+),", log)
+    return int(found[-1]) if found else 1
+
+
+def model_threshold(data):
+    v = parse_number(text_of(data), ts)
+    if 0 < v < least:
+        raise Refused("EINVAL")
+    return v
+
+
 ok = bad = 0
 results = {}
+least = least_threshold()
 specs = set(attached_set())
 threshold = int(read("threshold"))
 budgets = [int(l.split()[0]) for l in read("budgets").splitlines() if l and not l.startswith("#")]
@@ -263,7 +284,7 @@ for i in range(nwrites):
         if f == "probes":
             new = model_probes(data, specs)
         elif f == "threshold":
-            new = parse_number(text_of(data), ts)
+            new = model_threshold(data)
         elif f == "budgets":
             new = model_budgets(data)
         else:

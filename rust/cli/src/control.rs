@@ -9,7 +9,7 @@ use crate::model::Probes;
 use crate::style::{Paint, Style};
 use crate::text_table::TextTable;
 use stackwatch_core::command::{check_name, MAX_WRITE};
-use stackwatch_core::settings::Control;
+use stackwatch_core::settings::{Control, Limits};
 
 /// Checks probe names or globs before they are sent.
 pub fn check_names(names: &[String]) -> Result<()> {
@@ -156,7 +156,11 @@ pub fn budgets(dir: &Dir, sizes: &[String]) -> Result<String> {
     let text = format!("{}\n", sizes.join(" "));
     // The module's own check, but for the stack size, which the module
     // checks itself.
-    if let Err(e) = Control::Budgets.parse(&text, usize::MAX) {
+    let unchecked = Limits {
+        thread_size: usize::MAX,
+        min_threshold: 0,
+    };
+    if let Err(e) = Control::Budgets.parse(&text, unchecked) {
         return Err(Error::usage(format!(
             "budgets are sizes in bytes (e.g. 4096 8192), 'default' or 'none': {e}"
         )));

@@ -12,7 +12,10 @@ pub fn explain_write(file: &str, errno: i32) -> String {
         (ENOENT, _) => "no such file",
         (EINVAL, "probes") => "malformed command (expected +name, -name, +glob* or clear)",
         (EINVAL, "enabled" | "reset") => "malformed value (expected 0 or 1)",
-        (EINVAL, "threshold") => "malformed value (expected a decimal number of bytes)",
+        (EINVAL, "threshold") => {
+            "malformed value (expected a decimal number of bytes), or too small to ever warn \
+             (the kernel log names the least; 0 turns warnings off)"
+        }
         (EINVAL, "budgets") => "malformed value (expected up to 4 sizes in bytes, or none)",
         (EINVAL, _) => "malformed input",
         (E2BIG, "budgets") => "too many budgets (4 at most) or write too long",
@@ -45,5 +48,6 @@ mod tests {
         assert!(explain_write("probes", E2BIG).starts_with("E2BIG: too long"));
         assert_eq!(explain_write("probes", EEXIST), "EEXIST: already attached");
         assert!(explain_write("enabled", EINVAL).contains("0 or 1"));
+        assert!(explain_write("threshold", EINVAL).contains("too small to ever warn"));
     }
 }

@@ -15,6 +15,7 @@ pub mod errno;
 pub mod follow;
 pub mod glob;
 pub mod hist;
+pub mod owner;
 pub mod plan;
 pub mod ratelimit;
 pub mod sample;
