@@ -19,7 +19,12 @@ T=/sys/kernel/tracing
 reads=${1:-300} cycles=${2:-2000} ops=${3:-400}
 CPU=/sys/devices/system/cpu/cpu1/online
 sw_cli || { not_ok "the stackwatch command runs in this guest" "$SWC does not"; finish; }
-check "CPU 1 can go offline" test -w $CPU
+# (Our debug kernel boots with one CPU: pci=noacpi, which qemu/run.sh gives
+# it, skips the MADT's I/O APIC entries and without X86_MPPARSE nothing else
+# finds the second CPU, "smpboot: SMP disabled". The storm and the reads
+# still run there, under KASAN.)
+if [ -w $CPU ]; then ok "CPU 1 can go offline"; hp=1
+else not_ok "CPU 1 can go offline" "no $CPU ($(nproc) CPU online; $(dmesg | grep -m1 -oE 'SMP disabled|Limiting to [0-9]+ possible CPUs' || echo 'no reason logged'))"; hp=0; fi
 
 check "insmod stackwatch" sw_load
 TS=$(cat $SWD/thread_size)
@@ -52,7 +57,7 @@ hotplug() {
   echo "$done" > "$SW_OUT/cycles-done"
 }
 in_background storm
-in_background hotplug
+[ $hp = 0 ] || in_background hotplug
 # READS reads, among the storm's threads, which preempt the reader in the
 # middle of a thread's stack. Each read gives one line: rows, the deepest
 # row, the pids of rows within 64 bytes of THREAD_SIZE, the deepest row of a
@@ -76,7 +81,7 @@ tracer_max=$(cat $T/stack_max_size)
 cp $T/stack_trace "$SW_OUT/ftrace_stack_trace"
 forks=$(( $(awk '$1 == "processes" { print $2 }' /proc/stat) - forks0 ))
 cycles_done=$(cat "$SW_OUT/cycles-done" 2>/dev/null)
-echo 1 > $CPU 2>/dev/null
+[ $hp = 0 ] || echo 1 > $CPU
 
 # Margin over the tracer's maximum, which is measured at traced function
 # entries: below the deepest entry a thread's stack also holds what the
@@ -99,7 +104,7 @@ full=$(awk '$4 != "-" { print "read " $1 ": " $4 }' "$SW_OUT/reads" | head -n 5)
 read -r dropped faulted < <(awk '$NF == "none" { no = 1 } { d += $(NF - 1); f += $NF } END { if (no) print "- -"; else print d + 0, f + 0 }' "$SW_OUT/reads")
 echo "measure: $n reads in $read_ms ms, ${cycles_done:-0} hotplug cycles (at most $cycles), $forks forks; deepest row $maxall, deepest new thread $maxnew (pid $maxnew_pid $maxnew_comm); tracer max $tracer_max (margin $margin, THREAD_SIZE $TS); rows dropped $dropped, of them faulted $faulted"
 expect_eq "every read of tasks parsed" "$n" "$reads"
-expect_cmp "CPU 1 went offline and back while tasks was read (cycles)" "${cycles_done:-0}" -ge 10
+[ $hp = 0 ] || expect_cmp "CPU 1 went offline and back while tasks was read (cycles)" "${cycles_done:-0}" -ge 10
 expect_cmp "a fork storm ran (forks)" "$forks" -ge 1000
 expect_eq "no row within 64 bytes of THREAD_SIZE (a freed stack's rcu_head)" "${full:-none}" none
 expect_cmp "no thread born during the run deeper than the stack tracer's maximum + THREAD_SIZE/8" "$maxnew" -le $((tracer_max + margin))
