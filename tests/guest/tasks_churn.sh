@@ -91,9 +91,9 @@ cycles_done=$(cat "$SW_OUT/cycles-done" 2>/dev/null)
 # notrace scheduler (__schedule, switch_to) and the interrupt entry frame
 # (40 hardware + 168 pt_regs bytes) pushed on the task stack before the
 # switch to the IRQ stack -- about 1.5 KiB on 16K stacks. Measured on the
-# stock kernel (2026-12-07, three runs, 400 reads): the deepest new thread
-# was the tracer's maximum + 864 bytes every time (5768/4904, 5880/5016,
-# 5928/5064). THREAD_SIZE / 8 (2 KiB at 16K; 4 KiB at KASAN's 32K, whose
+# stock kernel (2026-12-07, four runs, 440 reads): the deepest new thread
+# was the tracer's maximum + 792 to 864 bytes (5768/4904, 5880/5016,
+# 5928/5064, 5776/4984). THREAD_SIZE / 8 (2 KiB at 16K; 4 KiB at KASAN's 32K, whose
 # frames are twice as big) covers that, and is far below a freed stack's
 # THREAD_SIZE - 8.
 margin=$((TS / 8))
