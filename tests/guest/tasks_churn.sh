@@ -105,7 +105,7 @@ read -r dropped faulted < <(awk '$NF == "none" { no = 1 } { d += $(NF - 1); f +=
 echo "measure: $n reads in $read_ms ms, ${cycles_done:-0} hotplug cycles (at most $cycles), $forks forks; deepest row $maxall, deepest new thread $maxnew (pid $maxnew_pid $maxnew_comm); tracer max $tracer_max (margin $margin, THREAD_SIZE $TS); rows dropped $dropped, of them faulted $faulted"
 expect_eq "every read of tasks parsed" "$n" "$reads"
 [ $hp = 0 ] || expect_cmp "CPU 1 went offline and back while tasks was read (cycles)" "${cycles_done:-0}" -ge 10
-expect_cmp "a fork storm ran (forks)" "$forks" -ge 1000
+expect_cmp "a fork storm ran (forks, at least 10 a read)" "$forks" -ge $((reads * 10))
 expect_eq "no row within 64 bytes of THREAD_SIZE (a freed stack's rcu_head)" "${full:-none}" none
 expect_cmp "no thread born during the run deeper than the stack tracer's maximum + THREAD_SIZE/8" "$maxnew" -le $((tracer_max + margin))
 expect_cmp "threads born during the run were listed" "$maxnew" -gt 0
