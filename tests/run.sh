@@ -9,7 +9,7 @@
 # background, at the lowest priority, while the stock kernel's guests run:
 # TCG runs a guest on one host core and leaves the other to the build.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture
-#                               modorder reload netconsole clone dkms harness debug
+#                               churn modorder reload netconsole clone dkms harness debug
 #                               riscv4k (default: all of these); named only:
 #                               unload (30 load/unload cycles on the stock
 #                               kernel: the debug kernel's stress covers it),
@@ -201,6 +201,11 @@ sel ownstack && guest_suite ownstack --kernel $STOCK --timeout 900 -- tests/gues
 want_suite unload && guest_suite unload --kernel $STOCK --timeout 900 -- tests/guest/unload.sh 30
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
+# `tasks` read while threads exit and CPU 1 goes offline and back (issue 22):
+# reads, at most this many hotplug cycles, storm operations per round.
+CHURN=${SW_CHURN:-40 2000 400}
+# shellcheck disable=SC2086  # the amounts, word-split
+sel churn && guest_suite churn --kernel $STOCK --timeout 1800 -- tests/guest/tasks_churn.sh $CHURN
 # stackwatch first, then xfs/dm/nfsd: their probes attach when they load and
 # leave when they go.
 # Named only: the torture suite's memory squeeze alone on a slowed guest:
@@ -329,7 +334,8 @@ fi
 # fails a run on any of their reports) and DEBUG_STACK_USAGE, whose per-task
 # numbers (sysrq-t's "stack:") the `tasks` file must match. KASAN doubles
 # x86_64 stacks: THREAD_SIZE is read back (32K). On it: `basic`, the `tasks`
-# file against stack_not_used(), the stress suite (load/unload cycles,
+# file against stack_not_used(), `tasks` under thread churn and CPU hotplug,
+# the stress suite (load/unload cycles,
 # concurrent writers, the debugfs fuzz, rmmod with a file open, a kmemleak
 # scan), and the harness's proof that a lock-order inversion and a leak are
 # caught.
@@ -338,6 +344,12 @@ fi
 # 17 s under KASAN and lockdep beside a build (SW_DEBUG_STRESS="100 200 1000" for the full
 # amounts, about 36 minutes).
 DEBUG_STRESS=${SW_DEBUG_STRESS:-12 40 1000}
+# The churn suite's there (reads, at most this many hotplug cycles, storm
+# operations per round): fewer reads, each several times slower under KASAN,
+# and no CPU hotplug: the debug kernel boots with one CPU (pci=noacpi skips
+# the MADT's I/O APIC entries and without X86_MPPARSE nothing finds CPU 1);
+# the stock kernel's churn suite covers hotplug.
+DEBUG_CHURN=${SW_DEBUG_CHURN:-10 0 200}
 if sel debug; then
   step "x86_64 debug kernel (lockdep, KASAN, kmemleak, DEBUG_STACK_USAGE), its stackwatch.ko and test modules"
   if wait_kernel x86_64-debug && dko=$(scripts/build-module.sh x86_64-debug) && dtests=$(scripts/build-module.sh --tests x86_64-debug); then
@@ -346,6 +358,8 @@ if sel debug; then
     dts=16384; grep -qx 'CONFIG_KASAN=y' "$dkdir/.config" && dts=32768
     guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/basic.sh "$dts"
     guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+    # shellcheck disable=SC2086  # the amounts, word-split
+    guest_suite debug-churn --kernel x86_64-debug --module "$dko" --timeout 2400 -- tests/guest/tasks_churn.sh $DEBUG_CHURN
     # The unwinder's own stack under KASAN's larger frames (it grows them
     # all): the most any unload of the basic run reports, at most half of it.
     read -r cs_used cs_size < <(sed -n "s/.*stackwatch: unloaded; the unwinder's stack used at most \([0-9]*\) of \([0-9]*\) bytes.*/\1 \2/p" "$results/debug-basic/console.log" 2>/dev/null | sort -n | tail -n1)

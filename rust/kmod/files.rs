@@ -388,7 +388,7 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mut buf = KVec::from_elem(TaskRow::EMPTY, stack_scan::MAX_SHOWN, GFP_KERNEL)
         .map_err(|_| fmt::Error)?;
     let mut deepest = Deepest::new(&mut buf);
-    shim::scan_thread_stacks(&mut deepest);
+    shim::scan_thread_stacks(&mut deepest).map_err(|_| fmt::Error)?;
     // The deepest few again, for the return addresses above their deepest point.
     let shown = deepest.shown();
     let mut points = KVec::from_elem(
@@ -401,7 +401,7 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         p.row = *r;
     }
     let mut scratch = KBox::new([0u8; SYM_LEN], GFP_KERNEL).map_err(|_| fmt::Error)?;
-    shim::find_points(&mut points, &mut scratch);
+    shim::find_points(&mut points, &mut scratch).map_err(|_| fmt::Error)?;
     crate::swformat::tasks::write_tasks(
         f,
         st.thread_size,

@@ -509,16 +509,19 @@ void sw_current_comm(char *buf16)
 }
 
 /*
- * A thread's stack is freed after an RCU grace period (kernel/fork.c:
- * thread_stack_delayed_free() uses call_rcu(); a stack kept in the per-CPU
- * cache stays mapped), and task_structs are too: under rcu_read_lock() a
- * stack read through task->stack stays mapped. put_task_stack() is not
- * exported, so no reference is taken; the stack of a thread that is exiting
- * may be being freed (its first words then hold the RCU head), so those are
- * skipped.
+ * RCU keeps the task_structs walked here, not their stacks (7.3
+ * kernel/fork.c): an exiting thread's stack goes straight to a per-CPU cache
+ * (try_release_thread_stack_to_cache(), no grace period), from which a fork
+ * reuses it or free_vm_stack_cache() vfree()s it when the CPU goes offline
+ * (as does alloc_thread_stack_node() when a fork's memcg charge fails); or
+ * it is freed through call_rcu(), whose rcu_head then fills its lowest words.
+ * put_task_stack() is not exported, so the stack cannot be pinned
+ * (try_get_task_stack()); fn reads it without faulting and checks
+ * sw_thread_stack() after. Exiting threads are skipped.
  */
-void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
-					  const unsigned long *stack, unsigned long words),
+void sw_for_each_thread_stack(void (*fn)(void *ctx, const struct task_struct *t, int pid,
+					  const char *comm, unsigned long stack,
+					  unsigned long words),
 			      void *ctx)
 {
 	struct task_struct *p, *t;
@@ -526,15 +529,33 @@ void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
 
 	rcu_read_lock();
 	for_each_process_thread(p, t) {
-		const unsigned long *stack = READ_ONCE(t->stack);
+		unsigned long stack = sw_thread_stack(t);
 
-		if (!stack || READ_ONCE(t->exit_state) || (READ_ONCE(t->flags) & PF_EXITING))
+		if (!stack)
 			continue;
 		memcpy(comm, t->comm, TASK_COMM_LEN);
 		comm[TASK_COMM_LEN - 1] = 0;
-		fn(ctx, task_pid_nr(t), comm, stack, THREAD_SIZE / sizeof(unsigned long));
+		fn(ctx, t, task_pid_nr(t), comm, stack, THREAD_SIZE / sizeof(unsigned long));
 	}
 	rcu_read_unlock();
+}
+
+/*
+ * PF_EXITING is set (exit_signals()) long before the stack is released
+ * (finish_task_switch() of the dead task, after the scheduler's full
+ * barriers), and t->stack is cleared after; smp_rmb() orders the caller's
+ * reads of the stack before these loads, so a read that saw the release
+ * (the rcu_head, a reused or cleared stack) sees PF_EXITING here.
+ */
+unsigned long sw_thread_stack(const struct task_struct *t)
+{
+	unsigned long stack;
+
+	smp_rmb();
+	stack = (unsigned long)READ_ONCE(t->stack);
+	if (READ_ONCE(t->exit_state) || (READ_ONCE(t->flags) & PF_EXITING))
+		return 0;
+	return stack;
 }
 
 int sw_read_kernel(void *dst, unsigned long src, unsigned long len)
@@ -631,7 +652,7 @@ int sw_trace_off_stack(void)
 /*
  * Another frame's stack word: the handler scans the stack between the probed
  * context's stack pointer and the top for return addresses, words that other
- * code owns; the `tasks` file reads other threads' stacks. READ_ONCE_NOCHECK, as the ftrace stack tracer and the unwinders
+ * code owns. READ_ONCE_NOCHECK, as the ftrace stack tracer and the unwinders
  * do: exempt from KASAN (a stack word below a live frame may be poisoned) and
  * KCSAN.
  */

@@ -116,20 +116,32 @@ unsigned int sw_nr_cpu_ids(void);
 /* Current task's pid and comm (16 bytes, NUL-padded). */
 int sw_current_pid(void);
 void sw_current_comm(char *buf16);
+struct task_struct;
 /*
- * Every live thread's stack, under rcu_read_lock(): fn(ctx, pid, comm,
- * stack, words) with the thread's stack (lowest address first, words words;
- * word 0 is the end-of-stack canary). The stack stays readable until fn
- * returns; fn must not sleep and must read it with sw_stack_word().
- * Threads that are exiting, or have no stack, are skipped.
+ * Every thread, under rcu_read_lock(): fn(ctx, t, pid, comm, stack, words)
+ * with its stack's base and size in words (word 0 is the end-of-stack
+ * canary). t stays valid until fn returns (RCU); the stack does not: it may
+ * be freed, even unmapped, at any moment (7.3 kernel/fork.c), so fn reads
+ * it with sw_read_kernel() only and keeps what it read only if
+ * sw_thread_stack(t) still returns stack after the read. fn must not sleep.
+ * Threads already exiting, or without a stack, are skipped.
  */
-void sw_for_each_thread_stack(void (*fn)(void *ctx, int pid, const char *comm,
-					  const unsigned long *stack, unsigned long words),
+void sw_for_each_thread_stack(void (*fn)(void *ctx, const struct task_struct *t, int pid,
+					  const char *comm, unsigned long stack,
+					  unsigned long words),
 			      void *ctx);
+/*
+ * t's stack base, or 0 if it has none or has begun to exit; ordered after the
+ * caller's earlier reads (of that stack): a thread is marked exiting before
+ * its stack is released, so a non-zero answer equal to the base read before
+ * means those reads were of t's own stack. t: as sw_for_each_thread_stack()
+ * passes it, during that call.
+ */
+unsigned long sw_thread_stack(const struct task_struct *t);
 /* len bytes of kernel memory at src into dst without faulting; 0 or -errno. */
 int sw_read_kernel(void *dst, unsigned long src, unsigned long len);
-/* A stack word (the current task's or, under RCU, another thread's) read
- * without KASAN/KCSAN checks (READ_ONCE_NOCHECK). */
+/* A word of the current task's stack read without KASAN/KCSAN checks
+ * (READ_ONCE_NOCHECK). */
 unsigned long sw_stack_word(const unsigned long *addr);
 /*
  * The probed context's call chain, from its own function outwards, into

@@ -39,6 +39,83 @@ pub fn unused_bytes(words: usize, word: impl Fn(usize) -> usize) -> usize {
     i.saturating_mul(core::mem::size_of::<usize>())
 }
 
+/// Why a thread's stack read was thrown away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// The thread began exiting, or its stack changed, while it was read:
+    /// RCU does not keep a stack (7.3 `kernel/fork.c`: an exiting thread's
+    /// stack goes straight to a per-CPU cache and on to a new thread, or is
+    /// freed through `call_rcu()`, whose `rcu_head` then fills its lowest
+    /// words and reads as a stack used to within 8 bytes of THREAD_SIZE), so
+    /// what was read may not be this thread's.
+    Changed,
+    /// A read faulted: the stack was unmapped under the reader (a cached
+    /// stack is `vfree()`d with no grace period when its CPU goes offline,
+    /// or when a fork's memcg charge fails).
+    Fault,
+}
+
+/// A thread's stack as a reader sees it while the thread runs on: it may
+/// exit, and its stack be freed or reused, at any moment. The kernel reads
+/// it with `copy_from_kernel_nofault()` and checks the thread after each
+/// read; the host tests script a thread that exits in between.
+pub trait ThreadStack {
+    /// Words in the stack, lowest address first; word 0 is the
+    /// end-of-stack canary.
+    fn words(&self) -> usize;
+    /// Copies the words from `first` on into `buf` (all of it: the caller
+    /// keeps `first + buf.len()` within the stack); false if they could not
+    /// be read.
+    fn read(&mut self, first: usize, buf: &mut [usize]) -> bool;
+    /// Whether the thread still has this stack and has not begun to exit:
+    /// then every word read before this call was its own (the kernel side
+    /// orders its reads before the check, and a thread is marked exiting
+    /// before its stack is released).
+    fn unchanged(&mut self) -> bool;
+}
+
+/// Reads the words from `first` up (`buf.len()` of them, fewer at the top
+/// of the stack) into `buf`, then checks the thread: the words read, or why
+/// they were thrown away.
+pub fn read_words<'b>(
+    s: &mut impl ThreadStack,
+    first: usize,
+    buf: &'b mut [usize],
+) -> Result<&'b [usize], Gone> {
+    let n = buf.len().min(s.words().saturating_sub(first));
+    let chunk = buf.get_mut(..n).unwrap_or(&mut []);
+    if !s.read(first, chunk) {
+        return Err(Gone::Fault);
+    }
+    if !s.unchanged() {
+        return Err(Gone::Changed);
+    }
+    Ok(chunk)
+}
+
+/// The bytes of a stack never written, counted as [`unused_bytes`] counts
+/// them, read `buf.len()` words at a time from the bottom (the canary's
+/// chunk first) and checked after each chunk: none, and why, if the thread
+/// changed or a read faulted before the count was complete.
+pub fn unused_bytes_checked(s: &mut impl ThreadStack, buf: &mut [usize]) -> Result<usize, Gone> {
+    let words = s.words();
+    if buf.is_empty() {
+        return Err(Gone::Fault);
+    }
+    let mut first = 0;
+    while first < words {
+        let chunk = read_words(s, first, buf)?;
+        // The first non-zero word after the canary (word 0).
+        let skip = usize::from(first == 0);
+        if let Some(k) = chunk.iter().skip(skip).position(|&w| w != 0) {
+            let at = first.saturating_add(skip).saturating_add(k);
+            return Ok(at.saturating_mul(core::mem::size_of::<usize>()));
+        }
+        first = first.saturating_add(chunk.len().max(1));
+    }
+    Ok(words.max(1).saturating_mul(core::mem::size_of::<usize>()))
+}
+
 /// Threads (the deepest) whose deepest point is shown with its frames.
 pub const POINTS: usize = 4;
 
@@ -154,6 +231,8 @@ pub struct Deepest<'a> {
     rows: &'a mut [TaskRow],
     len: usize,
     threads: usize,
+    dropped: usize,
+    faulted: usize,
 }
 
 impl<'a> Deepest<'a> {
@@ -163,6 +242,8 @@ impl<'a> Deepest<'a> {
             rows,
             len: 0,
             threads: 0,
+            dropped: 0,
+            faulted: 0,
         }
     }
 
@@ -191,6 +272,26 @@ impl<'a> Deepest<'a> {
         }
     }
 
+    /// Counts a thread whose read was thrown away (not listed, not among
+    /// the threads offered).
+    pub fn drop_thread(&mut self, why: Gone) {
+        self.dropped = self.dropped.saturating_add(1);
+        if why == Gone::Fault {
+            self.faulted = self.faulted.saturating_add(1);
+        }
+    }
+
+    /// Threads whose read was thrown away: they began exiting, their stack
+    /// changed, or a read faulted, while they were read.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// Of the dropped threads, those whose stack read faulted.
+    pub fn faulted(&self) -> usize {
+        self.faulted
+    }
+
     /// The kept rows, deepest first.
     pub fn shown(&self) -> &[TaskRow] {
         self.rows.get(..self.len).unwrap_or(&[])
@@ -205,6 +306,7 @@ impl<'a> Deepest<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec;
     use std::vec::Vec;
 
     fn row(pid: i32, used: usize, comm: &str) -> TaskRow {
@@ -222,6 +324,136 @@ mod tests {
         assert_eq!(unused_bytes(3, |i| [1, 1, 1][i]), 8);
         // Never written at all: everything after the canary.
         assert_eq!(unused_bytes(4, |_| 0), 4 * 8);
+    }
+
+    /// A thread's stack as a reader sees it: `exit_at` makes the thread
+    /// exit and its stack be freed through call_rcu() just before that
+    /// read (its rcu_head and vm_struct pointer land in words 0-2, as
+    /// `thread_stack_delayed_free()` writes them), `fault_at` makes that read
+    /// fault (the stack vfree()d from the per-CPU cache).
+    struct Scripted {
+        stack: Vec<usize>,
+        reads: usize,
+        exit_at: Option<usize>,
+        fault_at: Option<usize>,
+        exited: bool,
+    }
+
+    impl Scripted {
+        fn new(stack: Vec<usize>) -> Self {
+            Scripted {
+                stack,
+                reads: 0,
+                exit_at: None,
+                fault_at: None,
+                exited: false,
+            }
+        }
+    }
+
+    impl ThreadStack for Scripted {
+        fn words(&self) -> usize {
+            self.stack.len()
+        }
+        fn read(&mut self, first: usize, buf: &mut [usize]) -> bool {
+            let k = self.reads;
+            self.reads += 1;
+            if self.exit_at == Some(k) {
+                self.exited = true;
+                self.stack[..3].copy_from_slice(&[0, 0xffff_ffff_8123_4560, 0xffff_c900_0001_0000]);
+            }
+            if self.fault_at == Some(k) {
+                return false;
+            }
+            buf.copy_from_slice(&self.stack[first..first + buf.len()]);
+            true
+        }
+        fn unchanged(&mut self) -> bool {
+            !self.exited
+        }
+    }
+
+    /// A 16K stack (2048 words) used down to word `low`.
+    fn stack_used_to(low: usize) -> Vec<usize> {
+        let mut s = vec![0usize; 2048];
+        s[0] = 0x57ac6e9d;
+        for (i, w) in s.iter_mut().enumerate().skip(low) {
+            *w = i | 1;
+        }
+        s
+    }
+
+    #[test]
+    fn checked_reads_count_like_unused_bytes() {
+        for low in [1, 2, 5, 63, 64, 65, 191, 192, 1500, 2047, 2048] {
+            let stack = stack_used_to(low);
+            let want = unused_bytes(stack.len(), |i| stack[i]);
+            for chunk in [1, 3, 64, 192, 4096] {
+                let mut buf = vec![7usize; chunk];
+                let got = unused_bytes_checked(&mut Scripted::new(stack.clone()), &mut buf);
+                assert_eq!(got, Ok(want), "low {low} chunk {chunk}");
+            }
+        }
+        // No buffer reads nothing: no count.
+        assert_eq!(
+            unused_bytes_checked(&mut Scripted::new(stack_used_to(9)), &mut []),
+            Err(Gone::Fault)
+        );
+    }
+
+    #[test]
+    fn a_thread_that_exits_while_read_is_dropped() {
+        // The thread exits between the walk's check and the first read: the
+        // lowest words read are the rcu_head, which reads as a stack used
+        // to 8 bytes of THREAD_SIZE (what `tasks` listed before the check
+        // after the read: issue 22).
+        let mut s = Scripted::new(stack_used_to(1500));
+        s.exit_at = Some(0);
+        let mut buf = [0usize; 192];
+        assert_eq!(unused_bytes_checked(&mut s, &mut buf), Err(Gone::Changed));
+        assert_eq!(2048 * 8 - unused_bytes(2048, |i| s.stack[i]), 16384 - 8);
+        // Exiting after some chunks were read: dropped too.
+        let mut s = Scripted::new(stack_used_to(1500));
+        s.exit_at = Some(3);
+        assert_eq!(unused_bytes_checked(&mut s, &mut buf), Err(Gone::Changed));
+        // Exiting after the count was complete: this thread's count stands.
+        let mut s = Scripted::new(stack_used_to(1500));
+        s.exit_at = Some(8);
+        assert_eq!(unused_bytes_checked(&mut s, &mut buf), Ok(1500 * 8));
+    }
+
+    #[test]
+    fn a_stack_unmapped_while_read_is_dropped() {
+        let mut buf = [0usize; 64];
+        for at in [0, 5, 23] {
+            let mut s = Scripted::new(stack_used_to(1500));
+            s.fault_at = Some(at);
+            assert_eq!(unused_bytes_checked(&mut s, &mut buf), Err(Gone::Fault));
+        }
+        // The window above a deepest point: read whole or not at all.
+        let mut s = Scripted::new(stack_used_to(1900));
+        assert_eq!(read_words(&mut s, 1900, &mut buf).map(|w| w.len()), Ok(64));
+        assert_eq!(
+            read_words(&mut s, 2000, &mut buf).map(|w| (w.len(), w[0])),
+            Ok((48, 2001))
+        );
+        s.fault_at = Some(2);
+        assert_eq!(read_words(&mut s, 1900, &mut buf), Err(Gone::Fault));
+        s.exit_at = Some(3);
+        assert_eq!(read_words(&mut s, 1900, &mut buf), Err(Gone::Changed));
+    }
+
+    #[test]
+    fn dropped_threads_are_counted_not_listed() {
+        let mut rows = [TaskRow::EMPTY; 2];
+        let mut d = Deepest::new(&mut rows);
+        d.offer(row(1, 100, "a"));
+        d.drop_thread(Gone::Changed);
+        d.drop_thread(Gone::Fault);
+        assert_eq!(
+            (d.threads(), d.shown().len(), d.dropped(), d.faulted()),
+            (1, 1, 2, 1)
+        );
     }
 
     #[test]

@@ -3,14 +3,17 @@
 //! their deepest point (see the core crate's `stack_scan.rs`).
 //!
 //! ```text
-//! # stackwatch tasks: thread_size 16384 threads 212 shown 32
+//! # stackwatch tasks: thread_size 16384 threads 212 shown 32 dropped 1 faulted 0
 //! # pid used left comm
 //! 812 4424 11960 nfsd
 //! # deepest points: return addresses just above the deepest point, innermost first (stale stack words)
 //! point 812 4424 nfsd
 //!   update_curr+0x4b/0x1f0
 //! ```
-//! `comm` is last, as it may hold spaces.
+//! `comm` is last, as it may hold spaces. `threads` counts the threads
+//! read; `dropped` those whose read was thrown away because they began
+//! exiting, or their stack changed or could not be read, meanwhile (not in
+//! `threads`), and `faulted`, of those, the ones whose read faulted.
 
 use super::text::Symbolize;
 use crate::swcore::stack_scan::{Deepest, Point};
@@ -34,11 +37,13 @@ pub fn write_tasks(
 ) -> fmt::Result {
     writeln!(
         w,
-        "{} thread_size {} threads {} shown {}",
+        "{} thread_size {} threads {} shown {} dropped {} faulted {}",
         HEADER,
         thread_size,
         d.threads(),
-        d.shown().len()
+        d.shown().len(),
+        d.dropped(),
+        d.faulted()
     )?;
     writeln!(w, "{}", COLUMNS)?;
     for r in d.shown() {
@@ -105,6 +110,14 @@ pub mod reader {
         pub thread_size: u64,
         /// Threads scanned.
         pub threads: u64,
+        /// Threads whose read was thrown away: they began exiting, or their
+        /// stack changed or could not be read, while it was read (none from
+        /// a module that did not count them).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub dropped: Option<u64>,
+        /// Of the dropped threads, those whose stack read faulted.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub faulted: Option<u64>,
         /// The deepest of them.
         pub rows: Vec<ThreadUse>,
         /// The deepest few, with the frames above their deepest point.
@@ -118,6 +131,8 @@ pub mod reader {
         let mut tasks = Tasks {
             thread_size: keyed_field(first.text, "thread_size", first.no)?,
             threads: keyed_field(first.text, "threads", first.no)?,
+            dropped: keyed(first.text, "dropped"),
+            faulted: keyed(first.text, "faulted"),
             rows: Vec::new(),
             points: Vec::new(),
         };
@@ -179,7 +194,7 @@ pub mod reader {
 mod tests {
     use super::reader::*;
     use super::*;
-    use crate::swcore::stack_scan::{TaskRow, COMM_LEN, MAX_SHOWN};
+    use crate::swcore::stack_scan::{Gone, TaskRow, COMM_LEN, MAX_SHOWN};
     use std::string::String;
 
     fn row(pid: i32, used: usize, comm: &str) -> TaskRow {
@@ -210,9 +225,14 @@ mod tests {
         p.frames[0] = 0xa0;
         p.frames[1] = 0xb0;
         p.nframes = 2;
+        d.drop_thread(Gone::Changed);
+        d.drop_thread(Gone::Fault);
+        d.drop_thread(Gone::Changed);
         let mut text = String::new();
         write_tasks(&mut text, 16384, &d, &[p], &Hex).unwrap();
-        assert!(text.starts_with("# stackwatch tasks: thread_size 16384 threads 3 shown 3\n"));
+        assert!(text.starts_with(
+            "# stackwatch tasks: thread_size 16384 threads 3 shown 3 dropped 3 faulted 1\n"
+        ));
         assert!(text.ends_with("point 812 4424 nfsd\n  fa0+0x4/0x10\n  fb0+0x4/0x10\n"));
         let t = read(&text).unwrap();
         assert_eq!(t.threads, 3);
@@ -233,6 +253,7 @@ mod tests {
         // The header's thread_size, each row's left as written, none on a
         // point.
         assert_eq!((t.thread_size, t.threads), (16384, 3));
+        assert_eq!((t.dropped, t.faulted), (Some(3), Some(1)));
         assert_eq!(
             t.rows[0],
             ThreadUse {
@@ -256,5 +277,12 @@ mod tests {
         assert!(read("# stackwatch tasks: thread_size 16384 threads 1 shown 1\n1 2 3").is_err());
         let t = "# stackwatch tasks: thread_size 16384 threads 1 shown 1\n1 2 3 a\n  f+0x1/0x2\n";
         assert_eq!(read(t).unwrap_err().line, 3);
+    }
+
+    #[test]
+    fn a_file_without_the_dropped_counts_reads_as_none() {
+        let t = read("# stackwatch tasks: thread_size 16384 threads 1 shown 1\n1 64 16320 init\n")
+            .unwrap();
+        assert_eq!((t.threads, t.dropped, t.faulted), (1, None, None));
     }
 }
