@@ -665,33 +665,58 @@ const char *sw_param_budgets(void)
 
 #ifndef MODULE
 /*
- * Built into the kernel image (CONFIG_STACKWATCH=y): attach the probes named
- * by stackwatch.probes= right after kprobes come up (init_kprobes is an
- * early_initcall in kernel/, linked before drivers/), so that boot-time
- * overflows are seen too. The Rust module init (a device_initcall) then adds
- * the debugfs files over the same state.
+ * Built into the kernel image (CONFIG_STACKWATCH=y): attach what
+ * stackwatch.probes= names in two steps, so that boot-time overflows are
+ * seen too. The Rust module init (a device_initcall) then adds the debugfs
+ * files over the same state.
  *
- * The work runs on a kworker's fresh stack (kworkers exist by now:
+ * Names (kprobes) right after kprobes come up: init_kprobes is an
+ * early_initcall in kernel/, linked before drivers/. Globs (fprobes) cannot
+ * be attached then: register_fprobe() inserts into fprobe_ip_table, an
+ * rhltable that fprobe_initcall() initialises in a core_initcall
+ * (kernel/trace/fprobe.c), and inserting into it before would dereference
+ * its still NULL bucket table. So they attach at core_initcall_sync, after
+ * every core_initcall and before the postcore, arch, subsys, fs and device
+ * initcalls in which the boot-time overflows come.
+ *
+ * Each step runs on a kworker's fresh stack (kworkers exist by now:
  * workqueue_init() precedes the early initcalls): the init task is already
  * some way down its own, and allocating the state and attaching probes
  * (vmalloc, text patching) nested under it overflows a 4K stack.
  */
-static int sw_early_ret;
+struct sw_boot_step {
+	struct work_struct work;
+	int (*fn)(void);
+	int ret;
+};
 
-static void sw_early_work(struct work_struct *work)
+static void sw_boot_work(struct work_struct *work)
 {
-	sw_early_ret = stackwatch_early_init();
+	struct sw_boot_step *step = container_of(work, struct sw_boot_step, work);
+
+	step->ret = step->fn();
+}
+
+static int __init sw_run_boot_step(int (*fn)(void))
+{
+	struct sw_boot_step step = { .fn = fn };
+
+	INIT_WORK_ONSTACK(&step.work, sw_boot_work);
+	schedule_work(&step.work);
+	flush_work(&step.work);
+	destroy_work_on_stack(&step.work);
+	return step.ret;
 }
 
 static int __init sw_early_init(void)
 {
-	struct work_struct work;
-
-	INIT_WORK_ONSTACK(&work, sw_early_work);
-	schedule_work(&work);
-	flush_work(&work);
-	destroy_work_on_stack(&work);
-	return sw_early_ret;
+	return sw_run_boot_step(stackwatch_early_init);
 }
 early_initcall(sw_early_init);
+
+static int __init sw_boot_globs_init(void)
+{
+	return sw_run_boot_step(stackwatch_boot_globs);
+}
+core_initcall_sync(sw_boot_globs_init);
 #endif
