@@ -52,19 +52,42 @@ struct sw_probe {
 
 /*
  * What sw_save_trace() unwinds from: a kprobe's full registers, or an
- * fprobe's partial ones (ip, sp and bp are what an unwinder starts from).
+ * fprobe's partial ones (ip, sp, fp and, on riscv64, ra are what an unwinder
+ * starts from), and the probed function's address as stackwatch_hit() got it.
  */
 struct sw_ctx {
 	struct pt_regs *regs;
 	struct ftrace_regs *fregs;
+	unsigned long ip;
 };
+
+/*
+ * The one address a probed function is known by (its statistics' key), from
+ * the address its fprobe reports: where a kprobe on its name sits, so that a
+ * name and a glob reaching the same function land on one slot. On x86_64
+ * both are the fentry call (a kprobe on sym+0 is moved past the endbr64,
+ * arch_adjust_kprobe_addr(); fprobe reports rec->ip). On riscv64 a kprobe
+ * sits on sym+0, and fprobe reports ftrace's call site, the jalr after the
+ * auipc (ftrace_call_adjust(), PREPARE_ARGS in mcount-dyn.S: a0 = t0 -
+ * MCOUNT_JALR_SIZE): its function is arch_ftrace_get_symaddr()'s
+ * fentry_ip - MCOUNT_AUIPC_SIZE (arch/riscv/kernel/ftrace.c; not exported,
+ * so repeated here).
+ */
+static inline unsigned long sw_func_addr(unsigned long entry_ip)
+{
+#if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE)
+	return entry_ip - MCOUNT_AUIPC_SIZE;
+#else
+	return entry_ip;
+#endif
+}
 
 static int sw_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sw_probe *p = container_of(kp, struct sw_probe, kp);
-	struct sw_ctx ctx = { .regs = regs };
+	struct sw_ctx ctx = { .regs = regs, .ip = (unsigned long)kp->addr };
 
-	stackwatch_hit(p->cookie, (unsigned long)kp->addr, kernel_stack_pointer(regs), &ctx);
+	stackwatch_hit(p->cookie, ctx.ip, kernel_stack_pointer(regs), &ctx);
 	return 0;
 }
 NOKPROBE_SYMBOL(sw_kprobe_pre);
@@ -73,9 +96,9 @@ static int sw_fprobe_entry(struct fprobe *fp, unsigned long entry_ip, unsigned l
 			   struct ftrace_regs *fregs, void *data)
 {
 	struct sw_probe *p = container_of(fp, struct sw_probe, fp);
-	struct sw_ctx ctx = { .fregs = fregs };
+	struct sw_ctx ctx = { .fregs = fregs, .ip = sw_func_addr(entry_ip) };
 
-	stackwatch_hit(p->cookie, entry_ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
+	stackwatch_hit(p->cookie, ctx.ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
 	return 0;
 }
 NOKPROBE_SYMBOL(sw_fprobe_entry);
