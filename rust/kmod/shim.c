@@ -605,6 +605,92 @@ int sw_trace_off_stack(void)
 {
 	return 1;
 }
+#elif defined(CONFIG_RISCV) && defined(CONFIG_64BIT) && defined(CONFIG_FRAME_POINTER)
+/*
+ * riscv64: the chain from the probed context's registers, by the kernel's own
+ * frame-pointer unwinder, on the current stack (arch_stack_walk() and
+ * stack_trace_save_regs() are not exported; stack_trace_save() is).
+ *
+ * Every probe sits at the probed function's entry (a kprobe on its first
+ * instruction, an fprobe from ftrace's call in its first two), before its
+ * prologue: its return address is still in ra, and s0 is still its caller's
+ * frame pointer, whose frame record {fp, ra} at s0 - 16 leads on to the
+ * caller's caller. Walking up from the handler, as stack_trace_save() does,
+ * loses ra (at the kprobe's trap frame, walk_stackframe() goes from epc to
+ * the record at s0; an fprobe's ftrace_caller has no record, so the walk
+ * goes from the handler to the caller's caller and the probed function is
+ * missing too). Started from the registers, walk_stackframe() takes ra only
+ * for a leaf whose record at s0 holds just the previous fp (not the case at
+ * an entry: the caller's record holds a return address), so it loses it too.
+ *
+ * So sw_walk_from() calls stack_trace_save() under a frame record of its own
+ * making, {fp = the probed s0, ra = the probed ra}, with s0 pointing above
+ * it: the walk goes up to sw_walk_from() (its return address
+ * sw_walk_from_ret), then to the probed ra, then through the caller's record
+ * and on, with ftrace graph returns and exception frames handled as
+ * everywhere. What it reports up to sw_walk_from_ret (stackwatch's and the
+ * probe's frames) is dropped. The record lies below the probed sp, on the
+ * task stack, as walk_stackframe()'s checks want (fp above the previous one,
+ * within the same THREAD_SIZE).
+ */
+unsigned int sw_walk_from(unsigned long *store, unsigned int size, unsigned long fp,
+			  unsigned long ra);
+extern const char sw_walk_from_ret[];
+asm(
+"	.pushsection .text, \"ax\", @progbits\n"
+"	.balign 4\n"
+"	.globl sw_walk_from\n"
+"	.type sw_walk_from, @function\n"
+"sw_walk_from:\n"
+"	addi	sp, sp, -32\n"
+"	sd	ra, 24(sp)\n"
+"	sd	s0, 16(sp)\n"
+"	sd	a2, 0(sp)\n"		/* the record's fp (at s0 - 16) */
+"	sd	a3, 8(sp)\n"		/* the record's ra (at s0 - 8) */
+"	addi	s0, sp, 16\n"
+"	li	a2, 0\n"			/* skipnr */
+"	call	stack_trace_save\n"
+"	.globl sw_walk_from_ret\n"
+"sw_walk_from_ret:\n"
+"	ld	ra, 24(sp)\n"
+"	ld	s0, 16(sp)\n"
+"	addi	sp, sp, 32\n"
+"	ret\n"
+"	.size sw_walk_from, . - sw_walk_from\n"
+"	.popsection\n");
+NOKPROBE_SYMBOL(sw_walk_from);
+
+unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
+			   unsigned long *stack_top)
+{
+	unsigned long ra, fp;
+	unsigned int i, n;
+
+	if (!ctx || size < 2)
+		return stack_trace_save(store, size, 0);
+	if (ctx->regs) {
+		ra = ctx->regs->ra;
+		fp = ctx->regs->s0;
+	} else {
+		/* s0 is in ftrace_regs: HAVE_FUNCTION_GRAPH_FP_TEST (asm/ftrace.h). */
+		ra = ftrace_regs_get_return_address(ctx->fregs);
+		fp = ftrace_regs_get_frame_pointer(ctx->fregs);
+	}
+	n = sw_walk_from(store + 1, size - 1, fp, ra);
+	for (i = 0; i < n && store[1 + i] != (unsigned long)sw_walk_from_ret; i++)
+		;
+	/* Not found (cannot happen but with a full store): the function alone. */
+	n = i < n ? n - i - 1 : 0;
+	memmove(store + 1, store + 2 + i, n * sizeof(*store));
+	store[0] = ctx->ip;
+	return n + 1;
+}
+NOKPROBE_SYMBOL(sw_save_trace);
+
+int sw_trace_off_stack(void)
+{
+	return 0;
+}
 #else
 unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
 			   unsigned long *stack_top)

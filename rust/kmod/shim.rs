@@ -34,7 +34,7 @@ use generated as ffi;
 #[path = "capture_stack.rs"]
 mod capture_stack;
 pub(crate) use capture_stack::{
-    save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS,
+    save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS, RETURN_ADDRESS_IN_REGISTER,
 };
 /// A debugfs entry, opaque: only passed back to the shim.
 pub(crate) use generated::dentry as Dentry;
