@@ -163,13 +163,34 @@ static bool sw_within(unsigned long addr, const struct module *mod)
 	       within_module_mem_type(addr, mod, MOD_RODATA) ||
 	       within_module_mem_type(addr, mod, MOD_RO_AFTER_INIT);
 }
+#endif
 
 /*
- * If *pp covers functions in the init text of mod, a module whose COMING
- * notifier is running (register_fprobe() matches them; that text is freed
- * once the module is live, and fprobe would keep their addresses), replaces
- * *pp by an fprobe on the same functions less those. *pp is NULL after an
- * error.
+ * Init text that is freed while an fprobe could hold its address: that of
+ * mod, a module whose COMING notifier is running (NULL: none), and, built
+ * into the image, the kernel's own until free_initmem() (a glob of
+ * stackwatch.probes= attaches at boot). register_fprobe() matches both while
+ * they have ftrace records; ftrace_free_mem() drops the records but not the
+ * ips in fprobe's ftrace_ops filter, whose removal (unregister_fprobe()) then
+ * fails for the whole batch (__ftrace_match_addr(): -EINVAL for an ip with no
+ * record).
+ */
+static bool sw_init_text(unsigned long addr, const struct module *mod)
+{
+#ifndef MODULE
+	if (system_state < SYSTEM_FREEING_INITMEM && is_kernel_inittext(addr))
+		return true;
+#endif
+#ifdef CONFIG_MODULES
+	if (mod && sw_within_init(addr, mod))
+		return true;
+#endif
+	return false;
+}
+
+/*
+ * If *pp covers functions in init text (sw_init_text()), replaces it by an
+ * fprobe on the same functions less those. *pp is NULL after an error.
  */
 static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod)
 {
@@ -179,7 +200,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	int i, n = 0, ret;
 
 	for (i = 0; i < h->size; i++)
-		if (sw_within_init(h->array[i].addr, mod))
+		if (sw_init_text(h->array[i].addr, mod))
 			break;
 	if (i == h->size)
 		return 0;
@@ -188,7 +209,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	ret = -ENOMEM;
 	if (addrs && q) {
 		for (i = 0; i < h->size; i++)
-			if (!sw_within_init(h->array[i].addr, mod))
+			if (!sw_init_text(h->array[i].addr, mod))
 				addrs[n++] = h->array[i].addr;
 		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
 	}
@@ -203,7 +224,6 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *mod
 	*pp = q;
 	return ret;
 }
-#endif
 
 int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming,
 		     struct sw_probe **out)
@@ -222,13 +242,9 @@ int sw_fprobe_attach(const char *glob, void *cookie, const struct module *coming
 		kfree(p);
 		return ret;
 	}
-#ifdef CONFIG_MODULES
-	if (coming) {
-		ret = sw_fprobe_without_init(&p, coming);
-		if (ret)
-			return ret;
-	}
-#endif
+	ret = sw_fprobe_without_init(&p, coming);
+	if (ret)
+		return ret;
 	p->functions = p->fp.hlist_array->size;
 	*out = p;
 	return 0;
