@@ -125,22 +125,32 @@ if [ -n "$vmlinux" ]; then
   # What the instruction before a return address calls: the callee's name,
   # "indirect", or "none" (no call there).
   nm=$(llvm-nm-19 -S "$vmlinux" 2>/dev/null | awk '$3 ~ /^[tTwW]$/')
-  called_before() {  # called_before NAME OFF SIZE (hex OFF/SIZE from the chain)
+  called_before() {  # called_before NAME OFF (OFF: the return address's offset in NAME)
     local addr insn
-    addr=$(awk -v n="$1" -v s="$3" '$4 == n && ("0x" $2) + 0 == s + 0 { print $1 }' <<<"$nm" | head -n1)
-    [ -z "$addr" ] && addr=$(awk -v n="$1" '$4 == n { print $1 }' <<<"$nm" | head -n1)
+    addr=$(awk -v n="$1" '$4 == n { print $1 }' <<<"$nm" | head -n1)
     [ -z "$addr" ] && { echo "unknown"; return; }
-    insn=$(llvm-objdump-19 -d --no-show-raw-insn --start-address=$((16#$addr)) \
-             --stop-address=$((16#$addr + $2)) "$vmlinux" 2>/dev/null | grep -P '^\s+[0-9a-f]+:\s' | tail -n 1)
-    if [[ $insn =~ [[:space:]]jalr?[[:space:]].*\<([A-Za-z0-9_.]+)(\+0x[0-9a-f]+)?\>$ ]]; then echo "${BASH_REMATCH[1]}"
-    elif [[ $insn =~ [[:space:]](c\.)?jalr[[:space:]] ]]; then echo indirect
+    # Hex addresses (bash's arithmetic is signed: printf shows it unsigned).
+    # The last two instructions before it: a call is "auipc ra, HI" then
+    # "jalr LO(ra)" (vmlinux is linked without relaxation), to
+    # auipc's address + (HI << 12) + LO, computed here (llvm-objdump's own
+    # annotation of it is wrong); "jalr REG" is an indirect call.
+    insn=$(llvm-objdump-19 -d --no-show-raw-insn --start-address="0x$addr" \
+             --stop-address="$(printf '0x%x' $((16#$addr + $2)))" "$vmlinux" 2>/dev/null |
+             grep -E '^ *[0-9a-f]+:[[:space:]]' | tail -n 2 | tr '\t\n' '  ')
+    local re='^ *([0-9a-f]+): +auipc +ra, +0x([0-9a-f]+) +[0-9a-f]+: +jalr +(-?0x[0-9a-f]+)\(ra\)'
+    if [[ $insn =~ $re ]]; then
+      local hi=$((16#${BASH_REMATCH[2]})) target
+      [ $hi -ge $((1 << 19)) ] && hi=$((hi - (1 << 20)))
+      target=$(printf '%016x' $((16#${BASH_REMATCH[1]} + (hi << 12) + BASH_REMATCH[3])))
+      awk -v a="$target" '$1 == a { print $4; f = 1; exit } END { if (!f) print "0x" a }' <<<"$nm"
+    elif [[ $insn =~ jalr\ +[a-z0-9]+\ *$ ]]; then echo indirect
     else echo "none"; fi
   }
   wrong="" checked=0 indirect=0
   while read -r _ wfn _ n _ _ _ y1; do
     [ "$n" -ge 2 ] || continue
     [[ $y1 =~ ^([^+]+)\+(0x[0-9a-f]+)/(0x[0-9a-f]+)$ ]] || { wrong+="$wfn: frame 1 '$y1' unreadable; "; continue; }
-    callee=$(called_before "${BASH_REMATCH[1]}" "$((BASH_REMATCH[2]))" "${BASH_REMATCH[3]}")
+    callee=$(called_before "${BASH_REMATCH[1]}" "$((BASH_REMATCH[2]))")
     case $callee in
       "$wfn") checked=$((checked + 1)) ;;
       indirect) indirect=$((indirect + 1)) ;;
