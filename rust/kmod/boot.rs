@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Built into the kernel image: watching from early boot. With
-//! `stackwatch.probes=` on the kernel command line, the probes are attached
-//! from an early initcall (called by the C shim, before the arch, subsys and
-//! device initcalls run), so that a boot-time overflow is warned about, with
-//! its chain, before it kills the kernel. The state then lives as long as the
-//! kernel; the module init adds the debugfs files over it.
+//! `stackwatch.probes=` on the kernel command line, its names (kprobes) are
+//! attached from an early initcall and its globs (fprobes) from a
+//! core_initcall_sync, once fprobe is up (both called by the C shim, before
+//! the arch, subsys and device initcalls run), so that a boot-time overflow
+//! is warned about, with its chain, before it kills the kernel. The state
+//! then lives as long as the kernel; the module init adds the debugfs files
+//! over it.
 
 use core::ffi::c_int;
 use core::sync::atomic::{
@@ -14,9 +16,9 @@ use core::sync::atomic::{
 };
 use kernel::prelude::*;
 
-use crate::start;
 use crate::state::State;
 use crate::swcore::settings::Settings;
+use crate::{attach_all, log_watching, start, Specs};
 
 /// The state started by the early initcall, if any.
 static EARLY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
@@ -38,7 +40,8 @@ pub(crate) fn started() -> Option<&'static State> {
 }
 
 /// Called by the C shim's early initcall. Does nothing unless
-/// `stackwatch.probes=` names something to watch.
+/// `stackwatch.probes=` names something to watch; attaches its names (its
+/// globs wait for [`stackwatch_boot_globs`]).
 ///
 /// # Safety
 ///
@@ -64,10 +67,38 @@ fn early_start() -> Result {
     }
     let st = early_state(&cfg)?;
     // The state, and the module notifiers it keeps, live for ever.
-    start(st, cfg.probes);
+    start(st, cfg.probes, Specs::Names);
     EARLY.store(core::ptr::from_ref(st).cast_mut(), Release);
     log_early(cfg.probes);
     Ok(())
+}
+
+/// Called by the C shim's core_initcall_sync, once fprobe is up (its hash
+/// table is initialised by a core_initcall): attaches the globs of
+/// `stackwatch.probes=` to the state the early initcall started. Does
+/// nothing if it started none.
+///
+/// # Safety
+///
+/// Called at most once, after `stackwatch_early_init` and before the module
+/// init; nothing else changes the probes meanwhile (no debugfs file and no
+/// module yet), so each glob is attached once.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn stackwatch_boot_globs() -> c_int {
+    let Some(st) = started() else {
+        return 0;
+    };
+    // Checked by the early initcall, which started nothing if it was bad.
+    let Ok(probes) = crate::shim::param_probes().to_str() else {
+        return EINVAL.to_errno();
+    };
+    if !crate::swcore::command::split_list(probes).any(|s| Specs::Globs.admits(s)) {
+        return 0;
+    }
+    attach_all(st, probes, Specs::Globs);
+    log_globs(probes);
+    log_watching(st);
+    0
 }
 
 #[inline(never)]
@@ -78,4 +109,12 @@ fn early_state(cfg: &Settings<'_>) -> Result<&'static State> {
 #[inline(never)]
 fn log_early(probes: &str) {
     pr_info!("attached from early boot (stackwatch.probes={})\n", probes);
+}
+
+#[inline(never)]
+fn log_globs(probes: &str) {
+    pr_info!(
+        "attached the globs of stackwatch.probes={} once fprobe is up\n",
+        probes
+    );
 }

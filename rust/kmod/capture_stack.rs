@@ -3,7 +3,8 @@
 //! Taking a chain: the probed context's registers as the probe handed them,
 //! the per-CPU stack the unwinder runs on (x86_64), so that taking a chain
 //! adds nothing to the stack being measured but the handler's own frames,
-//! and the call into the C shim that runs it there.
+//! the call into the C shim that runs it there, and where the probed
+//! context's return address is at the probed function's entry.
 
 use super::ffi;
 
@@ -62,6 +63,14 @@ impl CaptureStack {
     }
 }
 
+/// Whether the return address into the probed function's caller is in a
+/// register at its entry, and each function saves its own at the top of its
+/// frame (riscv64: `ra`, then the frame record at `fp - 8`), rather than
+/// pushed by the call just above the entry stack pointer (x86_64). The chain's
+/// frame sizes are found accordingly
+/// (`swcore::trace::entry_frame_sizes_ra_in_register`).
+pub(crate) const RETURN_ADDRESS_IN_REGISTER: bool = cfg!(target_arch = "riscv64");
+
 /// Whether `save_trace` runs the unwinder on a [`CaptureStack`] (x86_64) or
 /// on the current stack.
 pub(crate) fn trace_off_stack() -> bool {
@@ -70,10 +79,12 @@ pub(crate) fn trace_off_stack() -> bool {
 }
 
 /// Saves the probed context's call chain into `store`, from the probed
-/// function outwards (on x86_64 the unwinder runs on `stack`; elsewhere it
-/// runs here and the chain starts with the handler's own frames); returns
-/// the number of entries: 0 once an unwind has reached a capture stack's
-/// guard words (then none is taken off-stack again).
+/// function outwards, walked from the probe's registers (on x86_64 the
+/// unwinder runs on `stack`; on riscv64 it runs here, and the shim drops
+/// its frames and the handler's; elsewhere it runs here and the chain starts
+/// with the handler's own frames); returns the number of entries: 0 once an
+/// unwind has reached a capture stack's guard words (then none is taken
+/// off-stack again).
 ///
 /// # Safety
 ///

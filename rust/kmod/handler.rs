@@ -13,7 +13,9 @@ use crate::state::{ProbeCounters, ScratchSpace, Slot, State, STATE};
 use crate::swcore::{
     owner,
     sample::{classify, Sample},
-    trace::{frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES},
+    trace::{
+        entry_frame_sizes_ra_in_register, frame_sizes, trim_start, Trace, TraceSlot, MAX_FRAMES,
+    },
     warning,
 };
 
@@ -390,7 +392,12 @@ fn capture(space: &mut ScratchSpace, saved: usize, ip: usize, sp: usize, used: u
         let Trace {
             frames, sizes, len, ..
         } = t;
-        frame_sizes(
+        let sizes_of = if shim::RETURN_ADDRESS_IN_REGISTER {
+            entry_frame_sizes_ra_in_register
+        } else {
+            frame_sizes
+        };
+        sizes_of(
             frames.get(..*len).unwrap_or(&[]),
             &word,
             nwords,

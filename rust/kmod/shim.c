@@ -52,19 +52,42 @@ struct sw_probe {
 
 /*
  * What sw_save_trace() unwinds from: a kprobe's full registers, or an
- * fprobe's partial ones (ip, sp and bp are what an unwinder starts from).
+ * fprobe's partial ones (ip, sp, fp and, on riscv64, ra are what an unwinder
+ * starts from), and the probed function's address as stackwatch_hit() got it.
  */
 struct sw_ctx {
 	struct pt_regs *regs;
 	struct ftrace_regs *fregs;
+	unsigned long ip;
 };
+
+/*
+ * The one address a probed function is known by (its statistics' key), from
+ * the address its fprobe reports: where a kprobe on its name sits, so that a
+ * name and a glob reaching the same function land on one slot. On x86_64
+ * both are the fentry call (a kprobe on sym+0 is moved past the endbr64,
+ * arch_adjust_kprobe_addr(); fprobe reports rec->ip). On riscv64 a kprobe
+ * sits on sym+0, and fprobe reports ftrace's call site, the jalr after the
+ * auipc (ftrace_call_adjust(), PREPARE_ARGS in mcount-dyn.S: a0 = t0 -
+ * MCOUNT_JALR_SIZE): its function is arch_ftrace_get_symaddr()'s
+ * fentry_ip - MCOUNT_AUIPC_SIZE (arch/riscv/kernel/ftrace.c; not exported,
+ * so repeated here).
+ */
+static inline unsigned long sw_func_addr(unsigned long entry_ip)
+{
+#if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE)
+	return entry_ip - MCOUNT_AUIPC_SIZE;
+#else
+	return entry_ip;
+#endif
+}
 
 static int sw_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sw_probe *p = container_of(kp, struct sw_probe, kp);
-	struct sw_ctx ctx = { .regs = regs };
+	struct sw_ctx ctx = { .regs = regs, .ip = (unsigned long)kp->addr };
 
-	stackwatch_hit(p->cookie, (unsigned long)kp->addr, kernel_stack_pointer(regs), &ctx);
+	stackwatch_hit(p->cookie, ctx.ip, kernel_stack_pointer(regs), &ctx);
 	return 0;
 }
 NOKPROBE_SYMBOL(sw_kprobe_pre);
@@ -73,9 +96,9 @@ static int sw_fprobe_entry(struct fprobe *fp, unsigned long entry_ip, unsigned l
 			   struct ftrace_regs *fregs, void *data)
 {
 	struct sw_probe *p = container_of(fp, struct sw_probe, fp);
-	struct sw_ctx ctx = { .fregs = fregs };
+	struct sw_ctx ctx = { .fregs = fregs, .ip = sw_func_addr(entry_ip) };
 
-	stackwatch_hit(p->cookie, entry_ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
+	stackwatch_hit(p->cookie, ctx.ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
 	return 0;
 }
 NOKPROBE_SYMBOL(sw_fprobe_entry);
@@ -140,26 +163,39 @@ static bool sw_within(unsigned long addr, const struct module *mod)
 	       within_module_mem_type(addr, mod, MOD_RODATA) ||
 	       within_module_mem_type(addr, mod, MOD_RO_AFTER_INIT);
 }
+#endif
 
-/* Whether addr is in the init text of one of the n modules in mods. */
-static bool sw_within_any_init(unsigned long addr, const struct module *const *mods,
-			       unsigned int n)
+/*
+ * Init text that is freed while an fprobe could hold its address: that of
+ * the n modules in mods, modules whose init has not finished, and, built
+ * into the image, the kernel's own until free_initmem() (a glob of
+ * stackwatch.probes= attaches at boot). register_fprobe() matches both while
+ * they have ftrace records; ftrace_free_mem() drops the records but not the
+ * ips in fprobe's ftrace_ops filter, whose removal (unregister_fprobe()) then
+ * fails for the whole batch (__ftrace_match_addr(): -EINVAL for an ip with no
+ * record).
+ */
+static bool sw_init_text(unsigned long addr, const struct module *const *mods, unsigned int n)
 {
-	unsigned int k;
+#ifndef MODULE
+	if (system_state < SYSTEM_FREEING_INITMEM && is_kernel_inittext(addr))
+		return true;
+#endif
+#ifdef CONFIG_MODULES
+	{
+		unsigned int k;
 
-	for (k = 0; k < n; k++)
-		if (sw_within_init(addr, mods[k]))
-			return true;
+		for (k = 0; k < n; k++)
+			if (sw_within_init(addr, mods[k]))
+				return true;
+	}
+#endif
 	return false;
 }
 
 /*
- * If *pp covers functions in the init text of one of the n modules in mods,
- * modules whose init has not finished (register_fprobe() matches them; that
- * text is freed once the module is live, and fprobe would keep their
- * addresses, which no ftrace record has then: unregistering the fprobe
- * fails as a whole), replaces *pp by an fprobe on the same functions less
- * those. *pp is NULL after an error.
+ * If *pp covers functions in init text (sw_init_text()), replaces it by an
+ * fprobe on the same functions less those. *pp is NULL after an error.
  */
 static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *const *mods,
 				  unsigned int nmods)
@@ -170,7 +206,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *con
 	int i, n = 0, ret;
 
 	for (i = 0; i < h->size; i++)
-		if (sw_within_any_init(h->array[i].addr, mods, nmods))
+		if (sw_init_text(h->array[i].addr, mods, nmods))
 			break;
 	if (i == h->size)
 		return 0;
@@ -179,7 +215,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *con
 	ret = -ENOMEM;
 	if (addrs && q) {
 		for (i = 0; i < h->size; i++)
-			if (!sw_within_any_init(h->array[i].addr, mods, nmods))
+			if (!sw_init_text(h->array[i].addr, mods, nmods))
 				addrs[n++] = h->array[i].addr;
 		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
 	}
@@ -194,7 +230,6 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *con
 	*pp = q;
 	return ret;
 }
-#endif
 
 int sw_fprobe_attach(const char *glob, void *cookie,
 		     const struct module *const *initing, unsigned int ninit,
@@ -214,13 +249,9 @@ int sw_fprobe_attach(const char *glob, void *cookie,
 		kfree(p);
 		return ret;
 	}
-#ifdef CONFIG_MODULES
-	if (ninit) {
-		ret = sw_fprobe_without_init(&p, initing, ninit);
-		if (ret)
-			return ret;
-	}
-#endif
+	ret = sw_fprobe_without_init(&p, initing, ninit);
+	if (ret)
+		return ret;
 	p->functions = p->fp.hlist_array->size;
 	*out = p;
 	return 0;
@@ -636,6 +667,92 @@ int sw_trace_off_stack(void)
 {
 	return 1;
 }
+#elif defined(CONFIG_RISCV) && defined(CONFIG_64BIT) && defined(CONFIG_FRAME_POINTER)
+/*
+ * riscv64: the chain from the probed context's registers, by the kernel's own
+ * frame-pointer unwinder, on the current stack (arch_stack_walk() and
+ * stack_trace_save_regs() are not exported; stack_trace_save() is).
+ *
+ * Every probe sits at the probed function's entry (a kprobe on its first
+ * instruction, an fprobe from ftrace's call in its first two), before its
+ * prologue: its return address is still in ra, and s0 is still its caller's
+ * frame pointer, whose frame record {fp, ra} at s0 - 16 leads on to the
+ * caller's caller. Walking up from the handler, as stack_trace_save() does,
+ * loses ra (at the kprobe's trap frame, walk_stackframe() goes from epc to
+ * the record at s0; an fprobe's ftrace_caller has no record, so the walk
+ * goes from the handler to the caller's caller and the probed function is
+ * missing too). Started from the registers, walk_stackframe() takes ra only
+ * for a leaf whose record at s0 holds just the previous fp (not the case at
+ * an entry: the caller's record holds a return address), so it loses it too.
+ *
+ * So sw_walk_from() calls stack_trace_save() under a frame record of its own
+ * making, {fp = the probed s0, ra = the probed ra}, with s0 pointing above
+ * it: the walk goes up to sw_walk_from() (its return address
+ * sw_walk_from_ret), then to the probed ra, then through the caller's record
+ * and on, with ftrace graph returns and exception frames handled as
+ * everywhere. What it reports up to sw_walk_from_ret (stackwatch's and the
+ * probe's frames) is dropped. The record lies below the probed sp, on the
+ * task stack, as walk_stackframe()'s checks want (fp above the previous one,
+ * within the same THREAD_SIZE).
+ */
+unsigned int sw_walk_from(unsigned long *store, unsigned int size, unsigned long fp,
+			  unsigned long ra);
+extern const char sw_walk_from_ret[];
+asm(
+"	.pushsection .text, \"ax\", @progbits\n"
+"	.balign 4\n"
+"	.globl sw_walk_from\n"
+"	.type sw_walk_from, @function\n"
+"sw_walk_from:\n"
+"	addi	sp, sp, -32\n"
+"	sd	ra, 24(sp)\n"
+"	sd	s0, 16(sp)\n"
+"	sd	a2, 0(sp)\n"		/* the record's fp (at s0 - 16) */
+"	sd	a3, 8(sp)\n"		/* the record's ra (at s0 - 8) */
+"	addi	s0, sp, 16\n"
+"	li	a2, 0\n"			/* skipnr */
+"	call	stack_trace_save\n"
+"	.globl sw_walk_from_ret\n"
+"sw_walk_from_ret:\n"
+"	ld	ra, 24(sp)\n"
+"	ld	s0, 16(sp)\n"
+"	addi	sp, sp, 32\n"
+"	ret\n"
+"	.size sw_walk_from, . - sw_walk_from\n"
+"	.popsection\n");
+NOKPROBE_SYMBOL(sw_walk_from);
+
+unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
+			   unsigned long *stack_top)
+{
+	unsigned long ra, fp;
+	unsigned int i, n;
+
+	if (!ctx || size < 2)
+		return stack_trace_save(store, size, 0);
+	if (ctx->regs) {
+		ra = ctx->regs->ra;
+		fp = ctx->regs->s0;
+	} else {
+		/* s0 is in ftrace_regs: HAVE_FUNCTION_GRAPH_FP_TEST (asm/ftrace.h). */
+		ra = ftrace_regs_get_return_address(ctx->fregs);
+		fp = ftrace_regs_get_frame_pointer(ctx->fregs);
+	}
+	n = sw_walk_from(store + 1, size - 1, fp, ra);
+	for (i = 0; i < n && store[1 + i] != (unsigned long)sw_walk_from_ret; i++)
+		;
+	/* Not found (cannot happen but with a full store): the function alone. */
+	n = i < n ? n - i - 1 : 0;
+	memmove(store + 1, store + 2 + i, n * sizeof(*store));
+	store[0] = ctx->ip;
+	return n + 1;
+}
+NOKPROBE_SYMBOL(sw_save_trace);
+
+int sw_trace_off_stack(void)
+{
+	return 0;
+}
 #else
 unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
 			   unsigned long *stack_top)
@@ -719,33 +836,58 @@ const char *sw_param_budgets(void)
 
 #ifndef MODULE
 /*
- * Built into the kernel image (CONFIG_STACKWATCH=y): attach the probes named
- * by stackwatch.probes= right after kprobes come up (init_kprobes is an
- * early_initcall in kernel/, linked before drivers/), so that boot-time
- * overflows are seen too. The Rust module init (a device_initcall) then adds
- * the debugfs files over the same state.
+ * Built into the kernel image (CONFIG_STACKWATCH=y): attach what
+ * stackwatch.probes= names in two steps, so that boot-time overflows are
+ * seen too. The Rust module init (a device_initcall) then adds the debugfs
+ * files over the same state.
  *
- * The work runs on a kworker's fresh stack (kworkers exist by now:
+ * Names (kprobes) right after kprobes come up: init_kprobes is an
+ * early_initcall in kernel/, linked before drivers/. Globs (fprobes) cannot
+ * be attached then: register_fprobe() inserts into fprobe_ip_table, an
+ * rhltable that fprobe_initcall() initialises in a core_initcall
+ * (kernel/trace/fprobe.c), and inserting into it before would dereference
+ * its still NULL bucket table. So they attach at core_initcall_sync, after
+ * every core_initcall and before the postcore, arch, subsys, fs and device
+ * initcalls in which the boot-time overflows come.
+ *
+ * Each step runs on a kworker's fresh stack (kworkers exist by now:
  * workqueue_init() precedes the early initcalls): the init task is already
  * some way down its own, and allocating the state and attaching probes
  * (vmalloc, text patching) nested under it overflows a 4K stack.
  */
-static int sw_early_ret;
+struct sw_boot_step {
+	struct work_struct work;
+	int (*fn)(void);
+	int ret;
+};
 
-static void sw_early_work(struct work_struct *work)
+static void sw_boot_work(struct work_struct *work)
 {
-	sw_early_ret = stackwatch_early_init();
+	struct sw_boot_step *step = container_of(work, struct sw_boot_step, work);
+
+	step->ret = step->fn();
+}
+
+static int __init sw_run_boot_step(int (*fn)(void))
+{
+	struct sw_boot_step step = { .fn = fn };
+
+	INIT_WORK_ONSTACK(&step.work, sw_boot_work);
+	schedule_work(&step.work);
+	flush_work(&step.work);
+	destroy_work_on_stack(&step.work);
+	return step.ret;
 }
 
 static int __init sw_early_init(void)
 {
-	struct work_struct work;
-
-	INIT_WORK_ONSTACK(&work, sw_early_work);
-	schedule_work(&work);
-	flush_work(&work);
-	destroy_work_on_stack(&work);
-	return sw_early_ret;
+	return sw_run_boot_step(stackwatch_early_init);
 }
 early_initcall(sw_early_init);
+
+static int __init sw_boot_globs_init(void)
+{
+	return sw_run_boot_step(stackwatch_boot_globs);
+}
+core_initcall_sync(sw_boot_globs_init);
 #endif

@@ -29,10 +29,13 @@ struct sw_ctx;
 void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp, const struct sw_ctx *ctx);
 
 /*
- * Implemented in Rust, called once from an early_initcall when stackwatch is
- * built into the kernel image; 0 or -errno.
+ * Implemented in Rust, called once each when stackwatch is built into the
+ * kernel image: from an early_initcall (attaches the names of
+ * stackwatch.probes=), then from a core_initcall_sync, once fprobe is up
+ * (attaches its globs); 0 or -errno.
  */
 int stackwatch_early_init(void);
+int stackwatch_boot_globs(void);
 
 /*
  * Implemented in Rust, called from the module notifiers (process context)

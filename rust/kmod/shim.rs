@@ -34,6 +34,7 @@ use generated as ffi;
 mod capture_stack;
 pub(crate) use capture_stack::{
     capture_stack_overrun, save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS,
+    RETURN_ADDRESS_IN_REGISTER,
 };
 // Other threads' stacks, for the `tasks` file.
 #[path = "thread_stacks.rs"]

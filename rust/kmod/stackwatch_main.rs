@@ -37,7 +37,7 @@ mod warn;
 
 use shim::ModuleWatch;
 use state::State;
-use swcore::command::split_list;
+use swcore::command::{is_glob, split_list};
 
 module! {
     type: StackWatch,
@@ -67,14 +67,15 @@ module! {
 
 /// Publishes `st` to the handler, starts following modules (the state
 /// keeps the notifiers and unregisters them first as it goes), and attaches
-/// the list `probes` (the default set when it names none).
+/// the specs of the list `probes` (the default set when it names none) that
+/// `which` admits.
 ///
 /// The attach runs deepest of all (`register_kprobe` and the vmalloc of an
 /// instruction slot, with probes already live), and when built in it runs
 /// on a 4K stack in early boot: so `start` and its callers keep small
 /// frames, and what formats text is in functions of its own that are not
 /// on the stack while probes are attached.
-fn start(st: &State, probes: &str) {
+fn start(st: &State, probes: &str, which: Specs) {
     state::STATE.store(core::ptr::from_ref(st).cast_mut(), Release);
 
     // Before attaching, and without the probes lock (the notifiers take it,
@@ -89,26 +90,54 @@ fn start(st: &State, probes: &str) {
         Ok(w) => st.watch.set(w),
         Err(e) => warn_not_following(e),
     }
-    attach_all(st, probes);
+    attach_all(st, probes, which);
     log_watching(st);
 }
 
-/// Attaches every probe of the list `probes` (the default set when it names
-/// none), keeping those whose module is not loaded as pending.
+/// Which specs of a list [`attach_all`] attaches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+// Only the built-in image attaches in two steps.
+#[cfg_attr(MODULE, allow(dead_code))]
+enum Specs {
+    All,
+    /// Symbols only (kprobes): built in, before fprobe is up (`boot.rs`).
+    Names,
+    /// Globs only (fprobes): built in, once fprobe is up.
+    Globs,
+}
+
+impl Specs {
+    fn admits(self, spec: &str) -> bool {
+        match self {
+            Specs::All => true,
+            Specs::Names => !is_glob(spec),
+            Specs::Globs => is_glob(spec),
+        }
+    }
+}
+
+/// Attaches the probes of the list `probes` (the default set when it names
+/// none) that `which` admits, keeping those whose module is not loaded as
+/// pending.
 #[inline(never)]
-fn attach_all(st: &State, probes: &str) {
+fn attach_all(st: &State, probes: &str, which: Specs) {
     let mut set = st.probes.lock();
+    let mut add = |n: &str| {
+        if which.admits(n) {
+            set.add_or_pend(st, n);
+        }
+    };
     let mut any = false;
     for name in split_list(probes) {
         any = true;
         if name == "default" {
-            swcore::defaults::all().for_each(|n| set.add_or_pend(st, n));
+            swcore::defaults::all().for_each(&mut add);
         } else {
-            set.add_or_pend(st, name);
+            add(name);
         }
     }
     if !any {
-        swcore::defaults::all().for_each(|n| set.add_or_pend(st, n));
+        swcore::defaults::all().for_each(&mut add);
     }
 }
 
@@ -169,7 +198,7 @@ impl kernel::Module for StackWatch {
     // than the state's address.
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let (state, probes) = new_state()?;
-        start(&state, probes);
+        start(&state, probes, Specs::All);
         Ok(StackWatch {
             _files: new_files(state)?,
         })
@@ -208,7 +237,7 @@ impl kernel::Module for StackWatch {
             None => {
                 let cfg = settings::from_params()?;
                 let st = boot::leak(State::new(&cfg)?)?;
-                start(st, cfg.probes);
+                start(st, cfg.probes, Specs::All);
                 st
             }
         };

@@ -95,6 +95,64 @@ pub fn frame_sizes(
     }
 }
 
+/// [`frame_sizes`] for a chain taken at the probed function's entry on an
+/// architecture that keeps the return address in a register there and saves
+/// it at the top of a function's own frame (riscv64: `ra`, stored in the
+/// frame record at `fp - 8` by the prologue). Frame 0, the probed function,
+/// has no frame yet: 0 bytes. Frame 1, its caller, starts at the sampled
+/// stack pointer, and its return address is not on the stack (it is in
+/// `ra`), so it is not looked for: a copy of it higher up, which recursion
+/// through one call site leaves, would be taken for it. Each later return
+/// address is found in the record at the top of the frame below it, so that
+/// frame ends one word above it: each frame's size is then its function's
+/// whole frame (what its prologue allocates). They sum to `used`; a return
+/// address not found gives the frame below it size 0.
+pub fn entry_frame_sizes_ra_in_register(
+    frames: &[usize],
+    word: &dyn Fn(usize) -> Option<usize>,
+    nwords: usize,
+    word_size: usize,
+    used: usize,
+    sizes: &mut [u32],
+) {
+    let n = frames.len().min(sizes.len());
+    if let Some(s) = sizes.first_mut() {
+        *s = 0;
+    }
+    // Byte offset above sp where frame k starts, and the next word to scan.
+    let mut start = 0usize;
+    let mut scan = 0usize;
+    for k in 1..n {
+        let next = frames.get(k.saturating_add(1)).copied();
+        let end = match next {
+            Some(target) if k.saturating_add(1) < n => {
+                let mut i = scan;
+                let mut found = None;
+                while i < nwords {
+                    if word(i) == Some(target) {
+                        found = Some(i);
+                        break;
+                    }
+                    i = i.saturating_add(1);
+                }
+                match found {
+                    Some(i) => {
+                        scan = i.saturating_add(1);
+                        scan.saturating_mul(word_size).min(used).max(start)
+                    }
+                    None => start,
+                }
+            }
+            // The outermost frame kept: the rest of the stack.
+            _ => used.max(start),
+        };
+        if let Some(s) = sizes.get_mut(k) {
+            *s = u32::try_from(end.saturating_sub(start)).unwrap_or(u32::MAX);
+        }
+        start = end;
+    }
+}
+
 /// A consistent copy of a [`TraceSlot`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Trace {
@@ -338,6 +396,56 @@ mod tests {
         frame_sizes(&frames, &word, 8, 8, 64, &mut sizes);
         assert_eq!(sizes, [0, 0, 24, 40]);
         assert_eq!(sizes.iter().sum::<u32>(), 64);
+    }
+
+    #[test]
+    fn ra_in_register_sizes_are_whole_frames() {
+        // riscv64 at the entry of f, called by c (frame of 48 bytes), called
+        // by b (32), called by a (the rest): c's record holds b's return
+        // address at word 5 (fp - 8), b's holds a's at word 9.
+        let mut stack = [0usize; 16];
+        stack[5] = 0xb2;
+        stack[4] = 0x5000; // c's saved fp
+        stack[9] = 0xa3;
+        let frames = [0xf00, 0xc1, 0xb2, 0xa3];
+        let mut sizes = [7u32; 4];
+        let word = |i: usize| stack.get(i).copied();
+        entry_frame_sizes_ra_in_register(&frames, &word, 16, 8, 128, &mut sizes);
+        assert_eq!(sizes, [0, 48, 32, 48]);
+        assert_eq!(sizes.iter().sum::<u32>(), 128);
+    }
+
+    #[test]
+    fn ra_in_register_ignores_a_copy_of_the_callers_return_address() {
+        // Recursion through one call site: f called from g+0x10 by g (48
+        // bytes), itself called from g+0x10 by g (64), called by h. The
+        // caller's return address (0x10) is in ra, not on the stack; the
+        // first 0x10 on the stack is the outer g's, in the inner g's record.
+        let mut stack = [0usize; 32];
+        stack[5] = 0x10;
+        stack[13] = 0x20;
+        let frames = [0xf00, 0x10, 0x10, 0x20];
+        let mut sizes = [0u32; 4];
+        let word = |i: usize| stack.get(i).copied();
+        entry_frame_sizes_ra_in_register(&frames, &word, 32, 8, 256, &mut sizes);
+        assert_eq!(sizes, [0, 48, 64, 144]);
+        // Where frame_sizes, looking for ra on the stack, charges the inner
+        // g's frame to f and finds nothing for the outer g's.
+        frame_sizes(&frames, &word, 32, 8, 256, &mut sizes);
+        assert_eq!(sizes, [40, 0, 64, 152]);
+    }
+
+    #[test]
+    fn ra_in_register_missing_return_address_gives_zero() {
+        let stack = [0usize; 8];
+        let frames = [0xf00, 0xc1, 0xb2, 0xa3];
+        let mut sizes = [9u32; 4];
+        let word = |i: usize| stack.get(i).copied();
+        entry_frame_sizes_ra_in_register(&frames, &word, 8, 8, 64, &mut sizes);
+        assert_eq!(sizes, [0, 0, 0, 64]);
+        let mut one = [5u32; 1];
+        entry_frame_sizes_ra_in_register(&frames[..1], &word, 8, 8, 64, &mut one);
+        assert_eq!(one, [0]);
     }
 
     #[test]
