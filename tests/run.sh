@@ -356,7 +356,7 @@ if sel debug; then
     pass "build x86_64-debug (${KSECS}s, in the background), stackwatch.ko and the test modules for it"
     dkdir=$(qemu/build-kernel.sh --print-dir x86_64-debug)
     dts=16384; grep -qx 'CONFIG_KASAN=y' "$dkdir/.config" && dts=32768
-    guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/basic.sh "$dts"
+    guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 1500 -- tests/guest/basic.sh "$dts"
     guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
     # shellcheck disable=SC2086  # the amounts, word-split
     guest_suite debug-churn --kernel x86_64-debug --module "$dko" --timeout 2400 -- tests/guest/tasks_churn.sh $DEBUG_CHURN
