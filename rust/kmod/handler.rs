@@ -36,7 +36,7 @@ const WARN_STEP: usize = 256;
 /// interrupt's entry.
 #[cfg(not(target_arch = "x86_64"))]
 const CAPTURE_RESERVE: usize = 1152;
-/// On x86_64 the unwinder runs on a stack of its own (`capture_stack.rs`):
+/// On x86_64 the unwinder runs on a stack of its own (`shim/capture_stack.rs`):
 /// the probe mechanism and the handler's frames down to `sw_save_trace`
 /// take 408 bytes for a kprobe (376 for an fprobe) as the ftrace stack
 /// tracer sees them on the stock kernel (tests/guest/ownstack.sh, a), plus

@@ -30,14 +30,12 @@ use generated as ffi;
 
 // Taking a chain: the unwinder's own stack (x86_64) and the call that runs
 // the unwinder on it.
-#[path = "capture_stack.rs"]
 mod capture_stack;
 pub(crate) use capture_stack::{
     capture_stack_overrun, save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS,
     RETURN_ADDRESS_IN_REGISTER,
 };
 // Other threads' stacks, for the `tasks` file.
-#[path = "thread_stacks.rs"]
 mod thread_stacks;
 /// A debugfs entry, opaque: only passed back to the shim.
 pub(crate) use generated::dentry as Dentry;
