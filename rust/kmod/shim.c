@@ -166,17 +166,23 @@ static bool sw_within(unsigned long addr, const struct module *mod)
 #endif
 
 /*
- * Init text that is freed while an fprobe could hold its address: that of
- * the n modules in mods, modules whose init has not finished, and, built
- * into the image, the kernel's own until free_initmem() (a glob of
- * stackwatch.probes= attaches at boot). register_fprobe() matches both while
- * they have ftrace records; ftrace_free_mem() drops the records but not the
- * ips in fprobe's ftrace_ops filter, whose removal (unregister_fprobe()) then
- * fails for the whole batch (__ftrace_match_addr(): -EINVAL for an ip with no
- * record).
+ * What no fprobe of ours may cover. Init text that is freed while an fprobe
+ * could hold its address: that of the n modules in mods, modules whose init
+ * has not finished, and, built into the image, the kernel's own until
+ * free_initmem() (a glob of stackwatch.probes= attaches at boot).
+ * register_fprobe() matches both while they have ftrace records;
+ * ftrace_free_mem() drops the records but not the ips in fprobe's ftrace_ops
+ * filter, whose removal (unregister_fprobe()) then fails for the whole batch
+ * (__ftrace_match_addr(): -EINVAL for an ip with no record). And, as a
+ * module, stackwatch's own C (a `sw_*` glob): its functions run inside the
+ * handler, and the stack tracer measures the capture at sw_save_trace().
  */
-static bool sw_init_text(unsigned long addr, const struct module *const *mods, unsigned int n)
+static bool sw_left_out(unsigned long addr, const struct module *const *mods, unsigned int n)
 {
+#ifdef MODULE
+	if (sw_within(addr, THIS_MODULE))
+		return true;
+#endif
 #ifndef MODULE
 	if (system_state < SYSTEM_FREEING_INITMEM && is_kernel_inittext(addr))
 		return true;
@@ -194,8 +200,8 @@ static bool sw_init_text(unsigned long addr, const struct module *const *mods, u
 }
 
 /*
- * If *pp covers functions in init text (sw_init_text()), replaces it by an
- * fprobe on the same functions less those. *pp is NULL after an error.
+ * If *pp covers functions it must leave out (sw_left_out()), replaces it by
+ * an fprobe on the same functions less those. *pp is NULL after an error.
  */
 static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *const *mods,
 				  unsigned int nmods)
@@ -206,7 +212,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *con
 	int i, n = 0, ret;
 
 	for (i = 0; i < h->size; i++)
-		if (sw_init_text(h->array[i].addr, mods, nmods))
+		if (sw_left_out(h->array[i].addr, mods, nmods))
 			break;
 	if (i == h->size)
 		return 0;
@@ -215,7 +221,7 @@ static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *con
 	ret = -ENOMEM;
 	if (addrs && q) {
 		for (i = 0; i < h->size; i++)
-			if (!sw_init_text(h->array[i].addr, mods, nmods))
+			if (!sw_left_out(h->array[i].addr, mods, nmods))
 				addrs[n++] = h->array[i].addr;
 		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
 	}
