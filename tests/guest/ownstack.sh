@@ -69,10 +69,7 @@ for kind in kprobe fprobe; do
   w0=$(dmesg | grep -c "stackwatch: $FN: only")
   # shellcheck disable=SC2086  # a list of names
   st_on $ST_WARN_FUNCS > /dev/null
-  for _ in 1 2 3 4 5 6 7 8; do
-    echo 1 > $SWD/reset
-    perl -e 'getppid() for 1..3'
-  done
+  st_take_chains
   st_off
   st_frames "$SW_OUT/warn-$kind"
   sw_unload

@@ -48,6 +48,16 @@ st_split() {
 # which the tracer does not measure).
 ST_CAPTURE_FUNCS="sw_save_trace stack_trace_save arch_stack_walk __unwind_start unwind_next_frame unwind_get_return_address"
 
+# st_take_chains: stackwatch's maxima reset before each of a few getppid()
+# calls, so that every hit on a function under it takes a chain (and, with a
+# threshold above its depth, warns).
+st_take_chains() {
+  for _ in 1 2 3 4 5 6 7 8; do
+    echo 1 > $SWD/reset
+    perl -e 'getppid() for 1..3'
+  done
+}
+
 # st_capture OUT FN PROBE: stackwatch loaded on PROBE (FN, or a glob of it),
 # its maxima reset before each of a few getppid() calls so that every hit
 # takes a chain, under the tracer filtered to ST_CAPTURE_FUNCS; the frames in
@@ -63,10 +73,7 @@ st_capture() {
     sw_load "probes=$3" threshold=0 || { echo "- - - -"; return; }
     # shellcheck disable=SC2086  # a list of names
     st_on $funcs > /dev/null
-    for _ in 1 2 3 4 5 6 7 8; do
-      echo 1 > $SWD/reset
-      perl -e 'getppid() for 1..3'
-    done
+    st_take_chains
     st_off
     st_frames "$1"
     sw_unload
