@@ -49,7 +49,7 @@ pub fn probes_clear(dir: &Dir) -> Result<String> {
     Ok("detached all probes\n".to_string())
 }
 
-/// The attached and skipped probes as tables.
+/// The attached, pending and skipped probes as tables.
 pub fn render_probes(p: &Probes, st: &Style) -> String {
     let mut t = TextTable::new(
         &["SPEC", "MECHANISM"],
@@ -77,6 +77,21 @@ pub fn render_probes(p: &Probes, st: &Style) -> String {
     } else {
         t.render(st, "")
     };
+    if !p.pending.is_empty() {
+        out.push('\n');
+        let mut w = TextTable::new(&["PENDING", "MECHANISM", "WAITS FOR"], &[]);
+        for q in &p.pending {
+            w.row(
+                vec![
+                    q.name.clone(),
+                    q.mechanism.clone(),
+                    "a module that has it to load".to_string(),
+                ],
+                Paint::Plain,
+            );
+        }
+        out.push_str(&w.render(st, ""));
+    }
     if !p.skipped.is_empty() {
         out.push('\n');
         let mut s = TextTable::new(&["SKIPPED", "WHY"], &[]);

@@ -1,7 +1,10 @@
-//! The text report: settings, the per-function table (deepest first), the
-//! deepest chains, what-if budgets, and the other sections asked for.
+//! The text report: settings, then what a user came for first (the what-if
+//! verdicts and the deepest paths), then the per-function table (the
+//! deepest rows, or every row), and the other sections asked for.
 
-use crate::model::{percent, Chain, Frame, Settings, Snapshot, Summary};
+use crate::model::{
+    distinct_paths, entered_from, percent, Chain, Frame, Settings, Snapshot, Summary,
+};
 use crate::sections::Sections;
 use crate::style::{Paint, Style};
 use crate::text_table::{Align, TextTable};
@@ -16,6 +19,8 @@ pub struct Options {
     pub sections: Sections,
     /// How many of the deepest chains to print.
     pub chains: usize,
+    /// Rows of the per-function table (`None`: every row).
+    pub rows: Option<usize>,
     /// Colours.
     pub style: Style,
 }
@@ -28,10 +33,10 @@ type Part = fn(&Snapshot, &Options) -> String;
 
 /// The sections after the header, in order, and how each is rendered.
 const SECTIONS: [(Sections, Part); 8] = [
-    (Sections::TABLE, |snap, o| table(snap, &o.style)),
+    (Sections::BUDGETS, |snap, o| budgets(snap, &o.style)),
     (Sections::CHAINS, |snap, o| chains(snap, o.chains, &o.style)),
     (Sections::MAX_TRACE, |snap, o| max_trace(snap, &o.style)),
-    (Sections::BUDGETS, |snap, o| budgets(snap, &o.style)),
+    (Sections::TABLE, |snap, o| table(snap, o.rows, &o.style)),
     (Sections::TASKS, |snap, o| tasks(snap, &o.style)),
     (Sections::HISTOGRAM, |snap, o| histogram(snap, &o.style)),
     (Sections::PROBES, |snap, o| probes(snap, &o.style)),
@@ -93,16 +98,35 @@ fn row_paint(s: &Settings, max_used: u64, below: u64) -> Paint {
     }
 }
 
-fn table(snap: &Snapshot, st: &Style) -> String {
-    let mut out = st.heading("Stack use at entry, per probed function (deepest first)");
+fn table(snap: &Snapshot, rows: Option<usize>, st: &Style) -> String {
+    let n = snap.summary.functions.len();
+    let shown = rows.map_or(n, |r| r.min(n));
+    let mut out = st.heading(&if shown < n {
+        format!("Stack use at entry, per probed function (the {shown} deepest of {n})")
+    } else {
+        "Stack use at entry, per probed function (deepest first)".to_string()
+    });
     out.push('\n');
-    out.push_str(&function_table(&snap.summary, st, None));
+    out.push_str(&function_table(&snap.summary, st, None, shown));
+    if shown < n {
+        let _ = writeln!(
+            out,
+            "  ({} more functions: --all lists every row, --rows N the N deepest)",
+            n - shown
+        );
+    }
     out
 }
 
-/// The per-function table. With `grown`, a first column marks the
-/// functions in it with `+` (used by `watch`).
-pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) -> String {
+/// The per-function table: the `rows` deepest functions and the `(all)`
+/// row. With `grown`, a first column marks the functions in it with `+`
+/// (used by `watch`).
+pub fn function_table(
+    s: &Summary,
+    st: &Style,
+    grown: Option<&HashSet<String>>,
+    rows: usize,
+) -> String {
     let text: &[&str] = if grown.is_some() {
         &[" ", "FUNCTION"]
     } else {
@@ -113,8 +137,8 @@ pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) 
     for b in &s.settings.budgets {
         t = t.column(format!("OVER_{b}"), Align::Right);
     }
-    let rows = s.functions.iter().map(|f| (f, false));
-    for (f, is_all) in rows.chain(std::iter::once((&s.all, true))) {
+    let shown = s.functions.iter().take(rows).map(|f| (f, false));
+    for (f, is_all) in shown.chain(std::iter::once((&s.all, true))) {
         let mut paint = if is_all {
             Paint::Bold
         } else {
@@ -187,21 +211,42 @@ pub fn chain(c: &Chain, thread_size: u64, st: &Style) -> String {
     out
 }
 
+/// Names of functions whose chains are the start of a shown one, at most
+/// this many (then a count).
+const ALSO_NAMED: usize = 4;
+
 fn chains(snap: &Snapshot, n: usize, st: &Style) -> String {
     let Some(traces) = &snap.traces else {
         return format!("{}\n  (no traces file)\n", st.heading("Deepest chains"));
     };
+    let all: Vec<&Chain> = traces.iter().collect();
+    let shown = distinct_paths(&all, n, entered_from);
     let mut out = st.heading(&format!(
-        "Deepest chains ({} of {} functions)",
-        n.min(traces.len()),
+        "Deepest chains ({} distinct paths; {} functions have a chain)",
+        shown.len(),
         traces.len()
     ));
     out.push('\n');
     if traces.is_empty() {
         out.push_str("  (none recorded yet)\n");
     }
-    for c in traces.iter().take(n) {
+    for (c, also) in shown {
         out.push_str(&chain(c, snap.summary.settings.thread_size, st));
+        if !also.is_empty() {
+            let mut names = also
+                .iter()
+                .take(ALSO_NAMED)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if also.len() > ALSO_NAMED {
+                let _ = write!(names, " and {} more", also.len() - ALSO_NAMED);
+            }
+            let _ = writeln!(
+                out,
+                "  (also on this path, entered from its frames: the deepest chains of {names})"
+            );
+        }
     }
     out
 }
@@ -222,7 +267,9 @@ fn max_trace(snap: &Snapshot, st: &Style) -> String {
 }
 
 fn budgets(snap: &Snapshot, st: &Style) -> String {
-    let mut out = st.heading("What-if budgets (hits that would have overflowed a smaller stack)");
+    let mut out = st.heading(
+        "What-if budgets: would a smaller stack have held? (hits that would have overflowed it)",
+    );
     out.push('\n');
     let all = whatif::budgets(snap);
     if all.is_empty() {

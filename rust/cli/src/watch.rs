@@ -51,7 +51,12 @@ impl Watcher {
             grown.len()
         ));
         out.push('\n');
-        out.push_str(&text_report::function_table(s, st, Some(&grown)));
+        out.push_str(&text_report::function_table(
+            s,
+            st,
+            Some(&grown),
+            usize::MAX,
+        ));
         out
     }
 }

@@ -159,7 +159,7 @@ fn usage_errors_exit_2() {
         &["probes", "add"],
         &["threshold", "abc"],
         &["watch", "--interval", "0"],
-        &["export"],
+        &["export", "--interval", "1s"],
         &["completions", "tcsh"],
     ] {
         let o = run(args);
