@@ -37,7 +37,7 @@ pub const DEFAULT_ROWS: usize = 20;
 )]
 pub struct Cli {
     /// The module's debugfs directory.
-    #[arg(long, global = true, env = "STACKWATCH_DIR", value_name = "DIR", default_value = DEFAULT_DIR)]
+    #[arg(long, global = true, env = "STACKWATCH_DIR", hide_env_values = true, value_name = "DIR", default_value = DEFAULT_DIR)]
     pub dir: PathBuf,
 
     /// When to colour output.

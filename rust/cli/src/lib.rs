@@ -8,6 +8,7 @@ pub mod control;
 pub mod debugfs;
 pub mod default_set;
 pub mod diff;
+pub mod docgen;
 pub mod elf;
 pub mod errno;
 pub mod error;

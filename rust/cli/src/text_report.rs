@@ -37,7 +37,9 @@ const SECTIONS: [(Sections, Part); 8] = [
     (Sections::CHAINS, |snap, o| chains(snap, o.chains, &o.style)),
     (Sections::MAX_TRACE, |snap, o| max_trace(snap, &o.style)),
     (Sections::TABLE, |snap, o| table(snap, o.rows, &o.style)),
-    (Sections::TASKS, |snap, o| tasks(snap, &o.style)),
+    (Sections::TASKS, |snap, o| {
+        tasks(snap, o.rows.is_none(), &o.style)
+    }),
     (Sections::HISTOGRAM, |snap, o| histogram(snap, &o.style)),
     (Sections::PROBES, |snap, o| probes(snap, &o.style)),
     (Sections::COUNTERS, |snap, o| counters(snap, &o.style)),
@@ -330,7 +332,10 @@ fn bar(count: u64, max: u64) -> char {
 }
 
 /// The deepest thread stacks (`tasks`): the measure the what-if verdicts take.
-fn tasks(snap: &Snapshot, st: &Style) -> String {
+/// Deepest points and return addresses shown of each unless `--all`.
+const POINTS_SHOWN: (usize, usize) = (1, 12);
+
+fn tasks(snap: &Snapshot, every: bool, st: &Style) -> String {
     // (Nothing without a `tasks` file: snapshots from before it had none.)
     let Some(t) = &snap.tasks else {
         return String::new();
@@ -342,15 +347,31 @@ fn tasks(snap: &Snapshot, st: &Style) -> String {
     for r in t.rows.iter().take(WHATIF_ROWS) {
         let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
     }
-    for p in t.points.iter().filter(|p| !p.frames.is_empty()) {
+    let (points, words) = if every {
+        (usize::MAX, usize::MAX)
+    } else {
+        POINTS_SHOWN
+    };
+    let with_words: Vec<_> = t.points.iter().filter(|p| !p.frames.is_empty()).collect();
+    for p in with_words.iter().take(points) {
         let _ = writeln!(
             out,
             "  where {} (pid {}) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):",
             p.thread.comm, p.thread.pid, p.thread.used
         );
-        for f in &p.frames {
+        for f in p.frames.iter().take(words) {
             let _ = writeln!(out, "    {f}");
         }
+        if p.frames.len() > words {
+            let _ = writeln!(out, "    ({} more words: --all)", p.frames.len() - words);
+        }
+    }
+    if with_words.len() > points {
+        let _ = writeln!(
+            out,
+            "  ({} more threads' deepest points: --all)",
+            with_words.len() - points
+        );
     }
     out
 }
