@@ -41,10 +41,13 @@ fn roff_escape(s: &str) -> String {
     s.replace('\\', "\\e").replace('-', "\\-")
 }
 
+/// Renders one section of a man page.
+type Section = fn(&clap_mangen::Man, &mut Vec<u8>) -> std::io::Result<()>;
+
 fn man_page(cmd: &clap::Command, top: bool) -> Page {
     let man = clap_mangen::Man::new(cmd.clone());
     let mut buf = Vec::new();
-    let sections: [fn(&clap_mangen::Man, &mut Vec<u8>) -> std::io::Result<()>; 6] = [
+    let sections: [Section; 6] = [
         |m, w| m.render_title(w),
         |m, w| m.render_name_section(w),
         |m, w| m.render_synopsis_section(w),
