@@ -224,8 +224,9 @@ fn chains(snap: &Snapshot, n: usize, st: &Style) -> String {
     let all: Vec<&Chain> = traces.iter().collect();
     let shown = distinct_paths(&all, n, entered_from);
     let mut out = st.heading(&format!(
-        "Deepest chains ({} distinct paths; {} functions have a chain)",
+        "Deepest chains ({} distinct path{}; {} functions have a chain)",
         shown.len(),
+        if shown.len() == 1 { "" } else { "s" },
         traces.len()
     ));
     out.push('\n');
