@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Writes the generated reference (`docs/man/*.1`, `docs/cli.md`) under the
 //! repository's top, given as the argument (`make docs` runs it). With
 //! `--check`, writes nothing and fails if a file differs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Runs a parsed command line: picks the directory to read, runs the
 //! command, prints its output.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command line, declared with clap's derive API.
 
 use crate::debugfs::DEFAULT_DIR;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Thin wrappers over the control files: probes, reset, threshold,
 //! enabled, budgets. Names are checked here first (with the module's own
 //! rules from `stackwatch-core`) so a typo is a usage error, not an EINVAL.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command's reference, generated from its clap definitions so that it
 //! cannot drift: a man page per command (`docs/man/*.1`, with clap_mangen)
 //! and `docs/cli.md` (each command's `--help`). `make docs` writes them

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Errno values the module's control files return, with what they mean
 //! for each kind of write.
 

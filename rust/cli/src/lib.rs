@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The `stackwatch` companion command: reads the module's debugfs files (or a
 //! snapshot of them) with the readers of `stackwatch-format`, and turns them
 //! into reports, symbolized chains, snapshots, diffs and metrics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch report --format markdown`: what a storage engineer pastes into
 //! an XFS or dm bug: kernel release, THREAD_SIZE, the deepest use, probes,
 //! the what-if budgets, and the deepest chains in the kernel's own

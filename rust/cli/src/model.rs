@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The contents of a stackwatch directory as owned, serializable values:
 //! each file's part as its reader in `stackwatch-format` gives it, kept
 //! together for rendering.

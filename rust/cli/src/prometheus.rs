@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch export --prometheus`: the summary in the node_exporter
 //! textfile-collector format, with `# HELP` and `# TYPE` lines. The `(all)`
 //! row is exported with `function="(all)"`. The reader of the same text

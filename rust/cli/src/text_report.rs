@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The text report: settings, then what a user came for first (the what-if
 //! verdicts and the deepest paths), then the per-function table (the
 //! deepest rows, or every row), and the other sections asked for.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch watch`: re-reads the summary every interval and redraws the
 //! table, marking with `+` the functions whose max_used grew since the last
 //! refresh (or that appeared).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command as a user runs it: exit codes, usage errors, control-file
 //! writes (against a plain directory standing in for debugfs), snapshot,
 //! diff, export and completions.

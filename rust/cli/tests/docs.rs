@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The documentation cannot drift from the code: the generated reference
 //! (man pages, docs/cli.md) matches the clap definitions, every debugfs
 //! sample in the docs (a fenced block opened with ```` ```debugfs:FILE ````)

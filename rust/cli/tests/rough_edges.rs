@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command's rough edges as a new user meets them (issue 27): the
 //! report leads with the verdicts and the deepest paths and shows the
 //! deepest rows unless asked for all, `probes list` shows pending probes,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Every snapshot under tests/fixtures/snapshots/ (the synthetic one and any
 //! recorded from the module later) parses and renders: text, JSON and
 //! Prometheus. The synthetic one is also checked value by value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `probes` file: the attached specs (a symbol, kprobe, or a glob,
 //! fprobe) with their counts, the pending ones (waiting for a module that
 //! has their functions), and the names that could not be attached, each
