@@ -247,6 +247,10 @@ fn control_files_get_what_echo_would_write() {
     assert_eq!(file("reset"), "1\n");
     run(&["--dir", dir, "budgets", "4096", "8192"]);
     assert_eq!(file("budgets"), "4096 8192\n");
+    // `default` as the module takes it (its help names it too).
+    let o = run(&["--dir", dir, "budgets", "default"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(file("budgets"), "default\n");
 
     // A control file the module does not have.
     fs::remove_file(s.path().join("reset")).unwrap();

@@ -146,6 +146,78 @@ fn a_broken_sample_is_caught() {
     assert!(parse(&s[0].0, &s[0].2).is_err());
 }
 
+/// GitHub's anchor for a heading: lower case, punctuation dropped but `-`
+/// and `_`, spaces as `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a Markdown text's headings (outside fenced blocks).
+fn anchors(md: &str) -> BTreeSet<String> {
+    let mut fenced = false;
+    let mut out = BTreeSet::new();
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            out.insert(slug(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// Every relative link of the docs names a file that exists, and an
+/// anchor that one of its headings makes.
+#[test]
+fn every_relative_link_resolves() {
+    let mut files = markdown_files();
+    for f in ["CHANGELOG.md", "SECURITY.md", "CONTRIBUTING.md"] {
+        files.push(top().join(f));
+    }
+    let mut bad = Vec::new();
+    for f in &files {
+        let md = std::fs::read_to_string(f).unwrap();
+        let mut fenced = false;
+        for line in md.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+            }
+            if fenced {
+                continue;
+            }
+            for part in line.split("](").skip(1) {
+                let Some(target) = part.split(')').next() else {
+                    continue;
+                };
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+                let dest = if path.is_empty() {
+                    f.clone()
+                } else {
+                    f.parent().unwrap().join(path)
+                };
+                if !dest.exists() {
+                    bad.push(format!("{}: {target}: no such file", f.display()));
+                } else if !anchor.is_empty() {
+                    let text = std::fs::read_to_string(&dest).unwrap_or_default();
+                    if !anchors(&text).contains(anchor) {
+                        bad.push(format!("{}: {target}: no such heading", f.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "broken links:\n{}", bad.join("\n"));
+}
+
 /// `make help` is generated from the `## ` comments of the Makefile's
 /// targets: every phony target has one.
 #[test]
