@@ -117,7 +117,7 @@ pub fn render(s: &Summary) -> String {
         ),
         (
             "stackwatch_trace_busy_total",
-            "New maxima whose chain was not stored.",
+            "New maxima whose chain was not taken or not stored (too little stack left, a nested hit, a concurrent store).",
             c.trace_busy,
         ),
         (
@@ -127,7 +127,7 @@ pub fn render(s: &Summary) -> String {
         ),
         (
             "stackwatch_warnings_suppressed_total",
-            "Threshold warnings not printed (rate limit).",
+            "Threshold warnings due but not printed (too little stack left to print, the rate limit, or no chain).",
             c.warnings_suppressed,
         ),
     ];

@@ -146,6 +146,27 @@ fn a_broken_sample_is_caught() {
     assert!(parse(&s[0].0, &s[0].2).is_err());
 }
 
+/// The reference's metrics table names every metric the command writes.
+#[test]
+fn the_reference_names_every_metric() {
+    let md = std::fs::read_to_string(top().join("docs/reference.md")).unwrap();
+    let snap =
+        std::fs::read_to_string(top().join("tests/fixtures/snapshots/synthetic/summary")).unwrap();
+    let text = stackwatch_cli::prometheus::render(&load::summary(&snap).unwrap());
+    let names: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(names.len() > 10, "{names:?}");
+    for n in names {
+        assert!(
+            md.contains(&format!("| `{n}` |")),
+            "docs/reference.md: no row for {n}"
+        );
+    }
+}
+
 /// GitHub's anchor for a heading: lower case, punctuation dropped but `-`
 /// and `_`, spaces as `-`.
 fn slug(heading: &str) -> String {
