@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command as a user runs it: exit codes, usage errors, control-file
 //! writes (against a plain directory standing in for debugfs), snapshot,
 //! diff, export and completions.
@@ -159,7 +160,7 @@ fn usage_errors_exit_2() {
         &["probes", "add"],
         &["threshold", "abc"],
         &["watch", "--interval", "0"],
-        &["export"],
+        &["export", "--interval", "1s"],
         &["completions", "tcsh"],
     ] {
         let o = run(args);
@@ -246,6 +247,10 @@ fn control_files_get_what_echo_would_write() {
     assert_eq!(file("reset"), "1\n");
     run(&["--dir", dir, "budgets", "4096", "8192"]);
     assert_eq!(file("budgets"), "4096 8192\n");
+    // `default` as the module takes it (its help names it too).
+    let o = run(&["--dir", dir, "budgets", "default"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(file("budgets"), "default\n");
 
     // A control file the module does not have.
     fs::remove_file(s.path().join("reset")).unwrap();

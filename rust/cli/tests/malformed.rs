@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Broken snapshots: every file cut at every line, and damaged lines, give a
 //! clear error naming the file and line; nothing panics.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Parsing of everything users write: the `probes` control lines (`+name`,
 //! `-name`, `+glob*`, `clear`), name lists given at load time, numbers,
 //! booleans and budget lists. Errors name the bad value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `probes` file: the attached specs (a symbol or a glob, watched by
 //! stackwatch's ftrace ops, or a symbol by a kprobe where ftrace cannot go
 //! or `kprobe:` asks for one) with their counts, the pending ones (waiting for a module that

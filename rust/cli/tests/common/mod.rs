@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Helpers shared by the integration tests: fixture paths, scratch
 //! directories, and running the built `stackwatch` binary.
 #![allow(dead_code)]
