@@ -38,27 +38,28 @@ const WARN_STEP: usize = 256;
 const CAPTURE_RESERVE: usize = 1152;
 /// On x86_64 the unwinder runs on a stack of its own (`shim/capture_stack.rs`):
 /// the probe mechanism and the handler's frames down to `sw_save_trace`
-/// take 408 bytes for a kprobe (376 for an fprobe) as the ftrace stack
+/// take 432 bytes for a kprobe (344 for the ftrace ops) as the ftrace stack
 /// tracer sees them on the stock kernel (tests/guest/ownstack.sh, a), plus
 /// an interrupt's entry frame (`pt_regs`, 168 bytes, built before the
 /// kernel moves to its IRQ stack) and 64 for what the tracer does not see
-/// (the frame of the function it stopped at).
+/// (the frame of the function it stopped at), rounded up.
 #[cfg(target_arch = "x86_64")]
-const CAPTURE_RESERVE: usize = 640;
+const CAPTURE_RESERVE: usize = 704;
 
 /// Likewise for printing a warning: the frames down to `finish`, then the
 /// symbol lookup or printk (`vprintk_store`, `prb_reserve`, `vsnprintf`:
 /// about 600 on riscv64). With less left the warning is counted in
 /// `warnings_suppressed` instead. On x86_64, measured as above
-/// (tests/guest/ownstack.sh, d): 1184 bytes for a kprobe (1152 for an
-/// fprobe) down to `data_push_tail` under `prb_reserve`, the deepest point
+/// (tests/guest/ownstack.sh, d): 1208 bytes for a kprobe (1120 for the
+/// ftrace ops) down to `data_push_tail` under `prb_reserve`, the deepest point
 /// the tracer saw (the symbol lookup stays shallower); plus an interrupt's
 /// entry frame (168) and that function's own frame and callees: the same
 /// 1536 as riscv64, whose printk path is no deeper.
 #[cfg(not(CONFIG_KASAN))]
 const WARN_RESERVE: usize = 1536;
 /// Under KASAN frames grow: on our x86_64 debug kernel the tracer sees
-/// 1384 bytes under a kprobe (1344 under an fprobe), the same path; plus
+/// 1384 bytes under a kprobe (1344 under the fprobe stackwatch used before
+/// its own ftrace ops, whose trampoline is smaller), the same path; plus
 /// an interrupt's entry frame and that deepest function's own frame and
 /// callees, larger too.
 #[cfg(CONFIG_KASAN)]
