@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{copy_dir, run, stderr, stdout, synthetic, Scratch};
+use common::{copy_dir, run, stderr, stdout, synthetic, Scratch, STATS_FILES};
 use std::fs;
 
 fn syn() -> String {
@@ -281,17 +281,10 @@ fn snapshot_then_diff() {
     let o = run(&["snapshot", "--from", &syn(), a.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("snapshot written to"));
-    for f in [
-        "summary",
-        "traces",
-        "max_trace",
-        "histogram",
-        "probes",
-        "budgets",
-        "thread_size",
-        "osrelease",
-        "parameters/probes",
-    ] {
+    for f in STATS_FILES
+        .into_iter()
+        .chain(["thread_size", "osrelease", "parameters/probes"])
+    {
         assert_eq!(
             fs::read(a.join(f)).unwrap(),
             fs::read(synthetic().join(f)).unwrap(),

@@ -5,6 +5,9 @@
 //! parses with rust/format's reader of FILE, the reference has a sample of
 //! every file, and `make help` lists every target of the Makefile.
 
+mod common;
+
+use common::STATS_FILES;
 use stackwatch_cli::{docgen, load};
 use stackwatch_format::value::reader::number_file;
 use std::collections::BTreeSet;
@@ -119,18 +122,10 @@ fn every_debugfs_sample_in_the_docs_parses() {
 fn the_reference_has_a_sample_of_every_file() {
     let md = std::fs::read_to_string(top().join("docs/reference.md")).unwrap();
     let have: BTreeSet<String> = samples(&md).into_iter().map(|s| s.0).collect();
-    for name in [
-        "summary",
-        "traces",
-        "max_trace",
-        "histogram",
-        "probes",
-        "budgets",
-        "tasks",
-        "threshold",
-        "thread_size",
-        "enabled",
-    ] {
+    for name in STATS_FILES
+        .into_iter()
+        .chain(["tasks", "threshold", "thread_size", "enabled"])
+    {
         assert!(
             have.contains(name),
             "docs/reference.md: no debugfs:{name} sample"

@@ -4,18 +4,9 @@
 
 mod common;
 
-use common::{copy_dir, run, stderr, synthetic, Scratch};
+use common::{copy_dir, run, stderr, synthetic, Scratch, STATS_FILES as FILES};
 use stackwatch_cli::debugfs::Dir;
 use stackwatch_cli::load;
-
-const FILES: [&str; 6] = [
-    "summary",
-    "traces",
-    "max_trace",
-    "histogram",
-    "probes",
-    "budgets",
-];
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(synthetic().join(name)).unwrap()

@@ -7,6 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The module's debugfs files that hold statistics, each with a reader in
+/// `rust/format` (then `tasks` and the settings files).
+pub const STATS_FILES: [&str; 6] = [
+    "summary",
+    "traces",
+    "max_trace",
+    "histogram",
+    "probes",
+    "budgets",
+];
+
 /// `tests/fixtures/snapshots` of the repository.
 pub fn snapshots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/snapshots")
