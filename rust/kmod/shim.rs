@@ -35,6 +35,8 @@ pub(crate) use capture_stack::{
     capture_stack_overrun, save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS,
     RETURN_ADDRESS_IN_REGISTER,
 };
+// The per-CPU IRQ and exception stacks, for the `cpu_stacks` file.
+mod cpu_stacks;
 // Other threads' stacks, for the `tasks` file.
 mod thread_stacks;
 /// A debugfs entry, opaque: only passed back to the shim.
@@ -44,6 +46,7 @@ pub(crate) use generated::module as RawModule;
 /// `printk_deferred` (variadic: its callers argue their own format/argument
 /// agreement, see `warn.rs`).
 pub(crate) use generated::sw_printk_deferred as printk_deferred;
+pub(crate) use cpu_stacks::{chunk_buffer, exception_stack, find_irq_stack, irq_stack_size, scan};
 pub(crate) use thread_stacks::{find_points, scan_thread_stacks};
 
 /// An attached kprobe or share of the ftrace ops; detached when dropped (or in a batch by

@@ -5,6 +5,8 @@
 
 #[path = "../core/src/budget_sizes.rs"]
 pub(crate) mod budget_sizes;
+#[path = "../core/src/cpu_stacks.rs"]
+pub(crate) mod cpu_stacks;
 #[path = "../core/src/command.rs"]
 pub(crate) mod command;
 #[path = "../core/src/defaults.rs"]
