@@ -17,7 +17,6 @@ use crate::json;
 use crate::load;
 use crate::markdown;
 use crate::model::Snapshot;
-use crate::prometheus;
 use crate::sections::{self, Sections};
 use crate::snapshot::{self, Sources};
 use crate::stacktree::StackTree;
@@ -141,7 +140,7 @@ fn export(dir: &Dir, a: &ExportArgs) -> Result<()> {
         (None, Some(_)) => Err(Error::usage(
             "--interval needs --textfile DIR or --output FILE to write to",
         )),
-        (None, None) => print(&prometheus::render(&load::load_summary(dir)?)),
+        (None, None) => print(&textfile::metrics(dir)?),
     }
 }
 
