@@ -77,12 +77,15 @@ pub(crate) fn read_cpu_stacks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Re
         }
     }
     sort_rows(&mut rows);
+    let m = cpu_stacks::Machine {
+        irq_size: st.irq_stack_size,
+        cpus: ncpu,
+        stacks: &stacks,
+    };
     cpu_stacks::write_cpu_stacks(
         f,
         &st.header(),
-        st.irq_stack_size,
-        ncpu,
-        &stacks,
+        &m,
         &rows,
         &irq_row(0, &st.irq_snapshot()),
         &KernelSymbols::new()?,

@@ -39,6 +39,7 @@ pub(crate) use capture_stack::{
 mod cpu_stacks;
 // Other threads' stacks, for the `tasks` file.
 mod thread_stacks;
+pub(crate) use cpu_stacks::{chunk_buffer, exception_stack, find_irq_stack, irq_stack_size, scan};
 /// A debugfs entry, opaque: only passed back to the shim.
 pub(crate) use generated::dentry as Dentry;
 /// The kernel's `struct module`, opaque: only passed back to the shim.
@@ -46,7 +47,6 @@ pub(crate) use generated::module as RawModule;
 /// `printk_deferred` (variadic: its callers argue their own format/argument
 /// agreement, see `warn.rs`).
 pub(crate) use generated::sw_printk_deferred as printk_deferred;
-pub(crate) use cpu_stacks::{chunk_buffer, exception_stack, find_irq_stack, irq_stack_size, scan};
 pub(crate) use thread_stacks::{find_points, scan_thread_stacks};
 
 /// An attached kprobe or share of the ftrace ops; detached when dropped (or in a batch by

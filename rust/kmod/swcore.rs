@@ -5,10 +5,10 @@
 
 #[path = "../core/src/budget_sizes.rs"]
 pub(crate) mod budget_sizes;
-#[path = "../core/src/cpu_stacks.rs"]
-pub(crate) mod cpu_stacks;
 #[path = "../core/src/command.rs"]
 pub(crate) mod command;
+#[path = "../core/src/cpu_stacks.rs"]
+pub(crate) mod cpu_stacks;
 #[path = "../core/src/defaults.rs"]
 pub(crate) mod defaults;
 #[path = "../core/src/errno.rs"]

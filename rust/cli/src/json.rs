@@ -3,8 +3,8 @@
 //! Chains are all included (not only the deepest few).
 
 use crate::model::{
-    percent, BudgetTotal, Chain, CpuStacks, Counters, FunctionStats, Histogram, Probes, Settings, Snapshot,
-    Summary, Tasks,
+    percent, BudgetTotal, Chain, Counters, CpuStacks, FunctionStats, Histogram, Probes, Settings,
+    Snapshot, Summary, Tasks,
 };
 use crate::sections::Sections;
 use crate::whatif;

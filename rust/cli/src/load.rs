@@ -92,5 +92,11 @@ pub fn load_files(dir: &Dir, sections: Sections) -> Result<Snapshot> {
 
 /// Reads and parses the `cpu_stacks` file, if the directory has it.
 pub fn load_cpu_stacks(dir: &Dir) -> Result<Option<CpuStacks>> {
-    optional(dir, Sections::CPU_STACKS, Sections::CPU_STACKS, "cpu_stacks", cpu_stacks)
+    optional(
+        dir,
+        Sections::CPU_STACKS,
+        Sections::CPU_STACKS,
+        "cpu_stacks",
+        cpu_stacks,
+    )
 }

@@ -138,6 +138,14 @@ pub fn render(s: &Summary) -> String {
     out
 }
 
+/// An IRQ-stack metric: name, type, help, and its value of a function.
+type IrqMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&IrqFunction) -> u64,
+);
+
 /// The metrics of the per-CPU stacks (`cpu_stacks`), appended to
 /// [`render`]'s where the module has that file.
 pub fn render_cpu_stacks(c: &CpuStacks) -> String {
@@ -172,7 +180,7 @@ pub fn render_cpu_stacks(c: &CpuStacks) -> String {
             s.size
         );
     }
-    let irq: [(&str, &str, &str, fn(&IrqFunction) -> u64); 2] = [
+    let irq: [IrqMetric; 2] = [
         (
             "stackwatch_irq_max_used_bytes",
             "gauge",

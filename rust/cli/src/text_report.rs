@@ -390,9 +390,8 @@ fn cpu_stacks(snap: &Snapshot, every: bool, st: &Style) -> String {
     let Some(c) = &snap.cpu_stacks else {
         return String::new();
     };
-    let mut out = st.heading(
-        "Per-CPU IRQ and exception stacks (each stack's deepest point since boot)",
-    );
+    let mut out =
+        st.heading("Per-CPU IRQ and exception stacks (each stack's deepest point since boot)");
     out.push('\n');
     for s in &c.stacks {
         match (s.used, s.left) {

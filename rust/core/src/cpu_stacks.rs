@@ -244,9 +244,18 @@ mod tests {
         // No canary: a stack written at word 0 is used whole.
         for chunk in [1, 2, 3, 8] {
             let mut buf = std::vec![0usize; chunk];
-            assert_eq!(lowest_written(4, &mut buf, read_from(&[1, 0, 0, 0])), Some(0));
-            assert_eq!(lowest_written(4, &mut buf, read_from(&[0, 0, 5, 0])), Some(2));
-            assert_eq!(lowest_written(5, &mut buf, read_from(&[0, 0, 0, 0, 9])), Some(4));
+            assert_eq!(
+                lowest_written(4, &mut buf, read_from(&[1, 0, 0, 0])),
+                Some(0)
+            );
+            assert_eq!(
+                lowest_written(4, &mut buf, read_from(&[0, 0, 5, 0])),
+                Some(2)
+            );
+            assert_eq!(
+                lowest_written(5, &mut buf, read_from(&[0, 0, 0, 0, 9])),
+                Some(4)
+            );
             assert_eq!(lowest_written(4, &mut buf, read_from(&[0; 4])), Some(4));
         }
         // A failed read, or no buffer: no answer.

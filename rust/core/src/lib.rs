@@ -10,8 +10,8 @@
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
 pub mod budget_sizes;
-pub mod cpu_stacks;
 pub mod command;
+pub mod cpu_stacks;
 pub mod defaults;
 pub mod errno;
 pub mod follow;

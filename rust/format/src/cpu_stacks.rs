@@ -50,19 +50,28 @@ fn row_fields(w: &mut dyn Write, h: &Header, irq_size: usize, r: &Row) -> fmt::R
     writeln!(w)
 }
 
-/// Writes the `cpu_stacks` file: `stacks` (by CPU, then kind), the deepest
-/// points of those used, and the function table (`rows`, deepest first,
-/// then `all`), with `h`'s budgets; `irq_size` is IRQ_STACK_SIZE.
+/// The machine's per-CPU stacks as read.
+pub struct Machine<'a> {
+    /// IRQ_STACK_SIZE.
+    pub irq_size: usize,
+    /// CPU ids (nr_cpu_ids).
+    pub cpus: usize,
+    /// The stacks, by CPU, then kind.
+    pub stacks: &'a [CpuStack],
+}
+
+/// Writes the `cpu_stacks` file: `m`'s stacks, the deepest points of those
+/// used, and the function table (`rows`, deepest first, then `all`), with
+/// `h`'s budgets.
 pub fn write_cpu_stacks(
     w: &mut dyn Write,
     h: &Header,
-    irq_size: usize,
-    cpus: usize,
-    stacks: &[CpuStack],
+    m: &Machine<'_>,
     rows: &[Row],
     all: &Row,
     sym: &dyn Symbolize,
 ) -> fmt::Result {
+    let (irq_size, cpus, stacks) = (m.irq_size, m.cpus, m.stacks);
     writeln!(w, "{} irq_stack_size {} cpus {}", HEADER, irq_size, cpus)?;
     writeln!(w, "{}", COLUMNS)?;
     for s in stacks {
@@ -165,7 +174,11 @@ pub mod reader {
         }
     }
 
-    fn used_field(rest: &mut &str, no: usize, name: &'static str) -> Result<Option<u64>, FormatError> {
+    fn used_field(
+        rest: &mut &str,
+        no: usize,
+        name: &'static str,
+    ) -> Result<Option<u64>, FormatError> {
         if let Some(r) = rest.trim_start_matches(is_space).strip_prefix('-') {
             *rest = r;
             return Ok(None);
@@ -183,9 +196,7 @@ pub mod reader {
         // The stack rows, up to the points' header.
         loop {
             let no = lines.next_no();
-            let line = lines
-                .record()?
-                .ok_or(truncated(no, "points", "missing"))?;
+            let line = lines.record()?.ok_or(truncated(no, "points", "missing"))?;
             if line.text.starts_with(POINTS_HEADER) {
                 break;
             }
@@ -217,16 +228,21 @@ pub mod reader {
                 break over_columns(line)?;
             }
             if line.text.starts_with(is_space) {
-                let i = current.ok_or(malformed(line.no, "frame", "a frame only after a 'point' line"))?;
+                let i = current.ok_or(malformed(
+                    line.no,
+                    "frame",
+                    "a frame only after a 'point' line",
+                ))?;
                 if let Some(s) = stacks.get_mut(i) {
                     s.frames.push(line.text.trim_matches(is_space).to_string());
                 }
                 continue;
             }
-            let mut rest = line
-                .text
-                .strip_prefix("point ")
-                .ok_or(malformed(line.no, "point", "expected a 'point' line"))?;
+            let mut rest = line.text.strip_prefix("point ").ok_or(malformed(
+                line.no,
+                "point",
+                "expected a 'point' line",
+            ))?;
             let cpu = field(&mut rest, line.no, "cpu")?;
             let stack = word(&mut rest, line.no, "stack")?;
             field(&mut rest, line.no, "used")?;
@@ -270,9 +286,11 @@ pub mod reader {
             .split(is_space)
             .filter(|t| !t.is_empty())
             .map(|tok| {
-                tok.strip_prefix("over_")
-                    .and_then(decimal)
-                    .ok_or(malformed(cols.no, "columns", "expected over_<bytes>"))
+                tok.strip_prefix("over_").and_then(decimal).ok_or(malformed(
+                    cols.no,
+                    "columns",
+                    "expected over_<bytes>",
+                ))
             })
             .collect()
     }
@@ -321,7 +339,12 @@ mod tests {
         db.used = Some(640);
         let rows = [row(0xb, 12, 4096, [0, 3, 0, 0])];
         let all = row(0, 12, 4096, [0, 3, 0, 0]);
-        written(|s| write_cpu_stacks(s, &hdr(), 16384, 2, &[irq, nmi, lost, db], &rows, &all, &Fake))
+        let m = Machine {
+            irq_size: 16384,
+            cpus: 2,
+            stacks: &[irq, nmi, lost, db],
+        };
+        written(|s| write_cpu_stacks(s, &hdr(), &m, &rows, &all, &Fake))
     }
 
     #[test]
