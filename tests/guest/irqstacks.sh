@@ -105,8 +105,12 @@ shrunk=$(jq -n --slurpfile a <(SW_FROM=/tmp/irq1 cs .stacks) --slurpfile b <(SW_
    | "\(.cpu)/\(.stack)"] | join(" ")')
 expect_eq "no stack's deepest point shrank between reads" "$shrunk" ""
 expect_cmp "the deepest probe hit on IRQ stacks did not shrink" "$deepest_hit" -ge "$(SW_FROM=/tmp/irq1 cs .all.max_used)"
-expect_cmp "NMI stacks used after an all-CPU backtrace" \
-  "$(c2 '[.stacks[] | select(.stack == "NMI") | .used // 0] | max')" -gt 0
+# (The CPU that asks prints its own backtrace without an NMI: with one CPU
+# there is none.)
+if [ "$ncpu" -ge 2 ]; then
+  expect_cmp "NMI stacks used after an all-CPU backtrace" \
+    "$(c2 '[.stacks[] | select(.stack == "NMI") | .used // 0] | max')" -gt 0
+fi
 expect_cmp "return addresses above the deepest IRQ stack's deepest point" \
   "$(c2 '[.stacks[] | select(.stack == "IRQ")] | max_by(.used) | .frames | length')" -gt 0
 
