@@ -41,7 +41,7 @@ pub(crate) fn exception_stack(cpu: usize, kind: Kind) -> Option<(usize, usize)> 
     let (mut begin, mut size): (kernel::ffi::c_ulong, kernel::ffi::c_ulong) = (0, 0);
     // SAFETY: `begin` and `size` are valid for writes for the call.
     let r = unsafe { ffi::sw_exception_stack(cpu, kind, &mut begin, &mut size) };
-    (r == 0 && begin != 0 && size != 0).then_some((begin as usize, size as usize))
+    (r == 0 && begin != 0 && size != 0).then_some((begin, size))
 }
 
 /// Reads `buf.len()` words from `addr` on, without faulting; false if they
