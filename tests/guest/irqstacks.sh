@@ -114,6 +114,20 @@ fi
 expect_cmp "return addresses above the deepest IRQ stack's deepest point" \
   "$(c2 '[.stacks[] | select(.stack == "IRQ")] | max_by(.used) | .frames | length')" -gt 0
 
+# --- the population: every thread by its deepest point (vmstat's kstack_*
+# buckets), counted whole; the deepest thread in the highest bucket used.
+pop=$(sw_jq tasks '.tasks | [.threads, (.population.buckets | map(.threads) | add),
+  (.rows[0].used as $u | [.population.buckets[] | select(.threads > 0)] | last
+   | if .le == null then 1 elif $u <= .le then 1 else 0 end),
+  .population.fit_4k, .population.fit_8k, .population.fit_16k] | join(" ")')
+read -r threads counted top_ok fit4 fit8 fit16 <<< "$pop"
+expect_eq "every thread read is in the kstack_* population" "$counted" "$threads"
+expect_eq "the deepest thread is in the highest bucket used" "$top_ok" 1
+expect_cmp "threads fitting 4K <= 8K <= 16K <= all" "$fit4" -le "$fit8"
+expect_cmp "threads fitting 8K <= 16K" "$fit8" -le "$fit16"
+expect_cmp "threads fitting 16K <= all" "$fit16" -le "$threads"
+echo "population: $threads threads, would fit 4K: $fit4, 8K: $fit8, 16K: $fit16"
+
 # --- what the report says.
 "$SWC" report --sections cpu-stacks --all --from /tmp/irq2 | sed 's/^/  /' | head -n 60
 check "report --sections cpu-stacks names the IRQ stacks" sh -c "'$SWC' report --sections cpu-stacks | grep -q 'IRQ  stack'"

@@ -348,6 +348,32 @@ fn tasks(snap: &Snapshot, every: bool, st: &Style) -> String {
     let mut out =
         st.heading("Deepest thread stacks (each thread's deepest point since it started)");
     out.push('\n');
+    if let Some(p) = &t.population {
+        let _ = writeln!(
+            out,
+            "  every thread by its deepest point (vmstat's kstack_* buckets): {}",
+            p.buckets
+                .iter()
+                .filter(|b| b.threads != 0)
+                .map(|b| match b.le {
+                    Some(le) => format!("<= {}K: {}", le / 1024, b.threads),
+                    None => format!("more: {}", b.threads),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let share = |n: u64| 100.0 * n as f64 / (t.threads.max(1)) as f64;
+        let _ = writeln!(
+            out,
+            "  would fit a 4K stack: {} ({:.1}%), 8K: {} ({:.1}%), 16K: {} ({:.1}%)",
+            p.fit_4k,
+            share(p.fit_4k),
+            p.fit_8k,
+            share(p.fit_8k),
+            p.fit_16k,
+            share(p.fit_16k)
+        );
+    }
     let _ = writeln!(out, "  {} threads scanned; the deepest:", t.threads);
     for r in t.rows.iter().take(WHATIF_ROWS) {
         let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
@@ -410,6 +436,23 @@ fn cpu_stacks(snap: &Snapshot, every: bool, st: &Style) -> String {
                 );
             }
         }
+    }
+    let used: Vec<u64> = c
+        .stacks
+        .iter()
+        .filter(|s| s.stack == "IRQ")
+        .filter_map(|s| s.used)
+        .collect();
+    if !used.is_empty() {
+        let fit = |b: u64| used.iter().filter(|&&u| u <= b).count();
+        let _ = writeln!(
+            out,
+            "  IRQ stacks whose deepest point would fit 4K: {} of {}, 8K: {}, 16K: {}",
+            fit(4096),
+            used.len(),
+            fit(8192),
+            fit(16384)
+        );
     }
     let (points, words) = if every {
         (usize::MAX, usize::MAX)

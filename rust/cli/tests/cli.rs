@@ -590,6 +590,32 @@ fn cpu_stacks_in_report_json_and_prometheus() {
         "# stackwatch max_trace: used 2152 remaining 14232 thread_size 16384 pid 812 comm nfsd\n        Depth    Size   Location    (2 entries)\n        -----    ----   --------\n   0)     2152       0   tcp_gso_segment+0x9/0x5a0\n   1)     2152      96   inet_gso_segment+0x14e/0x3e0\n",
     )
     .unwrap();
+    fs::write(
+        s.path().join("tasks"),
+        "# stackwatch tasks: thread_size 16384 threads 90 shown 1\n\
+         # kstack_1k 40 kstack_2k 30 kstack_4k 15 kstack_8k 5 kstack_16k 0 kstack_32k 0 kstack_64k 0 kstack_rest 0\n\
+         # pid used left comm\n812 7376 9008 nfsd\n",
+    )
+    .unwrap();
+    let dir = s.path().to_str().unwrap();
+    let o = run(&["report", "--from", dir, "--json", "--sections", "tasks"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &v["tasks"]["population"];
+    assert_eq!(
+        (&p["fit_4k"], &p["fit_8k"], &p["fit_16k"]),
+        (&85.into(), &90.into(), &90.into())
+    );
+    assert_eq!(
+        p["buckets"][3],
+        serde_json::json!({"name": "kstack_8k", "le": 8192, "threads": 5})
+    );
+    let o = run(&["report", "--from", dir, "--sections", "tasks"]);
+    assert!(
+        stdout(&o).contains("would fit a 4K stack: 85 (94.4%), 8K: 90 (100.0%)"),
+        "{}",
+        stdout(&o)
+    );
     let dir = s.path().to_str().unwrap();
     let o = run(&[
         "report",
@@ -626,6 +652,10 @@ fn cpu_stacks_in_report_json_and_prometheus() {
     );
     assert!(
         out.contains("the deepest chain taken on an IRQ stack, 2152 of 16384 bytes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("IRQ stacks whose deepest point would fit 4K: 2 of 2, 8K: 2"),
         "{out}"
     );
 
