@@ -72,7 +72,8 @@ sw_save /tmp/irq1 cpu_stacks irq_max_trace
 echo 1 > /proc/sys/kernel/sysrq
 echo l > /proc/sysrq-trigger
 round
-sw_save /tmp/irq2 cpu_stacks irq_max_trace
+sw_save /tmp/irq2 cpu_stacks irq_max_trace tasks
+[ -n "${SW_OUT:-}" ] && cp /tmp/irq2/cpu_stacks /tmp/irq2/irq_max_trace /tmp/irq2/tasks "$SW_OUT/"
 SW_FROM=/tmp/irq2 sw_jq cpu-stacks . > "${SW_OUT:-/tmp}/irqstacks.json" 2>/dev/null
 
 # --- probe hits on the IRQ stack, against its deepest point.
@@ -116,7 +117,7 @@ expect_cmp "return addresses above the deepest IRQ stack's deepest point" \
 
 # --- the population: every thread by its deepest point (vmstat's kstack_*
 # buckets), counted whole; the deepest thread in the highest bucket used.
-pop=$(sw_jq tasks '.tasks | [.threads, (.population.buckets | map(.threads) | add),
+pop=$(SW_FROM=/tmp/irq2 sw_jq tasks '.tasks | [.threads, (.population.buckets | map(.threads) | add),
   (.rows[0].used as $u | [.population.buckets[] | select(.threads > 0)] | last
    | if .le == null then 1 elif $u <= .le then 1 else 0 end),
   .population.fit_4k, .population.fit_8k, .population.fit_16k] | join(" ")')
@@ -127,6 +128,7 @@ expect_cmp "threads fitting 4K <= 8K <= 16K <= all" "$fit4" -le "$fit8"
 expect_cmp "threads fitting 8K <= 16K" "$fit8" -le "$fit16"
 expect_cmp "threads fitting 16K <= all" "$fit16" -le "$threads"
 echo "population: $threads threads, would fit 4K: $fit4, 8K: $fit8, 16K: $fit16"
+SW_FROM=/tmp/irq2 sw_jq tasks '.tasks.population.buckets | map("\(.name) \(.threads)") | join(" ")'
 
 # --- what the report says.
 "$SWC" report --sections cpu-stacks --all --from /tmp/irq2 | sed 's/^/  /' | head -n 60
