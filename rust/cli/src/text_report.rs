@@ -275,7 +275,7 @@ fn max_trace(snap: &Snapshot, st: &Style) -> String {
 
 fn budgets(snap: &Snapshot, st: &Style) -> String {
     let mut out = st.heading(
-        "What-if budgets: would a smaller stack have held? (hits that would have overflowed it)",
+        "What-if budgets: would a smaller thread stack have held? (task-stack hits that would have overflowed it; the IRQ stacks: below)",
     );
     out.push('\n');
     let all = whatif::budgets(snap);
