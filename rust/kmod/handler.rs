@@ -288,6 +288,8 @@ fn off_stack(st: &State, slot: Option<&Slot>, ip: usize, sp: usize, ctx: *const 
     if begin == 0 {
         return;
     }
+    // The same classification, against this CPU's IRQ stack: `OnTask`
+    // here means on that stack (an exception stack's hit is not).
     let Sample::OnTask { used, remaining } = classify(sp, begin, st.irq_stack_size) else {
         return;
     };
