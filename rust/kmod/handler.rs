@@ -434,7 +434,10 @@ fn store(st: &State, slot: Option<&TraceSlot>, space: &ScratchSpace) {
 
 /// Fills `space.trace` with the chain from the probed function outwards
 /// (from the `saved` return addresses in `space.raw`), the size of each
-/// frame, and the current task.
+/// frame, and the current task. Inlined into each caller (`finish`, and
+/// `irq_chain`): a call of its own would add its frame below `finish`'s on
+/// the stack being measured.
+#[inline(always)]
 fn capture(space: &mut ScratchSpace, saved: usize, ip: usize, sp: usize, used: usize) {
     let n = saved;
     let raw = space.raw.get(..n).unwrap_or(&[]);
