@@ -389,9 +389,14 @@ dkms_build() {
 # sleep there (tests/host/check-atomic-paths.py on the rt build: the stock rt
 # kernel has neither lockdep nor DEBUG_ATOMIC_SLEEP to see it), then
 # `basic`, `unload` (SW_RT_UNLOAD cycles) and the torture smoke run on it.
-RT_UNLOAD=${SW_RT_UNLOAD:-10}
+RT_UNLOAD=${SW_RT_UNLOAD:-30}
 if sel rt && flavour_ready debian-rt; then
   tally "rt-amd64" < <(python3 tests/host/check-atomic-paths.py "$FKO" 2>&1)
+  # The control: the same walk from the attach path (process context, which
+  # allocates and takes a mutex) must find them.
+  if python3 tests/host/check-atomic-paths.py "$FKO" sw_probe_attach 2>&1 | grep -q '^not ok - .*mutex_lock (from sw_probe_attach)'; then
+    pass "rt-amd64: the atomic-path check finds mutex_lock below sw_probe_attach (the control)"
+  else fail "rt-amd64: the atomic-path check did not find mutex_lock below sw_probe_attach"; fi
   guest_suite rt-basic --kernel debian-rt --timeout 600 -- tests/guest/basic.sh 16384
   if grep -aq 'PREEMPT_RT' <(grep -a 'Linux version' "$results/rt-basic/console.log" 2>/dev/null); then
     pass "rt-basic ran on a PREEMPT_RT kernel ($(grep -ao 'Linux version [^ ]*' "$results/rt-basic/console.log" | head -n1))"

@@ -22,8 +22,11 @@ import subprocess
 import sys
 
 # Entry points the kernel calls in atomic context: the kprobe pre-handler and
-# the ftrace ops' callback (rust/kmod/shim.c), both ending in stackwatch_hit.
-ENTRIES = ["sw_kprobe_pre", "sw_ftrace_hit"]
+# the ftrace ops' callback (rust/kmod/shim.c), both ending in stackwatch_hit;
+# and the `tasks` scan's per-thread callback, called under rcu_read_lock()
+# (sw_for_each_thread_stack; "re:" names a regular expression: the generic
+# callback's instances).
+ENTRIES = ["sw_kprobe_pre", "sw_ftrace_hit", "re:^_R.*15for_each_thread5visit"]
 
 # Kernel functions that may sleep, or that are a sleeping lock on PREEMPT_RT
 # (spinlock_t and rwlock_t become rt_mutex-based; the slab allocator takes
@@ -111,9 +114,13 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     ko = sys.argv[1]
-    entries = sys.argv[2:] or ENTRIES
     calls = disassemble(ko)
-    missing = [e for e in entries if e not in calls]
+    entries, missing = [], []
+    for e in sys.argv[2:] or ENTRIES:
+        found = [f for f in calls if re.search(e[3:], f)] if e.startswith("re:") else [e] if e in calls else []
+        entries += found
+        if not found:
+            missing.append(e)
     if missing:
         print(f"not ok - atomic paths: no entry point {' '.join(missing)} in {ko}")
         return 1
@@ -130,7 +137,8 @@ def main():
     bad = {c: f for c, f in external.items() if SLEEPING.match(c)}
     indirect = {c: f for c, f in external.items() if c == "(indirect call)" or THUNK.match(c)}
     ext = sorted(c for c in external if c != "(indirect call)")
-    print(f"# {len(seen)} functions of the module reachable from {', '.join(entries)}; "
+    print(f"# {len(seen)} functions of the module reachable from {len(entries)} entry points "
+          f"({', '.join(e[:60] for e in entries)}); "
           f"kernel functions they call: {' '.join(ext)}")
     rc = 0
     if bad:
@@ -138,7 +146,7 @@ def main():
               + ", ".join(f"{c} (from {f})" for c, f in sorted(bad.items())))
         rc = 1
     else:
-        print(f"ok - atomic paths: the probe handlers reach {len(ext)} kernel functions, "
+        print(f"ok - atomic paths: the probe handlers and the tasks scan's callback reach {len(ext)} kernel functions, "
               "none that may sleep or takes a sleeping lock on PREEMPT_RT")
     if indirect:
         print("not ok - atomic paths: an indirect call the check cannot follow: "
