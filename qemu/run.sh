@@ -177,7 +177,9 @@ if [ "$share_fs" = 9p ]; then
           -device virtio-9p-pci,fsdev=swout,mount_tag=swout)
   root_append="root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 else
-  virtiofsd=$(ls /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd 2>/dev/null | head -n1) ||
+  virtiofsd=
+  for f in /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd; do [ -x "$f" ] && { virtiofsd=$f; break; }; done
+  [ -n "$virtiofsd" ] ||
     die "kernel $kernel has no 9p: its guests need virtiofsd (Debian package virtiofsd, or QEMU 7's /usr/lib/qemu/virtiofsd)"
   mkdir -p "$diskdir"
   # shellcheck disable=SC2054 # QEMU options: the commas are its own
@@ -194,7 +196,7 @@ start_virtiofsd() {
   for name in root out; do
     src=$rootdir; [ $name = out ] && src=$out
     rm -f "$diskdir/$name.sock"
-    "$virtiofsd" --socket-path="$diskdir/$name.sock" -o source="$src" -o cache=always \
+    "$virtiofsd" --socket-path="$diskdir/$name.sock" -o source="$src" -o cache=always -o sandbox=chroot \
       >"$out/virtiofsd-$name.log" 2>&1 &
     vfsd_pids+=($!)
   done
