@@ -389,7 +389,7 @@ dkms_build() {
 # sleep there (tests/host/check-atomic-paths.py on the rt build: the stock rt
 # kernel has neither lockdep nor DEBUG_ATOMIC_SLEEP to see it), then
 # `basic`, `unload` (SW_RT_UNLOAD cycles) and the torture smoke run on it.
-RT_UNLOAD=${SW_RT_UNLOAD:-30}
+RT_UNLOAD=${SW_RT_UNLOAD:-10}
 if sel rt && flavour_ready debian-rt; then
   tally "rt-amd64" < <(python3 tests/host/check-atomic-paths.py "$FKO" 2>&1)
   # The control: the same walk from the attach path (process context, which
