@@ -411,12 +411,13 @@ if sel cloud && flavour_ready debian-cloud; then
   guest_suite cloud-smoke --kernel debian-cloud --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384
 fi
 # Named only (make test-kernels): every Rust-enabled amd64 flavour of the
-# release, each with its metadata, stackwatch built and loaded (`basic`),
-# and `dkms build`.
+# release, each with its metadata, stackwatch built and loaded
+# (tests/guest/flavour.sh: the release, THREAD_SIZE, the default set's
+# storage groups attached, getppid() counted, a clean unload), and `dkms build`.
 if want_suite kernels; then
   for k in debian debian-cloud debian-rt; do
     flavour_ready "$k" || continue
-    guest_suite "kernels-$k" --kernel "$k" --module "$FKO" --timeout 600 -- tests/guest/basic.sh 16384
+    guest_suite "kernels-$k" --kernel "$k" --module "$FKO" --timeout 600 -- tests/guest/flavour.sh "$(stock_release "$k")" 16384
     dkms_build "$(stock_release "$k")"
   done
 fi
