@@ -359,8 +359,8 @@ flavour_ready() {
     fail "build stackwatch.ko for $rel (log: $results/module-$kernel.log)"; return 1
   fi
   # The flavour's own modules carry its vermagic (rt: preempt_rt).
-  vm=$(modinfo -F vermagic "$FKO" 2>/dev/null)
-  want=$(modinfo -F vermagic "$(stock_moddir "$rel")"/kernel/fs/xfs/xfs.ko* 2>/dev/null)
+  vm=$(modinfo -F vermagic "$FKO" 2>/dev/null); vm=${vm% }
+  want=$(modinfo -F vermagic "$(stock_moddir "$rel")"/kernel/fs/xfs/xfs.ko* 2>/dev/null); want=${want% }
   if [ -n "$want" ] && [ "$vm" = "$want" ]; then pass "stackwatch.ko for $rel ($((SECONDS - t0))s): vermagic '$vm', the same as the flavour's own xfs.ko"
   else fail "stackwatch.ko for $rel: vermagic '$vm', the flavour's xfs.ko has '$want'"; fi
   if out=$(tests/host/check-no-panic.sh "$FKO" 2>&1); then pass "$rel: no panic path: $out"; else fail "$rel: no panic path: $out"; fi
