@@ -156,7 +156,7 @@ fi
 vfsd_pids=()
 cleanup() {
   local p
-  for p in "${vfsd_pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${vfsd_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$diskdir"
 }
 trap cleanup EXIT
