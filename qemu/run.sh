@@ -3,7 +3,8 @@
 # --kernel debian, debian-rt, debian-cloud or debian-RELEASE, with its own
 # modules and qemu/initramfs.sh; a flavour's stackwatch.ko is the one
 # scripts/build-module.sh builds for it) under
-# QEMU (TCG) on a read-only 9p view of this machine's root file system, with N blank virtio disks, runs a guest
+# QEMU (TCG) on a read-only 9p view of this machine's root file system (virtiofs
+# for a kernel without 9p: Debian's cloud flavour), with N blank virtio disks, runs a guest
 # script in it and collects the console. Fails (exit 1, naming the cause) on
 # a kernel Oops/BUG/WARNING/panic/guard-page hit, a hang (timeout), a guest
 # that dies before finishing, or a non-zero exit of the guest script.
