@@ -394,7 +394,9 @@ if sel rt && flavour_ready debian-rt; then
   tally "rt-amd64" < <(python3 tests/host/check-atomic-paths.py "$FKO" 2>&1)
   # The control: the same walk from the attach path (process context, which
   # allocates and takes a mutex) must find them.
-  if python3 tests/host/check-atomic-paths.py "$FKO" sw_probe_attach 2>&1 | grep -q '^not ok - .*mutex_lock (from sw_probe_attach)'; then
+  # (It exits non-zero then: its output is read, not its status.)
+  control=$(python3 tests/host/check-atomic-paths.py "$FKO" sw_probe_attach 2>&1)
+  if grep -q '^not ok - .*mutex_lock (from sw_probe_attach)' <<<"$control"; then
     pass "rt-amd64: the atomic-path check finds mutex_lock below sw_probe_attach (the control)"
   else fail "rt-amd64: the atomic-path check did not find mutex_lock below sw_probe_attach"; fi
   guest_suite rt-basic --kernel debian-rt --timeout 600 -- tests/guest/basic.sh 16384
