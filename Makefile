@@ -17,7 +17,7 @@ TOOLROOT = $(shell cat $(KDIR)/.stackwatch-toolroot 2>/dev/null)
 KMAKE = $(if $(TOOLROOT),scripts/toolroot.sh --run $(TOOLROOT) make -C $(KDIR) $(shell cat $(KDIR)/.stackwatch-make),\
 	$(MAKE) -C $(KDIR) ARCH=$(shell bash -c '. scripts/lib.sh && kernel_arch $(KERNEL)') LLVM=$(LLVM))
 
-.PHONY: all module kernel stock-kernel setup test test-riscv demo torture bench clean help host-test docs
+.PHONY: all module kernel stock-kernel setup test test-riscv test-kernels demo torture bench clean help host-test docs
 
 ## build stackwatch.ko against KDIR (default KERNEL=debian: Debian's stock kernel; KERNEL=riscv64-8k ... for ours)
 all: module
@@ -53,6 +53,10 @@ test:
 ## riscv64 16K, 8K and 4K kernels (make test has 4K only; 8K and 16K are left out for CI time)
 test-riscv:
 	tests/run.sh riscv
+
+## every Rust-enabled Debian amd64 flavour (amd64, cloud-amd64, rt-amd64): metadata, stackwatch built and loaded, dkms build
+test-kernels:
+	tests/run.sh kernels
 
 ## set up, build, boot QEMU, build XFS on LVM over NFS, run a workload, print the report (cost: README)
 demo:

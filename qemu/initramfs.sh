@@ -16,7 +16,10 @@ dir=$(stock_dir "$release")
 moddir=$(stock_moddir "$release")
 [ -f "$moddir/modules.dep" ] || die "no modules for $release in $dir/root: run scripts/stock-kernel.sh --boot $release"
 # The modules the root needs; their dependencies come from modules.dep.
+# A kernel without 9p (Debian's cloud flavour) mounts it over virtiofs,
+# built in there (qemu/run.sh): no module.
 ROOT_MODULES=(9p 9pnet_virtio)
+grep -qE '^CONFIG_NET_9P_VIRTIO=[ym]' "$moddir/config" || ROOT_MODULES=()
 key=$( { cat "$0"; printf '%s\n' "${ROOT_MODULES[@]}"; } | sha256sum | cut -c1-16)
 out="$dir/initramfs-$key.cpio.gz"
 [ -f "$out" ] && { echo "$out"; exit 0; }
@@ -36,17 +39,17 @@ add_module() {
   done
   order+=("$file")
 }
-for m in "${ROOT_MODULES[@]}"; do add_module "$m"; done
+for m in "${ROOT_MODULES[@]+"${ROOT_MODULES[@]}"}"; do add_module "$m"; done
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,newroot,modules}
 cp /bin/busybox "$stage/bin/busybox"
-for t in sh mount umount insmod switch_root mkdir cat sed; do ln -s busybox "$stage/bin/$t"; done
+for t in sh mount umount insmod switch_root mkdir cat sed grep; do ln -s busybox "$stage/bin/$t"; done
 mknod "$stage/dev/console" c 5 1
 mknod "$stage/dev/null" c 1 3
 i=0
-for f in "${order[@]}"; do
+for f in "${order[@]+"${order[@]}"}"; do
   i=$((i + 1))
   case "$f" in
     *.xz) xz -dc "$moddir/$f" > "$stage/modules/$(printf %02d $i).ko" ;;
@@ -57,13 +60,15 @@ for f in "${order[@]}"; do
 done
 cat > "$stage/init" <<'INIT'
 #!/bin/sh
-# initramfs /init (qemu/initramfs.sh): load 9p, mount the host's root, go on.
+# initramfs /init (qemu/initramfs.sh): load 9p, mount the host's root (9p or virtiofs), go on.
 mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev
-for m in /modules/*.ko; do insmod "$m" || echo "initramfs: insmod $m failed"; done
+for m in /modules/*.ko; do [ -e "$m" ] || continue; insmod "$m" || echo "initramfs: insmod $m failed"; done
 init=$(sed -n 's/.*[[:space:]]init=\([^ ]*\).*/\1/p' /proc/cmdline)
 opts=$(sed -n 's/.*rootflags=\([^ ]*\).*/\1/p' /proc/cmdline)
-if ! mount -t 9p -o "ro,${opts:-trans=virtio,version=9p2000.L}" /dev/root /newroot; then
+if grep -q 'rootfstype=virtiofs' /proc/cmdline; then
+  mount -t virtiofs -o ro root /newroot || { echo "initramfs: cannot mount the virtiofs root"; echo b > /proc/sysrq-trigger; }
+elif ! mount -t 9p -o "ro,${opts:-trans=virtio,version=9p2000.L}" /dev/root /newroot; then
   echo "initramfs: cannot mount the 9p root"; echo b > /proc/sysrq-trigger
 fi
 umount /dev /proc

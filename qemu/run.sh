@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Boots a stackwatch test kernel (one of ours, or Debian's stock signed kernel:
-# --kernel debian[-RELEASE], with its own modules and qemu/initramfs.sh) under
-# QEMU (TCG) on a read-only 9p view of this machine's root file system, with N blank virtio disks, runs a guest
+# --kernel debian, debian-rt, debian-cloud or debian-RELEASE, with its own
+# modules and qemu/initramfs.sh; a flavour's stackwatch.ko is the one
+# scripts/build-module.sh builds for it) under
+# QEMU (TCG) on a read-only 9p view of this machine's root file system (virtiofs
+# for a kernel without 9p: Debian's cloud flavour), with N blank virtio disks, runs a guest
 # script in it and collects the console. Fails (exit 1, naming the cause) on
 # a kernel Oops/BUG/WARNING/panic/guard-page hit, a hang (timeout), a guest
 # that dies before finishing, or a non-zero exit of the guest script.
@@ -121,6 +124,11 @@ case "$arch" in
               -device virtio-9p-pci,fsdev=host,mount_tag=host) ;;
   *) die "no QEMU machine for kernel $kernel yet" ;;
 esac
+# A stock kernel other than the default one (debian-rt, debian-cloud): its
+# module as scripts/build-module.sh builds it, unless --module names one.
+if [ -n "$stock_env" ] && [ "$(stock_release "$kernel")" != "$(stock_release debian)" ]; then
+  ko=$("$SW_ROOT/scripts/build-module.sh" --print-path "$kernel")
+fi
 # --module: a stackwatch.ko built elsewhere (scripts/build-module.sh).
 [ -z "$module" ] || ko=$(readlink -f "$module")
 
@@ -146,8 +154,59 @@ if [ "$disks" -gt 0 ]; then
     drives+=(-drive "file=$diskdir/disk$i.img,if=virtio,format=raw,cache=unsafe,discard=unmap")
   done
 fi
-cleanup() { rm -rf "$diskdir"; }
+vfsd_pids=()
+cleanup() {
+  local p
+  for p in "${vfsd_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$diskdir"
+}
 trap cleanup EXIT
+
+# The guest's two shares (its root, read-only, and the results): over 9p, or
+# over virtiofs for a kernel without 9p (Debian's cloud flavour has
+# VIRTIO_FS built in and no 9p), served by QEMU's virtiofsd; vhost-user
+# needs the guest's RAM in shared memory.
+share_fs=9p
+if [ -n "$stock_env" ] && ! grep -qE '^CONFIG_NET_9P_VIRTIO=[ym]' "$moddir/config" && grep -qx 'CONFIG_VIRTIO_FS=y' "$moddir/config"; then
+  share_fs=virtiofs
+fi
+if [ "$share_fs" = 9p ]; then
+  # shellcheck disable=SC2054 # QEMU options: the commas are its own
+  shares=(-fsdev "local,id=root,path=$rootdir,security_model=none,readonly=on,multidevs=remap"
+          -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+          -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap"
+          -device virtio-9p-pci,fsdev=swout,mount_tag=swout)
+  root_append="root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
+else
+  virtiofsd=
+  for f in /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd; do [ -x "$f" ] && { virtiofsd=$f; break; }; done
+  [ -n "$virtiofsd" ] ||
+    die "kernel $kernel has no 9p: its guests need virtiofsd (Debian package virtiofsd, or QEMU 7's /usr/lib/qemu/virtiofsd)"
+  mkdir -p "$diskdir"
+  # shellcheck disable=SC2054 # QEMU options: the commas are its own
+  shares=(-object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
+          -chardev "socket,id=vfsroot,path=$diskdir/root.sock" -device vhost-user-fs-pci,chardev=vfsroot,tag=root
+          -chardev "socket,id=vfsout,path=$diskdir/out.sock" -device vhost-user-fs-pci,chardev=vfsout,tag=swout)
+  # The guest mounts its root read-only (virtiofsd itself has no such mode).
+  root_append="root=root rootfstype=virtiofs"
+fi
+# start_virtiofsd: one daemon per share, for one QEMU run (each ends when
+# QEMU disconnects); waits for their sockets.
+start_virtiofsd() {
+  local name src i
+  for name in root out; do
+    src=$rootdir; [ $name = out ] && src=$out
+    rm -f "$diskdir/$name.sock"
+    "$virtiofsd" --socket-path="$diskdir/$name.sock" -o source="$src" -o cache=always -o sandbox=chroot \
+      >"$out/virtiofsd-$name.log" 2>&1 &
+    vfsd_pids+=($!)
+  done
+  for i in $(seq 1 50); do
+    [ -S "$diskdir/root.sock" ] && [ -S "$diskdir/out.sock" ] && return 0
+    sleep 0.2
+  done
+  die "virtiofsd did not start (logs: $out/virtiofsd-*.log)"
+}
 
 if [ "$rootdir" != / ]; then
   # Directories the guest needs at their host paths; each is a mount point in
@@ -165,7 +224,7 @@ if [ "$rootdir" != / ]; then
 fi
 noreboot=(-no-reboot)
 if [ $reboot = 1 ]; then noreboot=(); extra_append="$extra_append sw.poweroff"; fi
-append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 sw.out=$out$extra_append${user_append:+ $user_append}"
+append="console=$console $root_append ro init=$init panic=-1 sw.out=$out$extra_append${user_append:+ $user_append}"
 # boot: one QEMU run of the guest; sets qrc and took.
 boot() {
   say "booting $kernel (TCG ${SW_TCG_THREAD:-single}-threaded, $smp CPUs, $mem${SW_QEMU_ARGS:+, $SW_QEMU_ARGS}) for $(basename "$script") $*; console: $out/console.log"
@@ -176,13 +235,11 @@ boot() {
   # multi-threaded TCG we saw a stray "Oops: int3" in a patched ftrace site while
   # kprobes were unregistered under load (see README); SW_TCG_THREAD=multi
   # brings it back.
+  [ "$share_fs" = 9p ] || start_virtiofsd
   timeout -k 10 "$timeout" "${qemu[@]}" -accel "tcg,thread=${SW_TCG_THREAD:-single}" -smp "$smp" -m "$mem" \
     -display none -vga none "${noreboot[@]}" -serial "file:$out/console.log" -monitor none \
     -kernel "$image" ${initrd:+-initrd "$initrd"} -append "$append" \
-    -fsdev "local,id=root,path=$rootdir,security_model=none,readonly=on,multidevs=remap" \
-    -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra_fs[@]}" \
-    -fsdev "local,id=swout,path=$out,security_model=none,multidevs=remap" \
-    -device virtio-9p-pci,fsdev=swout,mount_tag=swout \
+    "${shares[@]}" "${extra_fs[@]}" \
     -device virtio-rng-pci "${drives[@]}" "${net[@]}" ${SW_QEMU_ARGS:-} >"$out/qemu.log" 2>&1 &
   qpid=$!
   # Show the guest script's own lines ("[guest] ...") while it runs: complete

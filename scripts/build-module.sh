@@ -7,7 +7,11 @@
 # depends on them. Prints the path of the .ko on stdout. With --tests, the
 # harness's test modules (tests/modules) instead, in <dir>-tests/; prints
 # that directory.
-#   scripts/build-module.sh [--print-path] [--tests] KERNEL  (KERNEL: riscv64-16k, ...)
+#   scripts/build-module.sh [--print-path] [--tests] KERNEL  (KERNEL: riscv64-16k, ...,
+#                                                 or a Debian flavour: debian-rt, debian-cloud)
+# A Debian stock kernel's build runs in the root whose toolchain made its
+# metadata (scripts/stock-kernel.sh), with the compiler its .config names;
+# its directory is $SW_CACHE/modules/stock-<release>-<metadata key>/.
 # (The kernel's MO= does not fit: the crate's include!("shim_generated.rs") is
 # resolved next to the source file, but kbuild writes the file under MO.)
 set -euo pipefail
@@ -18,11 +22,23 @@ print_only=0 tests=0
 [ "${1:-}" = --tests ] && { tests=1; shift; }
 kernel=${1:?usage: scripts/build-module.sh [--print-path] KERNEL}
 arch=$(kernel_arch "$kernel")
-kdir=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
-dir="$SW_CACHE/modules/$(basename "$kdir")"
+if release=$(stock_release "$kernel"); then
+  kdir=$("$SW_ROOT/scripts/stock-kernel.sh" --print-kdir "$release")
+  dir="$SW_CACHE/modules/stock-$release-$(cat "$kdir/.stackwatch-key" 2>/dev/null || echo none)"
+else
+  kdir=$("$SW_ROOT/qemu/build-kernel.sh" --print-dir "$kernel")
+  dir="$SW_CACHE/modules/$(basename "$kdir")"
+fi
 [ $tests = 0 ] || dir="$dir-tests"
 if [ $print_only = 1 ]; then if [ $tests = 1 ]; then echo "$dir"; else echo "$dir/stackwatch.ko"; fi; exit 0; fi
-[ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
+if [ -n "${release:-}" ]; then
+  [ -f "$kdir/.stackwatch-key" ] || die "no Rust metadata for $release: run scripts/stock-kernel.sh $release"
+  read -r -a margs < "$kdir/.stackwatch-make"
+  kmake=("$SW_ROOT/scripts/toolroot.sh" --run "$(cat "$kdir/.stackwatch-toolroot")" make -C "$kdir" "${margs[@]}")
+else
+  [ -f "$kdir/.stackwatch-built" ] || die "kernel $kernel is not built: run qemu/build-kernel.sh $kernel"
+  kmake=(make -C "$kdir" ARCH="$arch" LLVM=-19)
+fi
 
 copied=0
 sync_file() {  # sync_file RELATIVE-PATH [DEST]
@@ -32,7 +48,7 @@ if [ $tests = 1 ]; then
   mkdir -p "$dir"
   for f in "$SW_ROOT"/tests/modules/Kbuild "$SW_ROOT"/tests/modules/*.rs "$SW_ROOT"/tests/modules/*.c; do sync_file "tests/modules/$(basename "$f")" "$(basename "$f")"; done
   say "building the test modules for $kernel in $dir ($copied source files updated)"
-  run_logged "test-modules-$kernel" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 modules
+  run_logged "test-modules-$kernel" "${kmake[@]}" M="$dir" modules
   echo "$dir"; exit 0
 fi
 mkdir -p "$dir/rust/kmod/shim" "$dir/rust/core/src" "$dir/rust/format/src"
@@ -43,6 +59,6 @@ for f in "$SW_ROOT"/rust/kmod/*.rs "$SW_ROOT"/rust/kmod/shim/*.rs "$SW_ROOT"/rus
   sync_file "$rel"
 done
 say "building stackwatch.ko for $kernel in $dir ($copied source files updated)"
-run_logged "module-$kernel" make -C "$kdir" M="$dir" ARCH="$arch" LLVM=-19 modules
+run_logged "module-$kernel" "${kmake[@]}" M="$dir" modules
 [ -f "$dir/stackwatch.ko" ] || die "stackwatch.ko for $kernel was not produced (log: $SW_LOGS/module-$kernel.log)"
 echo "$dir/stackwatch.ko"

@@ -37,8 +37,12 @@ run_logged() {
 
 # Kernel names: our own test kernels are ARCH-SIZE (x86_64-16k, riscv64-8k,
 # described by qemu/configs/NAME.config); Debian's stock kernels are
-# "debian" (the default release) or "debian-RELEASE" (debian-7.3.4+deb13-amd64).
-STOCK_DEFAULT_RELEASE=7.3.4+deb13-amd64
+# "debian" (the default release), "debian-FLAVOUR" (a flavour of the default
+# version: debian-rt and debian-cloud are its rt-amd64 and cloud-amd64
+# flavours, debian-arm64, debian-rt-arm64 ... name the arm64 ones) or
+# "debian-RELEASE" (debian-7.3.4+deb13-amd64).
+STOCK_VERSION=7.3.4+deb13
+STOCK_DEFAULT_RELEASE=$STOCK_VERSION-amd64
 # stock_default_release: the running kernel if it is a Debian 7.x one, else the default.
 stock_default_release() {
   local r; r=$(uname -r)
@@ -46,7 +50,13 @@ stock_default_release() {
 }
 # stock_release KERNEL: the Debian release of a stock kernel name; fails for ours.
 stock_release() {
-  case "$1" in debian) stock_default_release ;; debian-*) echo "${1#debian-}" ;; *) return 1 ;; esac
+  case "$1" in
+    debian) stock_default_release ;;
+    debian-[0-9]*) echo "${1#debian-}" ;;
+    debian-*-amd64|debian-*arm64*) echo "$STOCK_VERSION-${1#debian-}" ;;
+    debian-*) echo "$STOCK_VERSION-${1#debian-}-amd64" ;;
+    *) return 1 ;;
+  esac
 }
 # stock_dir RELEASE: where a stock release's headers overlay, image and modules are cached.
 stock_dir() { echo "$SW_CACHE/stock/$1"; }
@@ -58,8 +68,14 @@ stock_moddir() { echo "$SW_CACHE/stock/$1/root/usr/lib/modules/$1"; }
 # build-module.sh and run.sh ask here).
 kernel_arch() {
   case "$1" in
-    x86_64-*|debian|debian-*-amd64) echo x86_64 ;;
+    x86_64-*|debian) echo x86_64 ;;
     riscv64-*) echo riscv ;;
+    debian-*)
+      case "$(stock_release "$1")" in
+        *-amd64) echo x86_64 ;;
+        *-arm64|*-arm64-16k) echo arm64 ;;
+        *) die "cannot tell the architecture of kernel '$1'" ;;
+      esac ;;
     *) die "cannot tell the architecture of kernel '$1'" ;;
   esac
 }

@@ -127,12 +127,17 @@ if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
     DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-source" \
       in_root apt-get install -y --no-install-recommends "linux-source-$majmin=$hdr_ver"
   fi
-  src="$dir/src" build="$dir/build"
+  # One unpacked source per version, shared by its flavours (each builds
+  # out of tree, O=): unpacked under a lock, so flavours may run at once.
+  src="$SW_CACHE/stock/src-$majmin-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$hdr_ver")" build="$dir/build"
+  exec {srclock}>"$src.lock"
+  flock "$srclock"
   if [ "$(cat "$src/.unpacked" 2>/dev/null)" != "$hdr_ver" ]; then
     rm -rf "$src"; mkdir -p "$src"
     run_logged "stock-$release-unpack" in_root tar -C "$src" --strip-components=1 -xJf "/usr/src/linux-source-$majmin.tar.xz"
     echo "$hdr_ver" > "$src/.unpacked"
   fi
+  flock -u "$srclock"
   rm -rf "$build"; mkdir -p "$build"
   printf '%s\n' "$config" > "$build/.config"
   kv=$(in_root cat "$headers/.kernelvariables")

@@ -11,6 +11,12 @@
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture irqstacks
 #                               churn modorder reload netconsole pstore clone dkms harness debug
 #                               riscv4k (default: all of these); named only:
+#                               rt, cloud (Debian's rt-amd64 and cloud-amd64
+#                               flavours: metadata, build, basic, and rt's
+#                               unload and torture, cloud's storage smoke; out
+#                               of make test for its 70 minutes),
+#                               kernels (every Debian amd64 flavour: metadata,
+#                               build, load, dkms build: make test-kernels),
 #                               unload (30 load/unload cycles on the stock
 #                               kernel: the debug kernel's stress covers it),
 #                               stress (the stress suite on the stock kernel),
@@ -335,6 +341,95 @@ if sel harness; then
   else
     fail "hung guest not reported as such: $(tail -n1 "$out.log")"
   fi
+fi
+
+# --- Debian's other Rust-enabled amd64 flavours (issue 24) ---------------------
+# flavour_ready KERNEL: a flavour's Rust metadata made from its own headers and
+# .config (the same toolchain checks and refusals as the default flavour's),
+# its signed image and modules fetched, stackwatch.ko built for it
+# (scripts/build-module.sh, outside the checkout); sets FKO to the module.
+flavour_ready() {
+  local kernel=$1 rel t0 log vm want
+  rel=$(stock_release "$kernel")
+  step "stock kernel $rel: Rust metadata, signed image, modules (scripts/stock-kernel.sh)"
+  t0=$SECONDS
+  if ! scripts/stock-kernel.sh --boot "$rel" > /dev/null 2> "$results/stock-$kernel.log"; then
+    fail "stock kernel $rel: set-up (log: $results/stock-$kernel.log)"; return 1
+  fi
+  pass "stock kernel $rel ready to build against and boot ($((SECONDS - t0))s)"
+  log="$results/wrong-rustc-$kernel.log"
+  if STACKWATCH_RUSTC="sh -c 'echo \$(rustc --version)-local'" scripts/stock-kernel.sh --check-toolchain "$rel" > "$log" 2>&1; then
+    fail "$rel: a rustc with another version text was accepted"
+  elif grep -q "rustc .*this toolchain has 'rustc 1.85.1 .*-local'" "$log"; then pass "$rel: a rustc with another version text is refused and named"
+  else fail "$rel: wrong rustc refused without naming it (log: $log)"; fi
+  t0=$SECONDS
+  if ! FKO=$(scripts/build-module.sh "$kernel" 2> "$results/module-$kernel.log"); then
+    fail "build stackwatch.ko for $rel (log: $results/module-$kernel.log)"; return 1
+  fi
+  # The flavour's own modules carry its vermagic (rt: preempt_rt).
+  vm=$(modinfo -F vermagic "$FKO" 2>/dev/null); vm=${vm% }
+  want=$(modinfo -F vermagic "$(stock_moddir "$rel")"/kernel/fs/xfs/xfs.ko* 2>/dev/null); want=${want% }
+  if [ -n "$want" ] && [ "$vm" = "$want" ]; then pass "stackwatch.ko for $rel ($((SECONDS - t0))s): vermagic '$vm', the same as the flavour's own xfs.ko"
+  else fail "stackwatch.ko for $rel: vermagic '$vm', the flavour's xfs.ko has '$want'"; fi
+  if out=$(tests/host/check-no-panic.sh "$FKO" 2>&1); then pass "$rel: no panic path: $out"; else fail "$rel: no panic path: $out"; fi
+}
+# dkms_build RELEASE: `dkms add` + `dkms build` in the trixie tool root (as on
+# a trixie machine running RELEASE), the built module's vermagic checked.
+dkms_build() {
+  local rel=$1 log="$results/dkms-$1.log" tr dsrc
+  tr=$(cat "$(scripts/stock-kernel.sh --print-kdir "$rel")/.stackwatch-toolroot")
+  dsrc="$tr/usr/src/stackwatch-0.1.0"
+  rm -rf "$dsrc"; mkdir -p "$dsrc"
+  git ls-files -z | xargs -0 cp --parents -t "$dsrc"
+  if scripts/toolroot.sh --run "$tr" sh -c "
+       set -e; dkms remove stackwatch/0.1.0 --all >/dev/null 2>&1 || true
+       dkms add stackwatch/0.1.0 && dkms build stackwatch/0.1.0 -k $rel
+       modinfo -F vermagic /var/lib/dkms/stackwatch/0.1.0/$rel/x86_64/module/stackwatch.ko*
+       dkms remove stackwatch/0.1.0 --all" > "$log" 2>&1 \
+     && grep -q "^$rel " "$log"; then
+    pass "dkms build stackwatch/0.1.0 -k $rel ($(grep "^$rel " "$log"))"
+  else fail "dkms build for $rel (log: $log)"; fi
+  rm -rf "$dsrc"
+}
+
+# PREEMPT_RT (Debian's rt-amd64): spinlocks sleep, softirqs and IRQ handlers
+# run in threads. The handlers' paths are checked to call nothing that may
+# sleep there (tests/host/check-atomic-paths.py on the rt build: the stock rt
+# kernel has neither lockdep nor DEBUG_ATOMIC_SLEEP to see it), then
+# `basic`, `unload` (SW_RT_UNLOAD cycles) and the torture smoke run on it.
+RT_UNLOAD=${SW_RT_UNLOAD:-10}
+if want_suite rt && flavour_ready debian-rt; then
+  tally "rt-amd64" < <(python3 tests/host/check-atomic-paths.py "$FKO" 2>&1)
+  # The control: the same walk from the attach path (process context, which
+  # allocates and takes a mutex) must find them.
+  # (It exits non-zero then: its output is read, not its status.)
+  control=$(python3 tests/host/check-atomic-paths.py "$FKO" sw_probe_attach 2>&1)
+  if grep -q '^not ok - .*mutex_lock (from sw_probe_attach)' <<<"$control"; then
+    pass "rt-amd64: the atomic-path check finds mutex_lock below sw_probe_attach (the control)"
+  else fail "rt-amd64: the atomic-path check did not find mutex_lock below sw_probe_attach"; fi
+  guest_suite rt-basic --kernel debian-rt --timeout 600 -- tests/guest/basic.sh 16384
+  if grep -aq 'PREEMPT_RT' <(grep -a 'Linux version' "$results/rt-basic/console.log" 2>/dev/null); then
+    pass "rt-basic ran on a PREEMPT_RT kernel ($(grep -ao 'Linux version [^ ]*' "$results/rt-basic/console.log" | head -n1))"
+  else fail "rt-basic: the console's banner does not say PREEMPT_RT"; fi
+  guest_suite rt-unload --kernel debian-rt --timeout 900 -- tests/guest/unload.sh "$RT_UNLOAD"
+  guest_suite rt-torture --kernel debian-rt --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
+fi
+# Debian's cloud-amd64: fewer drivers (no 9p: the guest's root is shared over
+# virtiofs, qemu/run.sh), XFS, dm and nfsd still modules.
+if want_suite cloud && flavour_ready debian-cloud; then
+  guest_suite cloud-basic --kernel debian-cloud --timeout 600 -- tests/guest/basic.sh 16384
+  guest_suite cloud-smoke --kernel debian-cloud --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384
+fi
+# Named only (make test-kernels): every Rust-enabled amd64 flavour of the
+# release, each with its metadata, stackwatch built and loaded
+# (tests/guest/flavour.sh: the release, THREAD_SIZE, the default set's
+# storage groups attached, getppid() counted, a clean unload), and `dkms build`.
+if want_suite kernels; then
+  for k in debian debian-cloud debian-rt; do
+    flavour_ready "$k" || continue
+    guest_suite "kernels-$k" --kernel "$k" --module "$FKO" --timeout 600 -- tests/guest/flavour.sh "$(stock_release "$k")" 16384
+    dkms_build "$(stock_release "$k")"
+  done
 fi
 
 # --- the x86_64 debug kernel (issues 13, 14) -----------------------------------

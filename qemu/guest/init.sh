@@ -18,7 +18,12 @@ mount -t devpts devpts /dev/pts 2>/dev/null
 # a directory that is made tmpfs below (a clone under /tmp, a home in /root).
 out=$(sed -n 's/.*sw\.out=\([^ ]*\).*/\1/p' /proc/cmdline)
 mkdir -p /dev/.sw/out
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 swout /dev/.sw/out || {
+# shellcheck disable=SC2054 # mount options: the commas are its own
+case " $(cat /proc/cmdline) " in
+  *" rootfstype=virtiofs "*) outfs=(-t virtiofs) ;;   # a kernel without 9p (qemu/run.sh)
+  *) outfs=(-t 9p -o trans=virtio,version=9p2000.L,msize=262144) ;;
+esac
+mount "${outfs[@]}" swout /dev/.sw/out || {
   echo "stackwatch-guest: cannot mount the results share"; echo b > /proc/sysrq-trigger; }
 set -a
 # shellcheck source=/dev/null
