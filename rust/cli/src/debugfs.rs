@@ -19,6 +19,9 @@ const MOUNTS: &str = "/proc/self/mounts";
 const MODULE_SYSFS: &str = "/sys/module/stackwatch";
 /// The controls as module parameters: same names, same writes, same reads.
 pub const PARAMS_DIR: &str = "/sys/module/stackwatch/parameters";
+/// The kernel's lockdown level, `none [integrity] confidentiality` (where
+/// securityfs is mounted).
+const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
 /// The control files, which the module also has as parameters.
 const CONTROLS: [&str; 5] = ["probes", "threshold", "budgets", "enabled", "reset"];
 
@@ -72,9 +75,21 @@ impl Dir {
             .then(|| self.params.join(name))
     }
 
+    /// The control `name`'s module parameter, if the kernel says it is
+    /// locked down: its debugfs file would be refused (and the kernel would
+    /// log that it was).
+    fn known_locked_down(&self, name: &str) -> Option<PathBuf> {
+        let level = fs::read_to_string(LOCKDOWN).unwrap_or_default();
+        (self.live && CONTROLS.contains(&name) && is_locked_down(&level))
+            .then(|| self.params.join(name))
+    }
+
     /// Reads a text file; `None` if the directory is fine but the file is
     /// not there.
     pub fn read(&self, name: &str) -> Result<Option<String>> {
+        if let Some(param) = self.known_locked_down(name) {
+            return self.read_param(&param).map(Some);
+        }
         let path = self.file(name);
         let read = match fs::read(&path) {
             Err(e) => match self.locked_down(name, &e) {
@@ -123,8 +138,10 @@ impl Dir {
     /// `echo text > file` would, and explains a rejection.
     pub fn write(&self, name: &str, text: &str) -> Result<()> {
         self.check()?;
-        let mut path = self.file(name);
         let open = |p: &Path| OpenOptions::new().write(true).truncate(true).open(p);
+        let mut path = self
+            .known_locked_down(name)
+            .unwrap_or_else(|| self.file(name));
         let opened = match open(&path) {
             Err(e) => match self.locked_down(name, &e) {
                 Some(param) => {
@@ -182,6 +199,12 @@ impl Dir {
             _ => Error::runtime(format!("{}: {e}", target.display())),
         }
     }
+}
+
+/// Whether a lockdown file's text says the kernel is locked down (any
+/// level refuses writable debugfs files).
+fn is_locked_down(level: &str) -> bool {
+    level.contains('[') && !level.contains("[none]")
 }
 
 /// The error for a write the module rejected.
@@ -286,14 +309,17 @@ mod tests {
         assert_eq!(live.locked_down("probes", &eacces), None);
         assert_eq!(live.locked_down("summary", &eperm), None);
         assert_eq!(Dir::snapshot("/x").locked_down("probes", &eperm), None);
+        assert!(is_locked_down("none [integrity] confidentiality\n"));
+        assert!(is_locked_down("none integrity [confidentiality]\n"));
+        assert!(!is_locked_down("[none] integrity confidentiality\n"));
+        assert!(!is_locked_down(""));
         let e = live.diagnose(&eperm, &live.file("summary"));
         assert!(e.message.contains("locked down"), "{e}");
     }
 
-    /// Under lockdown a rejected write names the parameter, the value and
-    /// what the errno means.
+    /// Not locked down: the debugfs file is read when it is there.
     #[test]
-    fn a_parameter_write_is_explained() {
+    fn unlocked_reads_the_debugfs_file() {
         let dir = std::env::temp_dir().join(format!("sw-params-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let mut live = Dir::live(&dir);
