@@ -16,7 +16,7 @@ TOOLROOT = $(shell cat $(KDIR)/.stackwatch-toolroot 2>/dev/null)
 KMAKE = $(if $(TOOLROOT),scripts/toolroot.sh --run $(TOOLROOT) make -C $(KDIR) $(shell cat $(KDIR)/.stackwatch-make),\
 	$(MAKE) -C $(KDIR) ARCH=$(shell bash -c '. scripts/lib.sh && kernel_arch $(KERNEL)') LLVM=$(LLVM))
 
-.PHONY: all module kernel stock-kernel setup test test-riscv demo torture bench clean help host-test
+.PHONY: all module kernel stock-kernel setup test test-riscv demo torture bench clean help host-test deb
 
 all: module
 
@@ -45,6 +45,9 @@ test:
 test-riscv:
 	tests/run.sh riscv
 
+deb:
+	scripts/make-deb.sh
+
 demo:
 	scripts/demo.sh
 
@@ -56,12 +59,13 @@ bench:
 
 clean:
 	-test -d "$(KDIR)" && $(KMAKE) M=$(CURDIR) clean
-	rm -rf rust/target
+	rm -rf rust/target deb
 
 help:
 	@echo "make            build stackwatch.ko against KDIR (default: KERNEL=$(KERNEL), Debian's stock kernel)"
 	@echo "make kernel     install prerequisites and make KERNEL ready (stock: metadata, image, modules; ours: build; cached)"
 	@echo "make stock-kernel [RELEASE=7.3.4+deb13-amd64]  regenerate a Debian kernel's Rust metadata (KDIR overlay)"
+	@echo "make deb        the Debian packages stackwatch-dkms and stackwatch, into deb/"
 	@echo "make demo       set up, build, boot QEMU, run a workload, print the report"
 	@echo "make test       set up and run the whole test suite"
 	@echo "make test-riscv  riscv64 16K, 8K and 4K kernels (make test has 8K and 4K; 16K is left out for CI time)"
