@@ -62,9 +62,9 @@ mkdir -p "$src" "$p/DEBIAN" "$p/etc/modprobe.d" "$p/etc/modules-load.d"
    scripts/lib.sh scripts/dkms-make.sh scripts/stock-kernel.sh scripts/toolroot.sh |
    xargs -0 cp --parents -t "$src")
 # DKMS's build step keeps the metadata in a cache of the package's own,
-# removed with it (postrm).
-sed -i 's|^MAKE\[0\]="scripts/dkms-make.sh|MAKE[0]="STACKWATCH_CACHE=/var/cache/stackwatch-dkms scripts/dkms-make.sh|' "$src/dkms.conf"
-grep -q '^MAKE\[0\]="STACKWATCH_CACHE=/var/cache/stackwatch-dkms ' "$src/dkms.conf" || die "dkms.conf's MAKE line is not the expected one"
+# removed with it (postrm), without the unpacked linux-source.
+sed -i 's|^MAKE\[0\]="scripts/dkms-make.sh|MAKE[0]="STACKWATCH_CACHE=/var/cache/stackwatch-dkms STACKWATCH_KEEP_SOURCE=0 scripts/dkms-make.sh|' "$src/dkms.conf"
+grep -q '^MAKE\[0\]="STACKWATCH_CACHE=/var/cache/stackwatch-dkms STACKWATCH_KEEP_SOURCE=0 ' "$src/dkms.conf" || die "dkms.conf's MAKE line is not the expected one"
 cat > "$p/etc/modules-load.d/stackwatch.conf" <<'EOF'
 # Load stackwatch at boot: uncomment the next line. Its options (probes,
 # threshold, budgets ...) go in /etc/modprobe.d/stackwatch.conf.
