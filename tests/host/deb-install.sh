@@ -51,6 +51,8 @@ expect_eq "modprobe finds it there (modules.dep)" "$(in_root modinfo -k "$releas
 mkdir -p "$out/dkms"
 [ -z "$ko" ] || cp "$root$ko" "$out/dkms/"
 cp "$root/var/lib/dkms/stackwatch/$version/build/make.log" "$out/dkms/make.log" 2>/dev/null
+cp "$root/etc/modprobe.d/stackwatch.conf" "$out/dkms/modprobe.conf"
+cp "$root/etc/modules-load.d/stackwatch.conf" "$out/dkms/modules-load.conf"
 in_root test -f "/var/cache/stackwatch-dkms/stock/$release/kdir/.stackwatch-key" &&
   ok "the metadata step regenerated $release's Rust metadata (/var/cache/stackwatch-dkms)" ||
   not_ok "the metadata step" "no /var/cache/stackwatch-dkms/stock/$release/kdir"
