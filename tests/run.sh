@@ -286,6 +286,8 @@ if sel deb; then
   if run_logged make-deb scripts/make-deb.sh "$results/deb"; then
     pass "make deb: $(cd "$results/deb" && ls ./*.deb | sed 's|^\./||' | paste -sd' ')"
     tally "deb" < <(tests/host/deb-install.sh "$results/deb" "$results/deb-install" "$release")
+    # The module DKMS built there, loaded in a guest from updates/dkms.
+    guest_suite deb-modprobe --kernel $STOCK --timeout 300 -- tests/guest/deb_modprobe.sh "$results/deb-install/dkms"
   else fail "make deb (log: $SW_LOGS/make-deb.log)"; fi
 fi
 
