@@ -9,6 +9,10 @@
 #                        refusal of an unsigned module
 #   lockdown.sh boot     booted with lockdown=integrity: the unsigned module is
 #                        refused, with the kernel's message
+#   lockdown.sh signed KO  booted with lockdown=integrity on a kernel of ours
+#                        with MODULE_SIG: the unsigned module refused, KO (the
+#                        same module signed with the kernel's key) loads with
+#                        the parameters, then the controls as above
 . "$(dirname "$0")/lib.sh"
 P=/sys/module/stackwatch/parameters
 LD=/sys/kernel/security/lockdown
@@ -50,14 +54,18 @@ insmod_refused() {
   test -d /sys/module/stackwatch && not_ok "no module left" "/sys/module/stackwatch exists"
 }
 
-if [ "${1:-}" = boot ]; then
+mode=${1:-runtime}
+if [ "$mode" != runtime ]; then
   expect_eq "booted locked down (lockdown=integrity)" "$(grep -o '\[[a-z]*\]' $LD)" "[integrity]"
   insmod_refused
-  finish
+  [ "$mode" = boot ] && finish
+  signed=${2:?usage: lockdown.sh signed SIGNED.ko}
+  echo "signature: $(modinfo -F signer "$signed") ($(modinfo -F sig_hashalgo "$signed"))"
+  SW_KO=$signed
 fi
 
 # --- load-time parameters: set before init runs, as before ------------------
-check "insmod probes=vfs_read,vfs_write threshold=3072 budgets=64 enabled=0" \
+check "insmod ${SW_KO##*/} probes=vfs_read,vfs_write threshold=3072 budgets=64 enabled=0" \
   sw_load probes=vfs_read,vfs_write threshold=3072 budgets=64 enabled=0
 expect_eq "probes= attached at load" "$(sw_jq probes '[.probes.attached[].spec] | sort | join(" ")')" "vfs_read vfs_write"
 expect_eq "threshold= at load" "$(sw_jq table .threshold)" 3072
@@ -66,8 +74,8 @@ expect_eq "budgets= at load" "$(sw_jq table '.budgets | map(tostring) | join(" "
 
 # --- lock down ----------------------------------------------------------------
 echo "lockdown before: $(cat $LD)"
-echo integrity > $LD
-expect_eq "lockdown raised at run time" "$(grep -o '\[[a-z]*\]' $LD)" "[integrity]"
+[ "$mode" = runtime ] && echo integrity > $LD
+expect_eq "locked down (integrity)" "$(grep -o '\[[a-z]*\]' $LD)" "[integrity]"
 for f in summary traces max_trace histogram tasks thread_size; do
   expect_eq "debugfs $f (0400) still reads" "$(sw_read "$SWD/$f")" OK
 done
@@ -196,5 +204,5 @@ check "rmmod while the parameters are written (locked down)" sw_unload
 kill "$writer"; wait "$writer" 2>/dev/null
 check "the module is gone" test ! -d /sys/module/stackwatch
 # Once locked down, an unsigned module is refused.
-insmod_refused
+[ "$mode" = runtime ] && insmod_refused
 finish
