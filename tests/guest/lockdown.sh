@@ -194,6 +194,11 @@ cli "stackwatch snapshot" "" snapshot /tmp/sw-snap
 expect_eq "the snapshot has the controls (from the parameters)" \
   "$(SW_FROM=/tmp/sw-snap sw_jq probes,budgets '"\([.probes.attached[].spec] | join(" ")) \([.budget_totals[].budget] | join(" "))"')" "vfs_rea* 4096"
 
+# The stress suite's fuzz (random, oversize and mutated writes, each result
+# and the state read back against a model of the module), through the
+# parameters.
+python3 "$(dirname "$0")/stress_fuzz.py" $P "${SW_LOCKDOWN_FUZZ:-300}" "$(cat "$SWD/thread_size")" 26 params
+
 # --- unload while the parameters are written ------------------------------------
 ( while :; do
     echo 4096 > $P/threshold; cat $P/probes; echo 1 > $P/reset; echo +vfs_write > $P/probes; echo -vfs_write > $P/probes
