@@ -161,6 +161,8 @@ impl<S: StateOwner> Files<S> {
 
 impl<S: StateOwner> Files<S> {
     /// The state the files show, which stays in place while they live.
+    // (Built in, the state is at hand already.)
+    #[cfg_attr(not(MODULE), allow(dead_code))]
     pub(crate) fn state(&self) -> &State {
         &self._state
     }

@@ -46,11 +46,13 @@ mok_cn=$(in_root openssl x509 -in /var/lib/dkms/mok.pub -inform DER -noout -subj
   sed -n 's/^ *commonName *= *//p')
 [ -n "$mok_cn" ] || mok_cn=$(in_root openssl x509 -in /var/lib/dkms/mok.pub -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
 expect_eq "signed by the DKMS MOK key" "$(in_root modinfo -F signer "$ko")" "$mok_cn"
-expect_eq "modprobe finds it there (modules.dep)" "$(in_root modinfo -k "$release" -F filename stackwatch 2>&1)" "$ko"
+# (modprobe's index is not checked here: the root has the kernel's headers
+# but not its modules, so DKMS skips depmod; tests/guest/deb_modprobe.sh
+# loads this module from updates/dkms with modprobe.)
 # Kept for the guest that loads it (tests/guest/deb_modprobe.sh), with DKMS's build log.
 mkdir -p "$out/dkms"
 [ -z "$ko" ] || cp "$root$ko" "$out/dkms/"
-cp "$root/var/lib/dkms/stackwatch/$version/build/make.log" "$out/dkms/make.log" 2>/dev/null
+cp "$root/var/lib/dkms/stackwatch/$version/$release/x86_64/log/make.log" "$out/dkms/make.log" 2>/dev/null
 cp "$root/etc/modprobe.d/stackwatch.conf" "$out/dkms/modprobe.conf"
 cp "$root/etc/modules-load.d/stackwatch.conf" "$out/dkms/modules-load.conf"
 in_root test -f "/var/cache/stackwatch-dkms/stock/$release/kdir/.stackwatch-key" &&
