@@ -28,7 +28,10 @@ toolroot=$("$SW_ROOT/scripts/toolroot.sh")
 in_root() { "$SW_ROOT/scripts/toolroot.sh" --run "$toolroot" "$@"; }
 # The kernel series whose linux-source the metadata step needs.
 majmin=$(cut -d. -f1,2 <<<"$(stock_default_release)")
-maintainer="stackwatch developers <stackwatch@localhost>"
+# Maintainer: DEBFULLNAME and DEBEMAIL as Debian's tools take them, else the
+# last commit's author.
+maintainer="${DEBFULLNAME:-$(git -C "$SW_ROOT" log -1 --format=%an)} <${DEBEMAIL:-$(git -C "$SW_ROOT" log -1 --format=%ae)}>"
+epoch=${SOURCE_DATE_EPOCH:-$(git -C "$SW_ROOT" log -1 --format=%ct)}
 work=$out/.build
 rm -rf "$work"; mkdir -p "$work" "$out"
 rm -f "$out"/stackwatch*.deb
@@ -42,13 +45,13 @@ Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: stackwatch
 
 Files: *
-Copyright: stackwatch developers
+Copyright: $(date -u +%Y -d @"$epoch") stackwatch developers
 License: GPL-2
  On Debian systems the full text of the GNU General Public License version 2
  can be found in /usr/share/common-licenses/GPL-2.
 EOF
   printf '%s (%s) unstable; urgency=medium\n\n  * Package of stackwatch %s.\n\n -- %s  %s\n' \
-    "$1" "$debver" "$version" "$maintainer" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git -C "$SW_ROOT" log -1 --format=%ct)}")" |
+    "$1" "$debver" "$version" "$maintainer" "$(date -u -R -d @"$epoch")" |
     gzip -9n > "$d/changelog.Debian.gz"
 }
 
@@ -141,13 +144,14 @@ bin=$SW_ROOT/rust/target/release/stackwatch
 p=$work/stackwatch
 mkdir -p "$p/DEBIAN" "$p/usr/bin" "$p/usr/share/man/man1" "$p/usr/share/bash-completion/completions" \
   "$p/usr/share/zsh/vendor-completions" "$p/usr/share/fish/vendor_completions.d"
-install -m 0755 -s "$bin" "$p/usr/bin/stackwatch"
+install -m 0755 "$bin" "$p/usr/bin/stackwatch"
+strip --remove-section=.comment --remove-section=.note "$p/usr/bin/stackwatch"
 "$bin" completions bash > "$p/usr/share/bash-completion/completions/stackwatch"
 "$bin" completions zsh > "$p/usr/share/zsh/vendor-completions/_stackwatch"
 "$bin" completions fish > "$p/usr/share/fish/vendor_completions.d/stackwatch.fish"
 # The man page: the command's own help, each subcommand's under its name.
 {
-  printf '.TH STACKWATCH 1 "%s" "stackwatch %s" "User Commands"\n' "$(date -u +%Y-%m-%d -d @"$(git -C "$SW_ROOT" log -1 --format=%ct)")" "$version"
+  printf '.TH STACKWATCH 1 "%s" "stackwatch %s" "User Commands"\n' "$(date -u +%Y-%m-%d -d @"$epoch")" "$version"
   printf '.SH NAME\nstackwatch \\- read and control the stackwatch kernel module\n'
   printf '.SH DESCRIPTION\n.nf\n'; "$bin" --help | sed 's/\\/\\e/g; s/^\./\\\&./'; printf '.fi\n'
   for c in $("$bin" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p' | grep -vx help); do
@@ -185,7 +189,10 @@ Description: kernel stack high-water marks per code path (command)
  through debugfs or, under kernel lockdown, the module's parameters.
 EOF
 
+# Sourced, not run.
+chmod 0644 "$work/stackwatch-dkms/usr/src/stackwatch-$version/scripts/lib.sh"
 for p in stackwatch-dkms stackwatch; do
+  (cd "$work/$p" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
   in_root dpkg-deb --root-owner-group -Zxz --build "$work/$p" "$out/" >/dev/null
 done
 rm -rf "$work"
