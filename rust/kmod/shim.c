@@ -76,7 +76,11 @@ static int sw_param_set(const char *val, const struct kernel_param *kp)
 
 	if (sw_param_state)
 		return stackwatch_param_store(sw_param_state, p->ctl, val, strlen(val));
-	if (sw_params_taken || !p->load) {
+	if (!p->load) {
+		pr_warn("stackwatch: %s: only once loaded (EBUSY)\n", kp->name);
+		return -EBUSY;
+	}
+	if (sw_params_taken) {
 		pr_warn("stackwatch: %s: not running (starting or stopping) (EBUSY)\n", kp->name);
 		return -EBUSY;
 	}

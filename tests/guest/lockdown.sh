@@ -65,6 +65,16 @@ if [ "$mode" != runtime ]; then
 fi
 
 # --- load-time parameters: set before init runs, as before ------------------
+# reset has no load-time value.
+if [ "$mode" = runtime ]; then
+  if out=$(insmod "$SW_KO" reset=1 2>&1); then not_ok "insmod reset=1 refused" "loaded"; sw_unload
+  else
+    case "$(dmesg | grep -a 'stackwatch: ' | tail -n1)" in
+      *"reset: only once loaded (EBUSY)"*) ok "insmod reset=1 refused: $out" ;;
+      *) not_ok "insmod reset=1 refused, saying why" "$(dmesg | tail -n2)" ;;
+    esac
+  fi
+fi
 check "insmod ${SW_KO##*/} probes=vfs_read,vfs_write threshold=3072 budgets=64 enabled=0" \
   sw_load probes=vfs_read,vfs_write threshold=3072 budgets=64 enabled=0
 expect_eq "probes= attached at load" "$(sw_jq probes '[.probes.attached[].spec] | sort | join(" ")')" "vfs_read vfs_write"
