@@ -9,10 +9,15 @@
 # kernel that is meant to die (riscv64 4K overflowing at boot): it passes when
 # the kernel panics and QEMU exits, fails when the kernel survives or hangs;
 # the caller checks the console (e.g. that a warning came first).
+# --reboot: the guest may reset once, keeping its RAM (no -no-reboot; its
+# init powers off instead of resetting at the end): the first boot must
+# die, and is kept in OUT/console-boot1.log; the second runs the script to
+# its end and is judged as usual. Files named reboot-* in OUT carry what
+# the guest keeps from one boot to the next: removed before the first.
 #   qemu/run.sh [--kernel NAME] [--disks N] [--disk-size SIZE] [--mem SIZE]
 #               [--smp N] [--timeout SEC] [--out DIR] [--allow REGEX]
 #               [--append PARAMS] [--expect-death] [--no-preload] [--net] [--quiet]
-#               [--module PATH.ko] [--once]
+#               [--module PATH.ko] [--once] [--reboot]
 #               SCRIPT [ARGS...]
 # --once: no second boot when the kernel reports trouble before anything of
 # stackwatch's ran (counting clean boots: tests/run.sh debug-boots).
@@ -27,7 +32,7 @@ set -euo pipefail
 . "$(dirname "$0")/console.sh"
 
 kernel=debian disks=0 disk_size=4G mem=2G smp=2 timeout=600 out='' allow='^$' quiet=0
-user_append='' expect_death=0 preload=1 module='' once=0
+user_append='' expect_death=0 preload=1 module='' once=0 reboot=0
 net=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,6 +50,7 @@ while [ $# -gt 0 ]; do
     --no-preload) preload=0; shift ;;
     --module) module=$2; shift 2 ;;
     --once) once=1; shift ;;
+    --reboot) reboot=1; shift ;;
     --net) net=(-nic "user,model=virtio-net-pci"); shift ;;
     --) shift; break ;;
     -*) die "run.sh: unknown option $1" ;;
@@ -121,7 +127,7 @@ esac
 [ -n "$out" ] || out="$SW_CACHE/results/$(date +%Y%m%d-%H%M%S)-$(basename "$script" .sh)-$$"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/guest-exit" "$out/console.log"
+rm -f "$out/guest-exit" "$out/console.log" "$out/console-boot1.log" "$out"/reboot-*
 cat > "$out/guest.env" <<ENV
 SW_ROOT='$SW_ROOT'
 SW_KERNEL='$kernel'
@@ -157,6 +163,8 @@ if [ "$rootdir" != / ]; then
   done
   extra_append="$extra_append sw.bind=$binds"
 fi
+noreboot=(-no-reboot)
+if [ $reboot = 1 ]; then noreboot=(); extra_append="$extra_append sw.poweroff"; fi
 append="console=$console root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 sw.out=$out$extra_append${user_append:+ $user_append}"
 # boot: one QEMU run of the guest; sets qrc and took.
 boot() {
@@ -169,7 +177,7 @@ boot() {
   # kprobes were unregistered under load (see README); SW_TCG_THREAD=multi
   # brings it back.
   timeout -k 10 "$timeout" "${qemu[@]}" -accel "tcg,thread=${SW_TCG_THREAD:-single}" -smp "$smp" -m "$mem" \
-    -display none -vga none -no-reboot -serial "file:$out/console.log" -monitor none \
+    -display none -vga none "${noreboot[@]}" -serial "file:$out/console.log" -monitor none \
     -kernel "$image" ${initrd:+-initrd "$initrd"} -append "$append" \
     -fsdev "local,id=root,path=$rootdir,security_model=none,readonly=on,multidevs=remap" \
     -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra_fs[@]}" \
@@ -199,6 +207,21 @@ boot "$@"
 # The console as text from here on: NUL bytes dropped (qemu/console.sh).
 nuls=$(console_clean "$out/console.log")
 [ "$nuls" = 0 ] || say "dropped $nuls NUL bytes from the console"
+# --reboot: the first boot must have died; the second is judged below.
+if [ $reboot = 1 ] && [ $qrc != 124 ] && [ $qrc != 137 ]; then
+  second=$(LC_ALL=C grep -naE '^(\[ *[0-9.]+\] )?Linux version ' "$out/console.log" | sed -n 2p | cut -d: -f1)
+  if [ -z "$second" ]; then
+    tail -n 15 "$out/console.log" >&2
+    say "FAILED: expected the first boot to die and the guest to boot again; it booted once (qemu exit $qrc); console: $out/console.log"; exit 1
+  fi
+  head -n $((second - 1)) "$out/console.log" > "$out/console-boot1.log"
+  tail -n +"$second" "$out/console.log" > "$out/console.log.2" && mv "$out/console.log.2" "$out/console.log"
+  died=$(grep -aE 'Kernel panic|Kernel stack overflow|stack guard page was hit|Insufficient stack space' "$out/console-boot1.log" | head -n 1 || true)
+  if [ -z "$died" ]; then
+    say "FAILED: the first boot reset without dying; console: $out/console-boot1.log"; exit 1
+  fi
+  say "the first boot died as expected: $died (console: $out/console-boot1.log); the second is judged"
+fi
 hit=$(console_first_report "$out/console.log" "$allow")
 # A report while the kernel itself boots, before anything of stackwatch's
 # ran (no line names it yet: not the module, not the guest's init), is the

@@ -8,8 +8,8 @@
 #     first, and signs it with the DKMS MOK key; Depends on dkms, the kernel's
 #     toolchain and its linux-source. Ships /etc/modules-load.d/stackwatch.conf
 #     and /etc/modprobe.d/stackwatch.conf commented out.
-#   stackwatch_VERSION_amd64.deb  the command, its shell completions and a
-#     man page.
+#   stackwatch_VERSION_amd64.deb  the command, its shell completions and its
+#     man pages (docs/man).
 # The CLI is built here (cargo build --release, glibc 2.34 and up); the
 # packages are laid out and made with dpkg-deb (what dpkg-buildpackage runs
 # in the end; no debhelper in the tool root) and dpkg-shlibdeps in the trixie
@@ -149,18 +149,9 @@ strip --remove-section=.comment --remove-section=.note "$p/usr/bin/stackwatch"
 "$bin" completions bash > "$p/usr/share/bash-completion/completions/stackwatch"
 "$bin" completions zsh > "$p/usr/share/zsh/vendor-completions/_stackwatch"
 "$bin" completions fish > "$p/usr/share/fish/vendor_completions.d/stackwatch.fish"
-# The man page: the command's own help, each subcommand's under its name.
-{
-  printf '.TH STACKWATCH 1 "%s" "stackwatch %s" "User Commands"\n' "$(date -u +%Y-%m-%d -d @"$epoch")" "$version"
-  printf '.SH NAME\nstackwatch \\- read and control the stackwatch kernel module\n'
-  printf '.SH DESCRIPTION\n.nf\n'; "$bin" --help | sed 's/\\/\\e/g; s/^\./\\\&./'; printf '.fi\n'
-  for c in $("$bin" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p' | grep -vx help); do
-    printf '.SH "stackwatch %s"\n.nf\n' "$c"; "$bin" "$c" --help | sed 's/\\/\\e/g; s/^\./\\\&./'; printf '.fi\n'
-  done
-  printf '.SH FILES\n.TP\n/sys/kernel/debug/stackwatch/\nthe module'"'"'s report and control files\n'
-  printf '.TP\n/sys/module/stackwatch/parameters/\nthe controls as module parameters (used under kernel lockdown)\n'
-  printf '.SH SEE ALSO\n.BR modprobe (8),\n.BR dkms (8),\n.BR kernel_lockdown (7)\n'
-} | gzip -9n > "$p/usr/share/man/man1/stackwatch.1.gz"
+# The man pages, generated from the command's clap definitions (make docs).
+for m in "$SW_ROOT"/docs/man/*.1; do gzip -9nc "$m" > "$p/usr/share/man/man1/${m##*/}.gz"; done
+[ -f "$p/usr/share/man/man1/stackwatch.1.gz" ] || die "no docs/man/stackwatch.1 (make docs)"
 doc_files stackwatch "$p"
 # Its library dependencies, as dh_shlibdeps finds them.
 mkdir -p "$work/shlibs/debian"

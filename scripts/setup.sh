@@ -12,6 +12,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_root
 did=0
 
+# Rust comes from rustup (the kernel's build needs rust-src, the command and
+# bindgen-cli need cargo): Debian 12 has no rustup package, so it is not
+# installed here; stop before anything else is, naming it.
+if ! command -v rustup >/dev/null 2>&1; then
+  die "rustup is not installed (or not on PATH: $PATH): install it first (https://rustup.rs, as root: the stable toolchain), then run this again"
+fi
+
 # Debian packages the host needs: build toolchain, QEMU, and the tools the guest
 # runs (the guest boots on a read-only view of this machine's root file system).
 PKGS=(

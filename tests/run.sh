@@ -9,8 +9,8 @@
 # background, at the lowest priority, while the stock kernel's guests run:
 # TCG runs a guest on one host core and leaves the other to the build.
 #   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture
-#                               churn modorder reload netconsole clone dkms lockdown deb
-#                               harness debug riscv4k (default: all of these); named only:
+#                               churn modorder reload netconsole pstore clone dkms lockdown
+#                               deb harness debug riscv4k (default: all of these); named only:
 #                               unload (30 load/unload cycles on the stock
 #                               kernel: the debug kernel's stress covers it),
 #                               stress (the stress suite on the stock kernel),
@@ -247,6 +247,11 @@ if sel netconsole; then
   step "guest suite netconsole: the warning and its chain over netconsole (tests/host/netconsole.sh)"
   tally "netconsole" < <(tests/host/netconsole.sh "$results/netconsole" $STOCK)
 fi
+# The pstore recipe: a guest with a ramoops region dies of its stack after
+# stackwatch's warning, resets, and reads the warning and its chain back
+# from /sys/fs/pstore (qemu/run.sh --reboot keeps its RAM across the reset).
+sel pstore && guest_suite pstore --kernel $STOCK --reboot --timeout 900 --append 'memmap=1M$0x70000000 oops=panic' \
+  -- tests/guest/pstore.sh 0x70000000 0x100000
 if sel clone; then
   # A user's clone anywhere, e.g. under /tmp, which the guest makes tmpfs: the
   # working tree (with uncommitted changes) copied there, built and run.

@@ -3,7 +3,8 @@
 # shared read-only over 9p; this makes the few places that must be writable
 # tmpfs, mounts the results share, runs the guest script named in
 # $SW_OUT/guest.env, reports its exit status and reboots (QEMU runs with
-# -no-reboot, so that ends the VM).
+# -no-reboot, so that ends the VM), or with sw.poweroff (qemu/run.sh
+# --reboot, where a reset boots the guest again) powers off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C
 mount -t proc proc /proc
@@ -70,5 +71,5 @@ rc=${PIPESTATUS[0]}
 echo "$rc" > "$out/guest-exit"
 sync
 echo "stackwatch-guest: exit $rc"
-echo b > /proc/sysrq-trigger
+if grep -qw sw.poweroff /proc/cmdline; then echo o > /proc/sysrq-trigger; else echo b > /proc/sysrq-trigger; fi
 sleep 10

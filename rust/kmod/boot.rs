@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Built into the kernel image: watching from early boot. With
-//! `stackwatch.probes=` on the kernel command line, its names (kprobes) are
-//! attached from an early initcall and its globs (fprobes) from a
-//! core_initcall_sync, once fprobe is up (both called by the C shim, before
-//! the arch, subsys and device initcalls run), so that a boot-time overflow
+//! `stackwatch.probes=` on the kernel command line, its names are attached
+//! from an early initcall and its globs from a core_initcall_sync (matching
+//! a glob walks every ftrace record, a symbol lookup each: the names, a
+//! lookup each, come first; both called by the C shim, before the arch,
+//! subsys and device initcalls run), so that a boot-time overflow
 //! is warned about, with its chain, before it kills the kernel. The state
 //! then lives as long as the kernel; the module init adds the debugfs files
 //! over it.
@@ -73,8 +74,7 @@ fn early_start() -> Result {
     Ok(())
 }
 
-/// Called by the C shim's core_initcall_sync, once fprobe is up (its hash
-/// table is initialised by a core_initcall): attaches the globs of
+/// Called by the C shim's core_initcall_sync: attaches the globs of
 /// `stackwatch.probes=` to the state the early initcall started. Does
 /// nothing if it started none.
 ///
@@ -114,7 +114,7 @@ fn log_early(probes: &str) {
 #[inline(never)]
 fn log_globs(probes: &str) {
     pr_info!(
-        "attached the globs of stackwatch.probes={} once fprobe is up\n",
+        "attached the globs of stackwatch.probes={} at core_initcall_sync\n",
         probes
     );
 }

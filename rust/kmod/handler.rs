@@ -38,27 +38,28 @@ const WARN_STEP: usize = 256;
 const CAPTURE_RESERVE: usize = 1152;
 /// On x86_64 the unwinder runs on a stack of its own (`shim/capture_stack.rs`):
 /// the probe mechanism and the handler's frames down to `sw_save_trace`
-/// take 408 bytes for a kprobe (376 for an fprobe) as the ftrace stack
+/// take 432 bytes for a kprobe (344 for the ftrace ops) as the ftrace stack
 /// tracer sees them on the stock kernel (tests/guest/ownstack.sh, a), plus
 /// an interrupt's entry frame (`pt_regs`, 168 bytes, built before the
 /// kernel moves to its IRQ stack) and 64 for what the tracer does not see
-/// (the frame of the function it stopped at).
+/// (the frame of the function it stopped at), rounded up.
 #[cfg(target_arch = "x86_64")]
-const CAPTURE_RESERVE: usize = 640;
+const CAPTURE_RESERVE: usize = 704;
 
 /// Likewise for printing a warning: the frames down to `finish`, then the
 /// symbol lookup or printk (`vprintk_store`, `prb_reserve`, `vsnprintf`:
 /// about 600 on riscv64). With less left the warning is counted in
 /// `warnings_suppressed` instead. On x86_64, measured as above
-/// (tests/guest/ownstack.sh, d): 1184 bytes for a kprobe (1152 for an
-/// fprobe) down to `data_push_tail` under `prb_reserve`, the deepest point
+/// (tests/guest/ownstack.sh, d): 1208 bytes for a kprobe (1120 for the
+/// ftrace ops) down to `data_push_tail` under `prb_reserve`, the deepest point
 /// the tracer saw (the symbol lookup stays shallower); plus an interrupt's
 /// entry frame (168) and that function's own frame and callees: the same
 /// 1536 as riscv64, whose printk path is no deeper.
 #[cfg(not(CONFIG_KASAN))]
 const WARN_RESERVE: usize = 1536;
 /// Under KASAN frames grow: on our x86_64 debug kernel the tracer sees
-/// 1384 bytes under a kprobe (1344 under an fprobe), the same path; plus
+/// 1384 bytes under a kprobe (1344 under the fprobe stackwatch used before
+/// its own ftrace ops, whose trampoline is smaller), the same path; plus
 /// an interrupt's entry frame and that deepest function's own frame and
 /// callees, larger too.
 #[cfg(CONFIG_KASAN)]
@@ -74,16 +75,17 @@ pub(crate) const MIN_THRESHOLD: usize = if WARN_RESERVE > CAPTURE_RESERVE {
 }
 .saturating_add(1);
 
-/// Called by the C shim from kprobe and fprobe handlers, on the stack of the
-/// probed context.
+/// Called by the C shim from kprobe handlers and the ftrace ops' callback,
+/// on the stack of the probed context.
 ///
 /// # Safety
 ///
-/// `cookie` is null or the cookie a [`shim::Probe`] was attached with: a
-/// `ProbeCounters` that the probe keeps alive until it is detached, which
-/// waits for running handlers, so it is valid for this call. `ip` is the
-/// probed function's address, `sp` the probed context's stack pointer and
-/// `ctx` its registers, valid for this call.
+/// `cookie` is null (the ftrace ops) or the cookie a kprobe's
+/// [`shim::Probe`] was attached with: a `ProbeCounters` that the probe
+/// keeps alive until it is detached, which waits for running handlers, so
+/// it is valid for this call. `ip` is the probed function's address, `sp`
+/// the probed context's stack pointer and `ctx` its registers, valid for
+/// this call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn stackwatch_hit(
     cookie: *mut c_void,
@@ -92,19 +94,43 @@ pub(crate) unsafe extern "C" fn stackwatch_hit(
     ctx: *const shim::Ctx,
 ) {
     let st = STATE.load(Acquire);
-    if st.is_null() || cookie.is_null() {
+    if st.is_null() {
         return;
     }
     // SAFETY: `STATE` is set to the pinned state before the first probe is
     // attached and cleared only after every probe is detached (which waits
-    // for running handlers), so the state outlives this call.
+    // for running handlers: for the ftrace ops, until no call is in it), so
+    // the state outlives this call.
     let st = unsafe { &*st };
-    // SAFETY: by this function's contract, `cookie` points to the
-    // `ProbeCounters` its probe owns, alive until the probe is detached,
-    // which cannot complete while this call runs; they are only read or
-    // changed through atomics.
-    let pc = unsafe { &*cookie.cast_const().cast::<ProbeCounters>() };
+    // SAFETY: by this function's contract, a non-null `cookie` points to
+    // the `ProbeCounters` its kprobe owns, alive until the probe is
+    // detached, which cannot complete while this call runs; they are only
+    // read or changed through atomics.
+    let pc = unsafe { cookie.cast_const().cast::<ProbeCounters>().as_ref() };
     hit(st, pc, ip as usize, sp as usize, ctx);
+}
+
+/// Called by the C shim when the ftrace ops' callback finds itself nested
+/// in a call of its own on this CPU and context (stackwatch's code calling
+/// a watched function): the call is counted as missed, not measured.
+///
+/// # Safety
+///
+/// No pointer arguments; callable from any context, as the handler.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn stackwatch_ftrace_missed(ip: core::ffi::c_ulong) {
+    // SAFETY: as in `stackwatch_hit`: the state outlives every call of the
+    // ftrace ops' callback.
+    let Some(st) = (unsafe { STATE.load(Acquire).as_ref() }) else {
+        return;
+    };
+    if let Some(s) = st
+        .slot_index()
+        .find(ip as usize)
+        .and_then(|i| st.slots.get(i))
+    {
+        s.missed.fetch_add(1, Relaxed);
+    }
 }
 
 /// What a hit changed, and the function's slot index plus one (0: none),
@@ -137,7 +163,7 @@ impl Changed {
 /// and no chain unless something changed. Kept small (and its stack frame
 /// with it: it runs on the very stacks it measures); the rest is in `slow`.
 #[inline(always)]
-fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize, ctx: *const shim::Ctx) {
+fn hit(st: &State, pc: Option<&ProbeCounters>, ip: usize, sp: usize, ctx: *const shim::Ctx) {
     if !st.enabled.load(Relaxed) {
         return;
     }
@@ -149,7 +175,7 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize, ctx: *const shim::C
     };
     let (used, remaining) = match classify(sp, shim::stack_base(), st.thread_size) {
         Sample::OnTask { used, remaining } => (used, remaining),
-        Sample::OffStack => return off_stack(st, pc),
+        Sample::OffStack => return off_stack(st, slot.map(|(_, s)| s)),
     };
     let threshold = st.threshold.load(Relaxed);
     let (local, index) = match slot {
@@ -186,33 +212,33 @@ fn hit(st: &State, pc: &ProbeCounters, ip: usize, sp: usize, ctx: *const shim::C
 
 /// Whose hit this is on the function's slot.
 enum Owned<'a> {
-    /// This attachment's: it owns the slot (or has just claimed it).
+    /// This probe's: a kprobe that owns the slot (or has just claimed it),
+    /// or the ftrace ops on a function no kprobe sits on.
     Mine(usize, &'a Slot),
-    /// Another attachment's (a kprobe, another glob, or the one this one
-    /// replaces), which counts this call: skipped.
+    /// Another's, which counts this call: skipped.
     NotMine,
     /// No free slot: counted in `unslotted`.
     NoSlot,
 }
 
-/// The function's slot, if this attachment counts its hits (see
-/// `swcore::owner`): never a retired one's, a glob never on a function a
-/// kprobe sits on.
+/// The function's slot, if this probe counts its hits (see
+/// `swcore::owner`): a kprobe's if it owns it (never a retired one's), the
+/// ftrace ops' (`pc` none) unless a kprobe sits on the function.
 #[inline(always)]
-fn owned_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Owned<'a> {
+fn owned_slot<'a>(st: &'a State, pc: Option<&ProbeCounters>, ip: usize) -> Owned<'a> {
+    let Some(pc) = pc else {
+        return match ftrace_slot(st, ip) {
+            Some((_, s)) if s.kprobes.load(Relaxed) != 0 => Owned::NotMine,
+            Some((i, s)) => Owned::Mine(i, s),
+            None => Owned::NoSlot,
+        };
+    };
     if pc.retired.load(Relaxed) {
         return Owned::NotMine;
     }
-    let Some((i, s)) = (if pc.glob {
-        glob_slot(st, ip)
-    } else {
-        kprobe_slot(st, pc, ip)
-    }) else {
+    let Some((i, s)) = kprobe_slot(st, pc, ip) else {
         return Owned::NoSlot;
     };
-    if pc.glob && s.kprobes.load(Relaxed) != 0 {
-        return Owned::NotMine;
-    }
     if owner::claim(&s.owner, pc.id) {
         Owned::Mine(i, s)
     } else {
@@ -237,9 +263,9 @@ fn kprobe_slot<'a>(st: &'a State, pc: &ProbeCounters, ip: usize) -> Option<(usiz
     }
 }
 
-/// A glob's slot for `ip`.
+/// The ftrace ops' slot for `ip`.
 #[inline(always)]
-fn glob_slot(st: &State, ip: usize) -> Option<(usize, &Slot)> {
+fn ftrace_slot(st: &State, ip: usize) -> Option<(usize, &Slot)> {
     let i = st.slot_index().get_or_insert(ip)?;
     Some((i, st.slots.get(i)?))
 }
@@ -248,8 +274,10 @@ fn glob_slot(st: &State, ip: usize) -> Option<(usize, &Slot)> {
 /// (once, by the function's owner, like any hit).
 #[cold]
 #[inline(never)]
-fn off_stack(st: &State, pc: &ProbeCounters) {
-    pc.off_stack.fetch_add(1, Relaxed);
+fn off_stack(st: &State, slot: Option<&Slot>) {
+    if let Some(s) = slot {
+        s.off_stack.fetch_add(1, Relaxed);
+    }
     st.events.off_stack.fetch_add(1, Relaxed);
 }
 

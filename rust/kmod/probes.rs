@@ -12,8 +12,8 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::{prelude::*, str::CString, sync::Arc};
 
 use crate::shim::{detach_all, InitingModule, Module, RawModule, SYM_LEN};
-use crate::state::{ProbeCounters, State};
-use crate::swcore::command::{is_glob, ProbeCmd};
+use crate::state::{OwnerTotals, ProbeCounters, State};
+use crate::swcore::command::{is_glob, kprobe_spec, ProbeCmd};
 use crate::swcore::errno;
 use crate::swcore::follow::{self, Disposition};
 use crate::swcore::owner;
@@ -32,17 +32,19 @@ const MAX_SKIPPED: usize = 64;
 pub(crate) struct Attachment {
     spec: CString,
     glob: bool,
-    /// Address of the kprobe (0 for an fprobe or while pending), marked in
-    /// the state's slots.
+    /// `kprobe:name`: a kprobe whatever the function is.
+    kprobe_only: bool,
+    /// Address of the kprobe (0 for an ftrace attachment or while pending),
+    /// marked in the state's slots.
     kaddr: usize,
     /// The probe keeps its own share of `counters` until it is detached.
     probe: Option<Probe>,
     /// Misses of the probes this spec had before its current one (it is
     /// re-attached as modules come and go).
     missed_before: u64,
-    /// On-task hits counted in slots it owned that were reclaimed since (of
-    /// modules that went away): its hits are across the loads it followed.
-    hits_before: u64,
+    /// What it counted in slots it owned that were reclaimed since (of
+    /// modules that went away): its counts are across the loads it followed.
+    before: OwnerTotals,
     counters: Arc<ProbeCounters>,
 }
 
@@ -56,12 +58,20 @@ impl Attachment {
         self.missed_before.saturating_add(now)
     }
 
+    /// `ftrace` (the ftrace ops) or `kprobe`; for a pending spec, what it
+    /// asks for.
     fn mechanism(&self) -> &'static str {
-        if self.glob {
-            "fprobe"
-        } else {
-            "kprobe"
+        match &self.probe {
+            Some(p) if p.is_ftrace() => "ftrace",
+            Some(_) => "kprobe",
+            None if self.kprobe_only => "kprobe",
+            None => "ftrace",
         }
+    }
+
+    /// The symbol or glob, without a `kprobe:` prefix.
+    fn target(&self) -> &str {
+        kprobe_spec(self.spec()).1
     }
 
     /// Attaches the probe of a pending spec: the symbol (as `qualified`,
@@ -79,15 +89,39 @@ impl Attachment {
         // A kprobe caches its function's slot, which may have moved with its
         // module; no handler runs for this spec while it has no probe.
         self.counters.slot.store(0, Relaxed);
-        let name = qualified.unwrap_or(&self.spec);
-        let probe = Probe::attach(name, self.glob, self.counters.clone(), initing)?;
-        probe.enable(true);
+        let probe = match qualified {
+            Some(name) => self.attach_new(name, initing, None)?,
+            None => {
+                let name = CString::try_from_fmt(fmt!("{}", self.target()))?;
+                self.attach_new(&name, initing, None)?
+            }
+        };
         self.kaddr = probe.addr();
         if self.kaddr != 0 {
             st.mark_kprobe(self.kaddr, true);
         }
+        if probe.is_ftrace() {
+            st.assign_owner(self.counters.id, probe.keys());
+        }
         self.probe = Some(probe);
         Ok(())
+    }
+
+    /// A new probe for this spec over `name`.
+    fn attach_new(
+        &self,
+        name: &CStr,
+        initing: &[InitingModule],
+        going: Option<&Module<'_>>,
+    ) -> Result<Probe> {
+        Probe::attach(
+            name,
+            self.glob,
+            self.kprobe_only,
+            self.counters.clone(),
+            initing,
+            going,
+        )
     }
 
     /// Takes the probe off the spec (now pending) without detaching it.
@@ -101,26 +135,23 @@ impl Attachment {
         Some(p)
     }
 
-    /// Replaces an attached glob's fprobe by one over the functions that
-    /// match now, without a moment in which a function is counted twice
-    /// (the new probe, which shares the old one's counters and so its
-    /// slots, is enabled once the old one's running handlers have returned;
-    /// a call in between goes uncounted) or a function both cover is
-    /// unpatched. On an error the old probe stays.
-    fn reattach_glob(&mut self, initing: &[InitingModule]) -> Result {
-        let new = Probe::attach(&self.spec, true, self.counters.clone(), initing)?;
-        if let Some(old) = self.probe.take() {
-            old.enable(false);
-            crate::shim::wait_for_handlers();
-            new.enable(true);
+    /// Replaces an attached glob's share of the ftrace ops by one over the
+    /// functions that match now (none of `going`), without a moment in which
+    /// a function both cover is unwatched: the new share is added before
+    /// the old one goes, and the ops counts a call once whatever shares
+    /// cover it. On an error the old share stays.
+    fn reattach_glob(
+        &mut self,
+        st: &State,
+        initing: &[InitingModule],
+        going: Option<&Module<'_>>,
+    ) -> Result {
+        let new = self.attach_new(&self.spec, initing, going)?;
+        st.assign_owner(self.counters.id, new.keys());
+        if let Some(old) = self.probe.replace(new) {
             self.missed_before = self.missed_before.saturating_add(old.missed());
-            // Detached (waiting for its running handlers) before its share
-            // of the counters goes.
             drop(old);
-        } else {
-            new.enable(true);
         }
-        self.probe = Some(new);
         Ok(())
     }
 }
@@ -140,7 +171,7 @@ pub(crate) struct ProbeSet {
     next_id: u64,
     /// Modules whose COMING notifier has run and whose LIVE or GOING one has
     /// not: every glob attached leaves out their init text, which is freed
-    /// once they are live (fprobe would keep its addresses).
+    /// once they are live (the ops' filter would keep their addresses).
     initing: KVec<InitingModule>,
     /// Names of modules that went away, as chains' frames in their code
     /// name them (`trace::unloaded_frame`): each once, at most
@@ -169,20 +200,22 @@ impl ProbeSet {
     #[inline(never)]
     fn entry(&mut self, spec: &str) -> Result<Attachment> {
         let glob = is_glob(spec);
+        let (kprobe_only, _) = kprobe_spec(spec);
         let spec = CString::try_from_fmt(fmt!("{}", spec))?;
-        let id = owner::id(self.next_id, glob);
+        let id = owner::id(self.next_id, !kprobe_only);
         if id == 0 {
             return Err(ENOSPC);
         }
-        let counters = Arc::new(ProbeCounters::new(id, glob), GFP_KERNEL)?;
+        let counters = Arc::new(ProbeCounters::new(id), GFP_KERNEL)?;
         self.next_id = self.next_id.saturating_add(1);
         Ok(Attachment {
             spec,
             glob,
+            kprobe_only,
             kaddr: 0,
             probe: None,
             missed_before: 0,
-            hits_before: 0,
+            before: OwnerTotals::default(),
             counters,
         })
     }
@@ -249,6 +282,17 @@ impl ProbeSet {
     pub(crate) fn clear(&mut self, st: &State) {
         let gone = core::mem::replace(&mut self.attached, KVec::new());
         Self::detach_entries(st, gone);
+    }
+
+    /// Gives the functions that have no owner (first hit since the last
+    /// look, or whose owner went or kprobe left) to the ftrace attachments
+    /// that cover them, first attached first. Process context.
+    fn reassign_owners(&self, st: &State) {
+        for a in self.attached.iter() {
+            if let Some(p) = a.probe.as_ref().filter(|p| p.is_ftrace()) {
+                st.assign_owner(a.counters.id, p.keys());
+            }
+        }
     }
 
     /// Detaches the probes of `gone` (taken out of the set) with one grace
@@ -363,20 +407,25 @@ impl ProbeSet {
             // Within the capacity reserved above, as above.
             drop(self.attached.push_within_capacity(a));
         }
+        self.reassign_owners(st);
         Ok(())
     }
 
     /// The `probes` file.
     pub(crate) fn write_report(&self, st: &State, w: &mut dyn Write) -> fmt::Result {
+        // Functions first hit since the last look go to their attachment.
+        self.reassign_owners(st);
         let attached = self.attached.iter().filter_map(|a| {
             let p = a.probe.as_ref()?;
+            let mut t = st.totals_of(a.counters.id);
+            t.add(&a.before);
             Some(AttachedProbe {
                 spec: a.spec(),
                 mechanism: a.mechanism(),
                 functions: p.functions(),
-                hits: st.hits_of(a.counters.id).saturating_add(a.hits_before),
-                off_stack: a.counters.off_stack.load(Relaxed),
-                missed: a.missed(),
+                hits: t.hits,
+                off_stack: t.off_stack,
+                missed: a.missed().saturating_add(t.missed),
             })
         });
         let pending = self
@@ -413,7 +462,7 @@ impl ProbeSet {
         m.for_each_function(&mut name, |f, _| {
             let candidates = specs
                 .iter()
-                .map(|a| (a.glob || a.probe.is_none()).then(|| (a.spec(), a.glob)));
+                .map(|a| (a.glob || a.probe.is_none()).then(|| (a.target(), a.glob)));
             !follow::mark(candidates, f, &mut wanted)
         });
         // An attached glob that already covers some of it (attached while
@@ -433,12 +482,12 @@ impl ProbeSet {
             let was_pending = a.probe.is_none();
             let initing = &self.initing;
             let r = if a.glob && !was_pending {
-                a.reattach_glob(initing)
+                a.reattach_glob(st, initing, None)
             } else if a.glob {
                 a.attach(st, None, initing)
             } else {
                 // In this module: not one of the same name elsewhere.
-                match CString::try_from_fmt(fmt!("{}:{}", m.name(), a.spec())) {
+                match CString::try_from_fmt(fmt!("{}:{}", m.name(), a.target())) {
                     Ok(name) => a.attach(st, Some(&name), initing),
                     Err(e) => Err(e),
                 }
@@ -489,7 +538,7 @@ impl ProbeSet {
     /// text is freed after this, and globs attached from now on match none
     /// of it. A glob that covers some of it (attached while the module was
     /// in its init before stackwatch followed modules) is attached again
-    /// without it, or pending if that fails: fprobe would keep addresses
+    /// without it, or pending if that fails: the ops' filter would keep addresses
     /// that no ftrace record has once the text is freed.
     pub(crate) fn module_live(&mut self, st: &State, m: &Module<'_>) {
         let stale =
@@ -502,7 +551,7 @@ impl ProbeSet {
             }
             let mut gone = KVec::new();
             for a in self.attached.iter_mut().filter(|a| stale(a)) {
-                let Err(e) = a.reattach_glob(&self.initing) else {
+                let Err(e) = a.reattach_glob(st, &self.initing, None) else {
                     continue;
                 };
                 pr_warn!(
@@ -530,19 +579,23 @@ impl ProbeSet {
     /// statistics folded into `unloaded`.
     pub(crate) fn module_going(&mut self, st: &State, m: &Module<'_>) {
         self.forget_initing(m);
+        // Its functions first hit since the last look go to the rows of the
+        // attachments that cover them now, before those leave it.
+        self.reassign_owners(st);
         let mut gone = KVec::new();
         for a in self.attached.iter_mut() {
             if !a.probe.as_ref().is_some_and(|p| p.in_module(m)) {
                 continue;
             }
             if a.glob {
-                match a.reattach_glob(&self.initing) {
+                match a.reattach_glob(st, &self.initing, Some(m)) {
                     Ok(()) => continue,
                     Err(e) if e.to_errno() != ENOENT.to_errno() => {
-                        // Not kept: fprobe's own notifier would take the
-                        // module's functions out of the old probe's ftrace
-                        // filter but leave them in its list, and detaching
-                        // it later would fail for all its functions.
+                        // Not kept: the module's functions must leave the
+                        // ops' filter now, while their ftrace records
+                        // exist (later, taking them out fails, and with
+                        // them the whole batch), and before another module
+                        // loaded at their addresses is traced by them.
                         pr_warn!(
                             "{}: cannot attach {} again without it ({} {}): pending\n",
                             m.name(),
@@ -569,9 +622,9 @@ impl ProbeSet {
         let n = st.reclaim_slots(
             |addr| m.contains(addr),
             frame,
-            |owner, hits| {
+            |owner, totals| {
                 if let Some(a) = attached.iter_mut().find(|a| a.counters.id == owner) {
-                    a.hits_before = a.hits_before.saturating_add(hits);
+                    a.before.add(&totals);
                 }
             },
         );
@@ -588,6 +641,7 @@ impl ProbeSet {
         for a in self.attached.iter().filter(|a| a.probe.is_none()) {
             st.release_owner(a.counters.id);
         }
+        self.reassign_owners(st);
     }
 
     /// Drops `m` from the modules whose init has not finished (`retain`

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The few lines of stackwatch that Rust cannot reach from an out-of-tree
- * module: kprobe/fprobe registration (struct layouts and register accessors
- * are not in the kernel crate's bindings), module notifiers and a module's
+ * module: the ftrace_ops and kprobe registration (struct layouts, ftrace's
+ * recursion guard and register accessors are not in the kernel crate's
+ * bindings), module notifiers and a module's
  * name and symbols (struct notifier_block, struct module), THREAD_SIZE/current
  * macros, and the module parameters bar two. All policy lives in Rust; see
  * shim.h.
  */
 #include <linux/kprobes.h>
-#include <linux/fprobe.h>
+#include <linux/bsearch.h>
+#include <linux/sort.h>
+#include <linux/trace_recursion.h>
 #include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
@@ -122,20 +125,23 @@ MODULE_PARM_DESC(enabled, "Count from load (write 0/1 to pause/resume)");
 module_param_cb(reset, &sw_param_ops_wo, &sw_param_reset_def, 0200);
 MODULE_PARM_DESC(reset, "Write 1 to clear statistics and chains");
 
+/*
+ * One attachment: a kprobe on one function, or a share of the ftrace_ops
+ * below (the sorted fentry addresses of the functions its spec covers).
+ */
 struct sw_probe {
-	bool is_fprobe;
+	bool is_ftrace;
 	void *cookie;
 	unsigned long functions;
-	union {
-		struct kprobe kp;
-		struct fprobe fp;
-	};
+	unsigned long *ips;
+	struct list_head node;
+	struct kprobe kp;
 };
 
 /*
- * What sw_save_trace() unwinds from: a kprobe's full registers, or an
- * fprobe's partial ones (ip, sp, fp and, on riscv64, ra are what an unwinder
- * starts from), and the probed function's address as stackwatch_hit() got it.
+ * What sw_save_trace() unwinds from: a kprobe's full registers, or ftrace's
+ * partial ones (ip, sp, fp and, on riscv64, ra are what an unwinder starts
+ * from), and the probed function's address as stackwatch_hit() got it.
  */
 struct sw_ctx {
 	struct pt_regs *regs;
@@ -145,15 +151,13 @@ struct sw_ctx {
 
 /*
  * The one address a probed function is known by (its statistics' key), from
- * the address its fprobe reports: where a kprobe on its name sits, so that a
- * name and a glob reaching the same function land on one slot. On x86_64
- * both are the fentry call (a kprobe on sym+0 is moved past the endbr64,
- * arch_adjust_kprobe_addr(); fprobe reports rec->ip). On riscv64 a kprobe
- * sits on sym+0, and fprobe reports ftrace's call site, the jalr after the
- * auipc (ftrace_call_adjust(), PREPARE_ARGS in mcount-dyn.S: a0 = t0 -
- * MCOUNT_JALR_SIZE): its function is arch_ftrace_get_symaddr()'s
- * fentry_ip - MCOUNT_AUIPC_SIZE (arch/riscv/kernel/ftrace.c; not exported,
- * so repeated here).
+ * its ftrace call site (rec->ip, what an ftrace_ops callback gets): where a
+ * kprobe on its name sits, so that a function has one key whatever reaches
+ * it. On x86_64 both are the fentry call (a kprobe on sym+0 is moved past the
+ * endbr64, arch_adjust_kprobe_addr()). On riscv64 a kprobe sits on sym+0, and
+ * rec->ip is the jalr after the auipc (ftrace_call_adjust()): its function
+ * is arch_ftrace_get_symaddr()'s fentry_ip - MCOUNT_AUIPC_SIZE
+ * (arch/riscv/kernel/ftrace.c; not exported, so repeated here).
  */
 static inline unsigned long sw_func_addr(unsigned long entry_ip)
 {
@@ -161,6 +165,16 @@ static inline unsigned long sw_func_addr(unsigned long entry_ip)
 	return entry_ip - MCOUNT_AUIPC_SIZE;
 #else
 	return entry_ip;
+#endif
+}
+
+/* The inverse: the ftrace call site of the function a kprobe on its name sits at. */
+static inline unsigned long sw_fentry_of(unsigned long kprobe_addr)
+{
+#if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE)
+	return kprobe_addr + MCOUNT_AUIPC_SIZE;
+#else
+	return kprobe_addr;
 #endif
 }
 
@@ -174,54 +188,43 @@ static int sw_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 }
 NOKPROBE_SYMBOL(sw_kprobe_pre);
 
-static int sw_fprobe_entry(struct fprobe *fp, unsigned long entry_ip, unsigned long ret_ip,
-			   struct ftrace_regs *fregs, void *data)
+/*
+ * The ftrace_ops every ftrace attachment shares (its filter is the union of
+ * their functions), as the ftrace stack tracer's own: flags 0, so its
+ * trampoline calls sw_ftrace_hit() directly with the entry stack pointer in
+ * fregs. Registered while its filter is not empty (an empty filter traces
+ * every function). sw_match_ops is never registered: ftrace_set_filter()
+ * finds a glob's functions in its filter. Both under sw_ft_lock, with
+ * sw_ft_probes, the attachments that have a share.
+ */
+static void sw_ftrace_hit(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *op,
+			  struct ftrace_regs *fregs);
+static struct ftrace_ops sw_ops = { .func = sw_ftrace_hit };
+static struct ftrace_ops sw_match_ops;
+static bool sw_ops_on;
+static DEFINE_MUTEX(sw_ft_lock);
+static LIST_HEAD(sw_ft_probes);
+
+/*
+ * The callback: notrace, recursion-guarded by ftrace's own per-context bits
+ * (which also disable preemption), as kprobes and fprobe have. It does
+ * nothing where RCU is not watching (the idle loop's entry and exit), as the
+ * stack tracer does: so every running call is in an RCU-sched read-side
+ * section, which synchronize_rcu() waits for.
+ */
+static void notrace sw_ftrace_hit(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	struct sw_probe *p = container_of(fp, struct sw_probe, fp);
-	struct sw_ctx ctx = { .fregs = fregs, .ip = sw_func_addr(entry_ip) };
+	struct sw_ctx ctx = { .fregs = fregs, .ip = sw_func_addr(ip) };
+	int bit = ftrace_test_recursion_trylock(ip, parent_ip);
 
-	stackwatch_hit(p->cookie, ctx.ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
-	return 0;
-}
-NOKPROBE_SYMBOL(sw_fprobe_entry);
-
-int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out)
-{
-	struct sw_probe *p = kzalloc(sizeof(*p), GFP_KERNEL);
-	int ret;
-
-	if (!p)
-		return -ENOMEM;
-	p->cookie = cookie;
-	p->functions = 1;
-	p->kp.symbol_name = kstrdup(symbol, GFP_KERNEL);
-	if (!p->kp.symbol_name) {
-		kfree(p);
-		return -ENOMEM;
+	if (bit < 0) {
+		stackwatch_ftrace_missed(ctx.ip);
+		return;
 	}
-	p->kp.pre_handler = sw_kprobe_pre;
-	ret = register_kprobe(&p->kp);
-	if (ret) {
-		kfree(p->kp.symbol_name);
-		kfree(p);
-		return ret;
-	}
-	*out = p;
-	return 0;
-}
-
-static struct sw_probe *sw_fprobe_alloc(void *cookie)
-{
-	struct sw_probe *p = kzalloc(sizeof(*p), GFP_KERNEL);
-
-	if (p) {
-		p->is_fprobe = true;
-		p->cookie = cookie;
-		p->fp.entry_handler = sw_fprobe_entry;
-		/* Soft-disabled until sw_probe_enable(): see sw_fprobe_attach(). */
-		p->fp.flags = FPROBE_FL_DISABLED;
-	}
-	return p;
+	if (likely(rcu_is_watching()))
+		stackwatch_hit(NULL, ctx.ip, ftrace_regs_get_stack_pointer(fregs), &ctx);
+	ftrace_test_recursion_unlock(bit);
 }
 
 #ifdef CONFIG_MODULES
@@ -248,18 +251,19 @@ static bool sw_within(unsigned long addr, const struct module *mod)
 #endif
 
 /*
- * What no fprobe of ours may cover. Init text that is freed while an fprobe
- * could hold its address: that of the n modules in mods, modules whose init
- * has not finished, and, built into the image, the kernel's own until
- * free_initmem() (a glob of stackwatch.probes= attaches at boot).
- * register_fprobe() matches both while they have ftrace records;
- * ftrace_free_mem() drops the records but not the ips in fprobe's ftrace_ops
- * filter, whose removal (unregister_fprobe()) then fails for the whole batch
- * (__ftrace_match_addr(): -EINVAL for an ip with no record). And, as a
- * module, stackwatch's own C (a `sw_*` glob): its functions run inside the
- * handler, and the stack tracer measures the capture at sw_save_trace().
+ * What no ftrace attachment may cover. Init text that is freed while the
+ * ops' filter could hold its address: that of the modules in mods (whose
+ * init has not finished), and, built into the image, the kernel's own until
+ * free_initmem() (a glob of stackwatch.probes= attaches at boot);
+ * ftrace_free_mem() drops their records but not the ips in an ops' filter
+ * (it cleans only trace arrays' ops), whose removal then fails for the
+ * whole batch (__ftrace_match_addr(): -EINVAL for an ip with no record).
+ * The module going away (its records still there at its GOING notifier,
+ * where its functions are taken out). And, as a module, stackwatch's own
+ * code (a `sw_*` glob): its functions run inside the handler.
  */
-static bool sw_left_out(unsigned long addr, const struct module *const *mods, unsigned int n)
+static bool sw_left_out(unsigned long addr, const struct module *const *mods, unsigned int n,
+			const struct module *going)
 {
 #ifdef MODULE
 	if (sw_within(addr, THIS_MODULE))
@@ -273,6 +277,8 @@ static bool sw_left_out(unsigned long addr, const struct module *const *mods, un
 	{
 		unsigned int k;
 
+		if (going && sw_within(addr, going))
+			return true;
 		for (k = 0; k < n; k++)
 			if (sw_within_init(addr, mods[k]))
 				return true;
@@ -282,85 +288,276 @@ static bool sw_left_out(unsigned long addr, const struct module *const *mods, un
 }
 
 /*
- * If *pp covers functions it must leave out (sw_left_out()), replaces it by
- * an fprobe on the same functions less those. *pp is NULL after an error.
+ * The private head of struct ftrace_hash (kernel/trace/trace.h, 7.3: not in
+ * the headers): its bucket count's log and its buckets, whose entries are
+ * the public struct ftrace_func_entry. Only read, under the ops' regex_lock;
+ * sw_match_glob() checks the count it walks against the hash's own.
  */
-static int sw_fprobe_without_init(struct sw_probe **pp, const struct module *const *mods,
-				  unsigned int nmods)
-{
-	struct sw_probe *p = *pp, *q;
-	struct fprobe_hlist *h = p->fp.hlist_array;
-	unsigned long *addrs;
-	int i, n = 0, ret;
+struct sw_ftrace_hash_head {
+	unsigned long size_bits;
+	struct hlist_head *buckets;
+	unsigned long count;
+};
 
-	for (i = 0; i < h->size; i++)
-		if (sw_left_out(h->array[i].addr, mods, nmods))
-			break;
-	if (i == h->size)
-		return 0;
-	addrs = kcalloc(h->size, sizeof(*addrs), GFP_KERNEL);
-	q = sw_fprobe_alloc(p->cookie);
-	ret = -ENOMEM;
-	if (addrs && q) {
-		for (i = 0; i < h->size; i++)
-			if (!sw_left_out(h->array[i].addr, mods, nmods))
-				addrs[n++] = h->array[i].addr;
-		ret = n ? register_fprobe_ips(&q->fp, addrs, n) : -ENOENT;
+static int sw_cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The fentry addresses of the functions glob matches (ftrace's own filter
+ * syntax and matching, over every ftrace record), sorted, those left out
+ * (sw_left_out()) dropped: into *ipsp (kmalloc'd) and *np. -ENOENT if none.
+ * Under sw_ft_lock.
+ */
+static int sw_match_glob(const char *glob, const struct module *const *mods, unsigned int nmods,
+			 const struct module *going, unsigned long **ipsp, unsigned long *np)
+{
+	struct sw_ftrace_hash_head *h;
+	struct ftrace_func_entry *e;
+	unsigned long i, nb, n = 0, seen = 0, *ips = NULL;
+	char *buf = kstrdup(glob, GFP_KERNEL);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	/* ftrace parses the filter in place; 0 or -EINVAL (nothing matched). */
+	ret = ftrace_set_filter(&sw_match_ops, buf, strlen(buf), 1);
+	kfree(buf);
+	if (ret)
+		return ret == -EINVAL ? -ENOENT : ret;
+	mutex_lock(&sw_match_ops.func_hash->regex_lock);
+	h = (struct sw_ftrace_hash_head *)rcu_dereference_protected(
+		sw_match_ops.func_hash->filter_hash,
+		lockdep_is_held(&sw_match_ops.func_hash->regex_lock));
+	ret = -ENOENT;
+	/* At most FTRACE_HASH_MAX_BITS (12); a doubling loop, not a shift UBSAN checks. */
+	for (i = 0, nb = 1; h && i < h->size_bits && i < 16; i++)
+		nb *= 2;
+	if (h && h->count && h->size_bits <= 16) {
+		ips = kvmalloc_array(h->count, sizeof(*ips), GFP_KERNEL);
+		ret = ips ? 0 : -ENOMEM;
+		for (i = 0; ips && i < nb; i++) {
+			hlist_for_each_entry(e, &h->buckets[i], hlist) {
+				if (seen++ >= h->count)
+					break;
+				if (!sw_left_out(e->ip, mods, nmods, going))
+					ips[n++] = e->ip;
+			}
+		}
+		if (ips && seen != h->count) {
+			pr_warn("stackwatch: ftrace's filter hash has %lu entries, not %lu: layout changed?\n",
+				seen, h->count);
+			ret = -EPROTO;
+		}
 	}
-	/* After q is registered, so that the functions both cover stay patched. */
-	unregister_fprobe(&p->fp);
-	kfree(p);
-	kfree(addrs);
+	mutex_unlock(&sw_match_ops.func_hash->regex_lock);
+	ftrace_free_filter(&sw_match_ops);
+	if (!ret && !n)
+		ret = -ENOENT;
 	if (ret) {
-		kfree(q);
-		q = NULL;
+		kvfree(ips);
+		return ret;
 	}
-	*pp = q;
+	sort(ips, n, sizeof(*ips), sw_cmp_ulong, NULL);
+	*ipsp = ips;
+	*np = n;
+	return 0;
+}
+
+/* Whether ip is an ftrace call site: ftrace_location() is not exported. */
+static bool sw_is_ftrace_site(unsigned long ip)
+{
+	int ret = ftrace_set_filter_ips(&sw_match_ops, &ip, 1, 0, 1);
+
+	ftrace_free_filter(&sw_match_ops);
+	return !ret;
+}
+
+static bool sw_probe_covers(const struct sw_probe *p, unsigned long ip)
+{
+	return bsearch(&ip, p->ips, p->functions, sizeof(ip), sw_cmp_ulong) != NULL;
+}
+
+/* Adds p's functions to the ops (registering it if it was off). Under sw_ft_lock. */
+static int sw_ft_add(struct sw_probe *p)
+{
+	int ret = ftrace_set_filter_ips(&sw_ops, p->ips, p->functions, 0, 0);
+
+	if (!ret && !sw_ops_on) {
+		ret = register_ftrace_function(&sw_ops);
+		if (ret)
+			ftrace_free_filter(&sw_ops);
+		else
+			sw_ops_on = true;
+	}
+	if (!ret)
+		list_add_tail(&p->node, &sw_ft_probes);
 	return ret;
 }
 
-int sw_fprobe_attach(const char *glob, void *cookie,
-		     const struct module *const *initing, unsigned int ninit,
-		     struct sw_probe **out)
+/*
+ * Takes the n attachments in gone (off sw_ft_probes already) out of the ops:
+ * the functions no attachment left covers leave its filter, or, with none
+ * left, the ops is unregistered (which waits until no call is in its
+ * callback or trampoline) and its filter freed. Under sw_ft_lock.
+ */
+static void sw_ft_remove(struct sw_probe **gone, unsigned int n)
 {
-	struct sw_probe *p = sw_fprobe_alloc(cookie);
+	struct sw_probe *q;
+	unsigned long *ips, k, m = 0, total = 0;
+	unsigned int i;
+	int ret;
+
+	if (list_empty(&sw_ft_probes)) {
+		if (sw_ops_on)
+			unregister_ftrace_function(&sw_ops);
+		sw_ops_on = false;
+		ftrace_free_filter(&sw_ops);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		total += gone[i]->functions;
+	ips = kvmalloc_array(total ? total : 1, sizeof(*ips), GFP_KERNEL);
+	for (i = 0; ips && i < n; i++) {
+		for (k = 0; k < gone[i]->functions; k++) {
+			bool kept = false;
+
+			list_for_each_entry(q, &sw_ft_probes, node)
+				if (sw_probe_covers(q, gone[i]->ips[k])) {
+					kept = true;
+					break;
+				}
+			if (!kept)
+				ips[m++] = gone[i]->ips[k];
+		}
+	}
+	ret = ips ? (m ? ftrace_set_filter_ips(&sw_ops, ips, m, 1, 0) : 0) : -ENOMEM;
+	kvfree(ips);
+	if (!ret)
+		return;
+	/*
+	 * One of them had no record any more (all or nothing), or no memory:
+	 * the filter is rebuilt from what is left, one attachment at a time.
+	 */
+	pr_warn("stackwatch: taking functions out of the ftrace filter failed (%d); rebuilding it\n",
+		ret);
+	ret = 0;
+	list_for_each_entry(q, &sw_ft_probes, node) {
+		ret = ftrace_set_filter_ips(&sw_ops, q->ips, q->functions, 0,
+					    list_is_first(&q->node, &sw_ft_probes));
+		if (ret)
+			break;
+	}
+	if (ret) {
+		pr_err("stackwatch: rebuilding the ftrace filter failed (%d): ftrace attachments stop\n",
+		       ret);
+		unregister_ftrace_function(&sw_ops);
+		sw_ops_on = false;
+		ftrace_free_filter(&sw_ops);
+		/* Each keeps its list node for sw_probes_detach(). */
+		while (!list_empty(&sw_ft_probes))
+			list_del_init(sw_ft_probes.next);
+	}
+}
+
+/*
+ * Resolves a name with a kprobe registered disabled (kallsyms, the kprobe
+ * blacklist, "module:name"): 0 with *kp registered, or -errno.
+ */
+static int sw_kprobe_resolve(struct sw_probe *p, const char *symbol)
+{
+	int ret;
+
+	p->kp.symbol_name = kstrdup(symbol, GFP_KERNEL);
+	if (!p->kp.symbol_name)
+		return -ENOMEM;
+	p->kp.pre_handler = sw_kprobe_pre;
+	p->kp.flags = KPROBE_FLAG_DISABLED;
+	ret = register_kprobe(&p->kp);
+	if (ret) {
+		kfree(p->kp.symbol_name);
+		p->kp.symbol_name = NULL;
+	}
+	return ret;
+}
+
+int sw_probe_attach(const char *spec, int glob, int kprobe_only, void *cookie,
+		    const struct module *const *initing, unsigned int ninit,
+		    const struct module *going, struct sw_probe **out)
+{
+	struct sw_probe *p = kzalloc(sizeof(*p), GFP_KERNEL);
+	unsigned long site;
 	int ret;
 
 	if (!p)
 		return -ENOMEM;
-	ret = register_fprobe(&p->fp, glob, NULL);
-	if (!ret && (!p->fp.hlist_array || !p->fp.hlist_array->size)) {
-		unregister_fprobe(&p->fp);
-		ret = -ENOENT;
+	p->cookie = cookie;
+	INIT_LIST_HEAD(&p->node);
+	mutex_lock(&sw_ft_lock);
+	if (glob) {
+		ret = sw_match_glob(spec, initing, ninit, going, &p->ips, &p->functions);
+		p->is_ftrace = true;
+	} else {
+		ret = sw_kprobe_resolve(p, spec);
+		p->functions = 1;
+		site = ret ? 0 : sw_fentry_of((unsigned long)p->kp.addr);
+		if (!ret && !kprobe_only && !sw_left_out(site, initing, ninit, going) &&
+		    sw_is_ftrace_site(site)) {
+			/* An ftrace site: the ops, not the kprobe, watches it. */
+			unregister_kprobe(&p->kp);
+			kfree(p->kp.symbol_name);
+			p->kp.symbol_name = NULL;
+			p->ips = kmalloc(sizeof(*p->ips), GFP_KERNEL);
+			ret = p->ips ? 0 : -ENOMEM;
+			if (p->ips)
+				p->ips[0] = site;
+			p->is_ftrace = true;
+		} else if (!ret) {
+			ret = enable_kprobe(&p->kp);
+			if (ret) {
+				unregister_kprobe(&p->kp);
+				kfree(p->kp.symbol_name);
+			}
+		}
 	}
+	if (!ret && p->is_ftrace)
+		ret = sw_ft_add(p);
+	mutex_unlock(&sw_ft_lock);
 	if (ret) {
+		kvfree(p->ips);
 		kfree(p);
 		return ret;
 	}
-	ret = sw_fprobe_without_init(&p, initing, ninit);
-	if (ret)
-		return ret;
-	p->functions = p->fp.hlist_array->size;
 	*out = p;
 	return 0;
-}
-
-void sw_probe_enable(struct sw_probe *p, int on)
-{
-	/* Read by fprobe's handler loop without a lock: one store. */
-	if (p->is_fprobe)
-		WRITE_ONCE(p->fp.flags, on ? 0 : FPROBE_FL_DISABLED);
 }
 
 void sw_probes_detach(struct sw_probe **probes, unsigned int n)
 {
 	struct kprobe **kps = kmalloc_array(n, sizeof(*kps), GFP_KERNEL);
-	unsigned int i, nk = 0;
+	struct sw_probe **fts = kmalloc_array(n, sizeof(*fts), GFP_KERNEL);
+	unsigned int i, nk = 0, nf = 0;
 
+	mutex_lock(&sw_ft_lock);
 	for (i = 0; i < n; i++) {
-		if (probes[i]->is_fprobe)
-			unregister_fprobe(&probes[i]->fp);
-		else if (kps)
+		if (!probes[i]->is_ftrace)
+			continue;
+		list_del_init(&probes[i]->node);
+		if (fts)
+			fts[nf++] = probes[i];
+		else
+			sw_ft_remove(&probes[i], 1);
+	}
+	if (nf)
+		sw_ft_remove(fts, nf);
+	mutex_unlock(&sw_ft_lock);
+	for (i = 0; i < n; i++) {
+		if (probes[i]->is_ftrace)
+			continue;
+		if (kps)
 			kps[nk++] = &probes[i]->kp;
 		else
 			unregister_kprobe(&probes[i]->kp);
@@ -368,21 +565,27 @@ void sw_probes_detach(struct sw_probe **probes, unsigned int n)
 	if (kps && nk)
 		unregister_kprobes(kps, nk);
 	kfree(kps);
+	kfree(fts);
 	for (i = 0; i < n; i++) {
-		if (!probes[i]->is_fprobe)
-			kfree(probes[i]->kp.symbol_name);
+		kfree(probes[i]->kp.symbol_name);
+		kvfree(probes[i]->ips);
 		kfree(probes[i]);
 	}
 }
 
 unsigned long sw_probe_missed(const struct sw_probe *p)
 {
-	return p->is_fprobe ? READ_ONCE(p->fp.nmissed) : READ_ONCE(p->kp.nmissed);
+	return p->is_ftrace ? 0 : READ_ONCE(p->kp.nmissed);
 }
 
 unsigned long sw_probe_addr(const struct sw_probe *p)
 {
-	return p->is_fprobe ? 0 : (unsigned long)p->kp.addr;
+	return p->is_ftrace ? 0 : (unsigned long)p->kp.addr;
+}
+
+int sw_probe_is_ftrace(const struct sw_probe *p)
+{
+	return p->is_ftrace;
 }
 
 unsigned long sw_probe_functions(const struct sw_probe *p)
@@ -390,19 +593,24 @@ unsigned long sw_probe_functions(const struct sw_probe *p)
 	return p->functions;
 }
 
+unsigned long sw_probe_key(const struct sw_probe *p, unsigned long i)
+{
+	if (!p->is_ftrace)
+		return i ? 0 : (unsigned long)p->kp.addr;
+	return i < p->functions ? sw_func_addr(p->ips[i]) : 0;
+}
+
 #ifdef CONFIG_MODULES
 int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only)
 {
 	bool (*within)(unsigned long, const struct module *) =
 		init_only ? sw_within_init : sw_within;
-	const struct fprobe_hlist *h;
-	int i;
+	unsigned long i;
 
-	if (!p->is_fprobe)
+	if (!p->is_ftrace)
 		return within((unsigned long)p->kp.addr, mod);
-	h = p->fp.hlist_array;
-	for (i = 0; h && i < h->size; i++)
-		if (within(h->array[i].addr, mod))
+	for (i = 0; i < p->functions; i++)
+		if (within(p->ips[i], mod))
 			return 1;
 	return 0;
 }
@@ -415,7 +623,7 @@ int sw_module_within(const struct module *mod, unsigned long addr)
 /*
  * Module notifiers: one for modules coming up, run after kprobes' own
  * (priority 0) has added the module's kprobe blacklist; one for modules
- * going away, run before kprobes' and fprobe's own (priority 0) mark our
+ * going away, run before kprobes' own (priority 0) marks our
  * probes gone, so that they come off as from any live function, while the
  * module's text and ftrace records are intact.
  */
@@ -697,7 +905,7 @@ struct sw_walk {
  * unwinder's exported entry points (stack_trace_save_regs() is not
  * exported). The registers describe the task stack, which the unwinder
  * checks every frame against; where it runs itself does not matter to it.
- * An fprobe's registers are partial: copied with what the unwinder reads
+ * The ftrace ops' registers are partial: copied with what the unwinder reads
  * at a function's entry, so the probe's own are left as they are.
  */
 static void sw_walk_regs(struct sw_walk *w)
@@ -762,12 +970,12 @@ int sw_trace_off_stack(void)
  * stack_trace_save_regs() are not exported; stack_trace_save() is).
  *
  * Every probe sits at the probed function's entry (a kprobe on its first
- * instruction, an fprobe from ftrace's call in its first two), before its
+ * instruction, the ftrace ops from ftrace's call in its first two), before its
  * prologue: its return address is still in ra, and s0 is still its caller's
  * frame pointer, whose frame record {fp, ra} at s0 - 16 leads on to the
  * caller's caller. Walking up from the handler, as stack_trace_save() does,
  * loses ra (at the kprobe's trap frame, walk_stackframe() goes from epc to
- * the record at s0; an fprobe's ftrace_caller has no record, so the walk
+ * the record at s0; ftrace_caller has no record, so the walk
  * goes from the handler to the caller's caller and the probed function is
  * missing too). Started from the registers, walk_stackframe() takes ra only
  * for a leaf whose record at s0 holds just the previous fp (not the case at
@@ -953,14 +1161,12 @@ void sw_params_publish(void *state)
  * seen too. The Rust module init (a device_initcall) then adds the debugfs
  * files over the same state.
  *
- * Names (kprobes) right after kprobes come up: init_kprobes is an
- * early_initcall in kernel/, linked before drivers/. Globs (fprobes) cannot
- * be attached then: register_fprobe() inserts into fprobe_ip_table, an
- * rhltable that fprobe_initcall() initialises in a core_initcall
- * (kernel/trace/fprobe.c), and inserting into it before would dereference
- * its still NULL bucket table. So they attach at core_initcall_sync, after
- * every core_initcall and before the postcore, arch, subsys, fs and device
- * initcalls in which the boot-time overflows come.
+ * Names right after kprobes come up (a name is resolved with a kprobe):
+ * init_kprobes is an early_initcall in kernel/, linked before drivers/.
+ * Globs at core_initcall_sync, after every core_initcall and before the
+ * postcore, arch, subsys, fs and device initcalls in which the boot-time
+ * overflows come: matching a glob walks every ftrace record with a symbol
+ * lookup each, so the names, a lookup each, are watched first.
  *
  * Each step runs on a kworker's fresh stack (kworkers exist by now:
  * workqueue_init() precedes the early initcalls): the init task is already

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The interface between stackwatch's Rust code and its C shim: only what
- * bindgen cannot express from an out-of-tree build (struct kprobe/fprobe
+ * bindgen cannot express from an out-of-tree build (struct kprobe and ftrace_ops
  * layouts, macros such as THREAD_SIZE and current, inline register accessors,
  * string module parameters). Plain C types only: bindgen reads this header
  * with no kernel flags at build time (see Kbuild).
@@ -9,7 +9,7 @@
 #ifndef STACKWATCH_SHIM_H
 #define STACKWATCH_SHIM_H
 
-/** An attached kprobe or fprobe; owned by the Rust side, opaque to it. */
+/** An attached kprobe or ftrace attachment; owned by the Rust side, opaque to it. */
 struct sw_probe;
 /** A registered pair of module notifiers; owned by the Rust side. */
 struct sw_modwatch;
@@ -27,11 +27,13 @@ struct sw_ctx;
  * stack pointer and its registers (ctx: for sw_save_trace only).
  */
 void stackwatch_hit(void *cookie, unsigned long ip, unsigned long sp, const struct sw_ctx *ctx);
+/* Implemented in Rust: the ftrace_ops' callback found itself nested (recursion). */
+void stackwatch_ftrace_missed(unsigned long ip);
 
 /*
  * Implemented in Rust, called once each when stackwatch is built into the
  * kernel image: from an early_initcall (attaches the names of
- * stackwatch.probes=), then from a core_initcall_sync, once fprobe is up
+ * stackwatch.probes=), then from a core_initcall_sync
  * (attaches its globs); 0 or -errno.
  */
 int stackwatch_early_init(void);
@@ -48,30 +50,38 @@ int stackwatch_boot_globs(void);
 void stackwatch_module_event(void *cookie, int event, const struct module *mod);
 
 /*
- * Attach a kprobe on one symbol ("name" or "module:name") / an fprobe on a
- * glob; 0 or -errno. An fprobe starts soft-disabled (see sw_probe_enable)
- * and leaves out the init text of the ninit modules in initing (modules
- * whose COMING notifier has run or is running, and not their LIVE or GOING
- * one yet: their init text is freed once they are live).
+ * Attach spec: a glob (every function it matches at an ftrace site, through
+ * stackwatch's one ftrace_ops), or a symbol ("name" or "module:name": through
+ * the ftrace_ops if it is an ftrace site and kprobe_only is 0, else a
+ * kprobe); 0 or -errno (-ENOENT: nothing matches). Leaves out the init text
+ * of the ninit modules in initing (modules whose COMING notifier has run or
+ * is running, and not their LIVE or GOING one yet: their init text is freed
+ * once they are live), and all of going (NULL: none), whose GOING notifier
+ * is running. Hits reach stackwatch_hit() with cookie (kprobes) or NULL
+ * (the ftrace_ops).
  */
-int sw_kprobe_attach(const char *symbol, void *cookie, struct sw_probe **out);
-int sw_fprobe_attach(const char *glob, void *cookie,
-		     const struct module *const *initing, unsigned int ninit,
-		     struct sw_probe **out);
-/* Soft-enable (on 1) or soft-disable an fprobe; no effect on a kprobe. */
-void sw_probe_enable(struct sw_probe *p, int on);
+int sw_probe_attach(const char *spec, int glob, int kprobe_only, void *cookie,
+		    const struct module *const *initing, unsigned int ninit,
+		    const struct module *going, struct sw_probe **out);
 /* 1 if the probe sits on a function of mod (init_only: in its init text), else 0. */
 int sw_probe_in_module(const struct sw_probe *p, const struct module *mod, int init_only);
 /* 1 if addr is in mod's memory (init or not), else 0. */
 int sw_module_within(const struct module *mod, unsigned long addr);
-/* Detach and free n probes with one RCU grace period for all kprobes. */
+/*
+ * Detach and free n probes: the ftrace ones' functions leave the ops (once
+ * no other attachment covers them), the kprobes with one RCU grace period.
+ */
 void sw_probes_detach(struct sw_probe **probes, unsigned int n);
-/* Times the probe could not run (recursion, busy). */
+/* Times a kprobe could not run (recursion, busy); 0 for an ftrace attachment. */
 unsigned long sw_probe_missed(const struct sw_probe *p);
-/* Address a kprobe sits at (0 for an fprobe). */
+/* Address a kprobe sits at (0 for an ftrace attachment). */
 unsigned long sw_probe_addr(const struct sw_probe *p);
-/* Functions an fprobe attached to (1 for a kprobe). */
+/* 1 for an ftrace attachment, 0 for a kprobe. */
+int sw_probe_is_ftrace(const struct sw_probe *p);
+/* Functions the probe covers (1 for a kprobe). */
 unsigned long sw_probe_functions(const struct sw_probe *p);
+/* The key (stackwatch_hit()'s ip) of function i < functions; 0 past them. */
+unsigned long sw_probe_key(const struct sw_probe *p, unsigned long i);
 
 /*
  * Module notifiers calling stackwatch_module_event(cookie, ...) until

@@ -46,7 +46,7 @@ pub(crate) use generated::module as RawModule;
 pub(crate) use generated::sw_printk_deferred as printk_deferred;
 pub(crate) use thread_stacks::{find_points, scan_thread_stacks};
 
-/// An attached kprobe or fprobe; detached when dropped (or in a batch by
+/// An attached kprobe or share of the ftrace ops; detached when dropped (or in a batch by
 /// [`detach_all`]). It owns what its cookie points to: the fields drop in
 /// declaration order, so the probe is detached (waiting for running
 /// handlers) before its counters can be freed. `C` is what the handler
@@ -77,38 +77,47 @@ impl Drop for RawProbe {
 }
 
 impl<C> Probe<C> {
-    /// Attaches a kprobe to `symbol` (glob: false; `name` or `module:name`)
-    /// or an fprobe to every function matching `glob`, whose hits go to
-    /// `stackwatch_hit` with `counters`, which the probe keeps alive until
-    /// it is detached. An fprobe starts soft-disabled (see [`Probe::enable`])
-    /// and leaves out the init text of the modules in `initing`.
+    /// Attaches `spec` (`glob`: every function it matches; else one symbol,
+    /// `name` or `module:name`, with a kprobe if `kprobe_only` or it is not
+    /// an ftrace site), leaving out the init text of the modules in
+    /// `initing` and all of `going`. A kprobe's hits go to `stackwatch_hit`
+    /// with `counters`, which the probe keeps alive until it is detached;
+    /// the ftrace ops' hits come without them.
     pub(crate) fn attach(
         spec: &CStr,
         glob: bool,
+        kprobe_only: bool,
         counters: Arc<C>,
         initing: &[InitingModule],
+        going: Option<&Module<'_>>,
     ) -> Result<Probe<C>> {
         let mut out: *mut ffi::sw_probe = core::ptr::null_mut();
         let ninit = u32::try_from(initing.len()).map_err(|_| EINVAL)?;
         // `InitingModule` is a transparent `NonNull<RawModule>`: the slice
         // is an array of module pointers.
         let initing_ptr = initing.as_ptr().cast::<*const RawModule>();
+        let going_ptr = going.map_or(core::ptr::null(), |m| m.ptr.as_ptr().cast_const());
         let cookie = Arc::as_ptr(&counters).cast::<c_void>().cast_mut();
         // SAFETY: `spec` is a valid NUL-terminated string for the call (the C
-        // side copies it for kprobes, and fprobe only reads the filter while
-        // registering); `out` is a valid place for the result; `cookie`,
-        // passed back to `stackwatch_hit` only, is the counters that
-        // `counters` keeps alive: held here until the probe is, then by the
-        // `Probe`, which detaches before dropping it (that is
+        // side copies what it keeps); `out` is a valid place for the result;
+        // `cookie`, passed back to `stackwatch_hit` only, is the counters
+        // that `counters` keeps alive: held here until the probe is, then by
+        // the `Probe`, which detaches before dropping it (that is
         // `stackwatch_hit`'s contract); `initing_ptr` points to `ninit`
         // module pointers, each valid for this call (`InitingModule::new`'s
-        // contract), which the C side only reads.
+        // contract), and `going_ptr` is null or a module valid for this call
+        // (`Module`'s lifetime): the C side only reads them.
         let ret = unsafe {
-            if glob {
-                ffi::sw_fprobe_attach(spec.as_char_ptr(), cookie, initing_ptr, ninit, &mut out)
-            } else {
-                ffi::sw_kprobe_attach(spec.as_char_ptr(), cookie, &mut out)
-            }
+            ffi::sw_probe_attach(
+                spec.as_char_ptr(),
+                i32::from(glob),
+                i32::from(kprobe_only),
+                cookie,
+                initing_ptr,
+                ninit,
+                going_ptr,
+                &mut out,
+            )
         };
         if ret != 0 {
             return Err(Error::from_errno(ret));
@@ -121,13 +130,19 @@ impl<C> Probe<C> {
         self.raw.0.as_ptr()
     }
 
-    /// Soft-enables (or disables) an fprobe: its handler runs (or not) for
-    /// hits from now on, without text patching. No effect on a kprobe.
-    pub(crate) fn enable(&self, on: bool) {
-        // SAFETY: the probe is attached and owned by this handle; the C
-        // side stores the flag with one WRITE_ONCE, which fprobe's handler
-        // loop reads without a lock.
-        unsafe { ffi::sw_probe_enable(self.ptr(), i32::from(on)) }
+    /// True for a share of the ftrace ops, false for a kprobe.
+    pub(crate) fn is_ftrace(&self) -> bool {
+        // SAFETY: the probe is attached and owned by this handle.
+        unsafe { ffi::sw_probe_is_ftrace(self.ptr()) != 0 }
+    }
+
+    /// The keys (`stackwatch_hit`'s `ip`) of the functions it covers.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.functions()).map(move |i| {
+            // SAFETY: the probe is attached and owned by this handle, which
+            // the iterator borrows; the C side checks `i` against its count.
+            unsafe { ffi::sw_probe_key(self.ptr(), i as c_ulong) as usize }
+        })
     }
 
     /// True if the probe sits on a function of module `m`.
@@ -143,13 +158,14 @@ impl<C> Probe<C> {
         unsafe { ffi::sw_probe_in_module(self.ptr(), m.ptr.as_ptr(), 1) != 0 }
     }
 
-    /// Times the probe was skipped by the kernel (recursion, busy).
+    /// Times a kprobe was skipped by the kernel (recursion, busy); an
+    /// ftrace attachment's are counted per function (`Slot::missed`).
     pub(crate) fn missed(&self) -> u64 {
         // SAFETY: the probe is attached and owned by this handle.
         unsafe { ffi::sw_probe_missed(self.ptr()) as u64 }
     }
 
-    /// Address of a kprobe (0 for an fprobe).
+    /// Address of a kprobe (0 for an ftrace attachment).
     pub(crate) fn addr(&self) -> usize {
         // SAFETY: the probe is attached and owned by this handle.
         unsafe { ffi::sw_probe_addr(self.ptr()) as usize }

@@ -80,7 +80,7 @@ fn start(st: &State, probes: &str, which: Specs) {
     // and registering waits for a running one): a module that comes up
     // meanwhile is then seen by the attach below or by the notifier, which
     // waits for the lock; one that goes away is seen going by the notifier,
-    // or refused by the attach (kprobes and fprobe take no module going).
+    // or refused by the attach (kprobes and ftrace take no module going).
     // SAFETY: `st` is pinned and stays valid until the watch is dropped: it
     // keeps the watch in `st.watch`, which its `drop` unregisters before any
     // field is freed.
@@ -98,9 +98,9 @@ fn start(st: &State, probes: &str, which: Specs) {
 #[cfg_attr(MODULE, allow(dead_code))]
 enum Specs {
     All,
-    /// Symbols only (kprobes): built in, before fprobe is up (`boot.rs`).
+    /// Symbols only: built in, from the early initcall (`boot.rs`).
     Names,
-    /// Globs only (fprobes): built in, once fprobe is up.
+    /// Globs only: built in, from the core_initcall_sync.
     Globs,
 }
 

@@ -29,22 +29,19 @@ use crate::swformat::{summary::Counters, text::Header};
 /// The state the handler reports into; null while no probe may fire.
 pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Per-attachment data the handler uses: the cookie of every probe points
-/// to one. Shared by the attachment (which reads it for the `probes` file)
-/// and each probe attached for it, which keeps it alive until it is
-/// detached (see `shim::Probe`). Its on-task hits are not counted here
+/// Per-attachment data: a kprobe's cookie points to one (the ftrace ops'
+/// hits come without). Shared by the attachment (which reads it for the
+/// `probes` file) and each probe attached for it, which keeps it alive
+/// until it is detached (see `shim::Probe`). Its hits are not counted here
 /// (that would be one more shared atomic add per hit) but summed from the
 /// slots it owns when read.
 pub(crate) struct ProbeCounters {
-    /// Unique for the module's life, never 0; its lowest bit set for a
-    /// glob (`swcore::owner::id`).
+    /// Unique for the module's life, never 0; its lowest bit set for an
+    /// attachment that yields its functions to a kprobe (`swcore::owner::id`).
     pub(crate) id: u64,
-    /// The attachment is an fprobe (glob).
-    pub(crate) glob: bool,
     /// A kprobe's slot index plus one, once known (0: not yet): a kprobe
     /// always reports the same address, so it looks its slot up once.
     pub(crate) slot: AtomicUsize,
-    pub(crate) off_stack: AtomicU64,
     /// The attachment is going: its hits no longer count (set before its
     /// slots are released, so that the probes left on its functions take
     /// them over without waiting for its probe's slow detach).
@@ -53,12 +50,10 @@ pub(crate) struct ProbeCounters {
 
 impl ProbeCounters {
     /// Counters of attachment `id`, nothing counted yet.
-    pub(crate) const fn new(id: u64, glob: bool) -> Self {
+    pub(crate) const fn new(id: u64) -> Self {
         ProbeCounters {
             id,
-            glob,
             slot: AtomicUsize::new(0),
-            off_stack: AtomicU64::new(0),
             retired: AtomicBool::new(false),
         }
     }
@@ -85,13 +80,35 @@ pub(crate) struct Slot {
     /// once. The `probes` file sums an attachment's hits from the slots it
     /// owns.
     pub(crate) owner: AtomicU64,
-    /// kprobes attached at this function: an fprobe (glob) hit on it is
-    /// skipped, and a glob's ownership handed over to the kprobe, so a
-    /// function in both the default set and a glob counts once.
+    /// kprobes attached at this function: the ftrace ops' hit on it is
+    /// skipped, and an ftrace attachment's ownership handed over to the
+    /// kprobe, so a function both reach counts once.
     pub(crate) kprobes: AtomicU32,
     /// Threshold generation this slot last warned in.
     pub(crate) warned_gen: AtomicU32,
+    /// Hits on an IRQ or exception stack (not in `stats`).
+    pub(crate) off_stack: AtomicU64,
+    /// Calls the ftrace ops saw nested in a call of its own (recursion):
+    /// not measured.
+    pub(crate) missed: AtomicU64,
     pub(crate) stats: DepthStats,
+}
+
+/// What an attachment counted in the slots it owns (or owned, until they
+/// were reclaimed): the `probes` file's columns.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct OwnerTotals {
+    pub(crate) hits: u64,
+    pub(crate) off_stack: u64,
+    pub(crate) missed: u64,
+}
+
+impl OwnerTotals {
+    pub(crate) fn add(&mut self, o: &OwnerTotals) {
+        self.hits = self.hits.saturating_add(o.hits);
+        self.off_stack = self.off_stack.saturating_add(o.off_stack);
+        self.missed = self.missed.saturating_add(o.missed);
+    }
 }
 
 impl Slot {
@@ -100,12 +117,24 @@ impl Slot {
             owner: AtomicU64::new(0),
             kprobes: AtomicU32::new(0),
             warned_gen: AtomicU32::new(0),
+            off_stack: AtomicU64::new(0),
+            missed: AtomicU64::new(0),
             stats: DepthStats::new(),
         }
     }
 
     fn reset(&self) {
         self.stats.reset();
+        self.off_stack.store(0, Relaxed);
+        self.missed.store(0, Relaxed);
+    }
+
+    fn totals(&self) -> OwnerTotals {
+        OwnerTotals {
+            hits: self.stats.hits(),
+            off_stack: self.off_stack.load(Relaxed),
+            missed: self.missed.load(Relaxed),
+        }
     }
 }
 
@@ -217,7 +246,7 @@ impl PinnedDrop for State {
         // handlers waited for, while the module notifiers still run: a
         // module going away meanwhile waits for the lock, then finds nothing
         // of it attached. (The other way round, a module that went between
-        // the two steps would have left its freed addresses in an fprobe,
+        // the two steps would have left its freed addresses in the ftrace ops' filter,
         // whose removal then fails as a whole: `ftrace_set_hash` rejects the
         // batch at the first address without an ftrace record.)
         self.probes.lock().clear(&self);
@@ -302,10 +331,11 @@ impl State {
     }
 
     /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`. A
-    /// kprobe arriving on a function a glob owns takes it over: from here
-    /// glob hits on it are skipped; once those already past that check
-    /// have returned (a grace period: handlers run with preemption off),
-    /// the glob's ownership is released for the kprobe to claim. A call in
+    /// kprobe arriving on a function an ftrace attachment owns takes it
+    /// over: from here the ftrace ops' hits on it are skipped; once those
+    /// already past that check have returned (a grace period: handlers run
+    /// with preemption off), that ownership is released for the kprobe to
+    /// claim. A call in
     /// between may go uncounted, none counts twice. Process context.
     pub(crate) fn mark_kprobe(&self, addr: usize, up: bool) {
         if let Some(s) = self
@@ -336,12 +366,29 @@ impl State {
         }
     }
 
-    /// On-task hits counted in the slots owned by attachment `id`.
-    pub(crate) fn hits_of(&self, id: u64) -> u64 {
-        self.slots
-            .iter()
-            .filter(|s| s.owner.load(Relaxed) == id)
-            .fold(0u64, |a, s| a.saturating_add(s.stats.hits()))
+    /// What the slots owned by attachment `id` counted.
+    pub(crate) fn totals_of(&self, id: u64) -> OwnerTotals {
+        let mut t = OwnerTotals::default();
+        for s in self.slots.iter().filter(|s| s.owner.load(Relaxed) == id) {
+            t.add(&s.totals());
+        }
+        t
+    }
+
+    /// Makes ftrace attachment `id` the owner of those of its functions
+    /// (`keys`) that have a slot (a function takes one at its first hit),
+    /// no owner and no kprobe: the ftrace ops' hits count whoever owns a
+    /// function, so this only says whose row in the `probes` file they add
+    /// to. Process context.
+    pub(crate) fn assign_owner(&self, id: u64, keys: impl Iterator<Item = usize>) {
+        let index = self.slot_index();
+        for k in keys {
+            if let Some(s) = index.find(k).and_then(|i| self.slots.get(i)) {
+                if s.kprobes.load(Relaxed) == 0 {
+                    owner::claim(&s.owner, id);
+                }
+            }
+        }
     }
 
     /// The address → slot index over `keys`.
@@ -352,7 +399,7 @@ impl State {
     /// Reclaims the slots of the functions for which `gone` is true (of a
     /// module going away): their statistics are folded into `unloaded`,
     /// their chains dropped, and their slots free for any function (`fold`
-    /// gets each one's owner and on-task hits first); then every frame in
+    /// gets each one's owner and counts first); then every frame in
     /// that code, in the chains kept, becomes `frame` (see
     /// `trace::UNLOADED`). Returns how many slots. Process context, under
     /// the probes lock (one caller at a time); no probe may be attached at
@@ -361,14 +408,14 @@ impl State {
         &self,
         gone: impl Fn(usize) -> bool,
         frame: usize,
-        mut fold: impl FnMut(u64, u64),
+        mut fold: impl FnMut(u64, OwnerTotals),
     ) -> usize {
         let n = self.slot_index().reclaim(
             &gone,
             |i, _| {
                 if let Some(s) = self.slots.get(i) {
                     let snap = s.stats.snapshot();
-                    fold(s.owner.load(Relaxed), snap.hits);
+                    fold(s.owner.load(Relaxed), s.totals());
                     self.unloaded.add_snapshot(&snap);
                     s.reset();
                     s.owner.store(0, Relaxed);

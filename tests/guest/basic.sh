@@ -61,10 +61,20 @@ basic_checks() {
   if [ -n "$fn" ]; then
     # fn_hits DIR: fn's hits in the copy OUT/DIR.
     fn_hits() { at "$1" table '[.functions[] | select(.name == $f) | .hits] | add // 0' --arg f "$fn"; }
-    for step in globs glob2 glob1 name-and-glob glob-again; do
+    for step in globs glob2 glob1 name-and-glob glob-again kprobe-and-glob kprobe-gone; do
       expect_eq "$step: $fn's hits are its calls ($(attached "getppid-$step"))" \
         "$(fn_hits "getppid-$step")" "$(cat "$out/getppid-$step/calls")"
+      expect_eq "$step: $fn has one row" \
+        "$(at "getppid-$step" table '[.functions[] | select(.name == $f)] | length' --arg f "$fn")" 1
     done
+    # mech DIR SPEC: the mechanism of SPEC in the copy OUT/DIR.
+    mech() { at "$1" probes '.probes.attached[] | select(.spec == $s) | .mechanism' --arg s "$2"; }
+    expect_eq "a name at an ftrace site is on stackwatch's ftrace ops" "$(mech getppid-name-and-glob "$fn")" ftrace
+    expect_eq "a glob is on stackwatch's ftrace ops" "$(mech getppid-globs "$(cat "$out/getppid-g1")")" ftrace
+    expect_eq "kprobe:$fn is a kprobe" "$(mech getppid-kprobe-and-glob "kprobe:$fn")" kprobe
+    expect_eq "kprobe:$fn's row counts its calls (it takes the function over)" \
+      "$(at getppid-kprobe-and-glob probes '.probes.attached[] | select(.spec == $s) | .hits' --arg s "kprobe:$fn")" \
+      "$(cat "$out/getppid-kprobe-and-glob/calls")"
     expect_eq "two globs: the attachments' hits add up to the functions'" \
       "$(at getppid-globs probes '[.probes.attached[].hits] | add')" \
       "$(at getppid-globs table '[.functions[].hits] | add')"
@@ -131,7 +141,7 @@ expect_eq "write 'clear' then '+vfs_write' then '+vfs_write'" "$(sw_write $SWD/p
 sw_save "$SW_OUT/probes-5" probes
 
 # Writing budgets starts their counts afresh (finding 4).
-expect_eq "+vfs_read (a kprobe that the reads below hit)" "$(sw_write $SWD/probes +vfs_read)" OK
+expect_eq "+vfs_read (a function that the reads below hit)" "$(sw_write $SWD/probes +vfs_read)" OK
 expect_eq "budgets 64" "$(sw_write $SWD/budgets 64)" OK
 for _ in 1 2 3; do cat $SWD/summary $SWD/histogram >/dev/null; done
 sw_save "$SW_OUT/budgets-64" budgets
@@ -145,7 +155,7 @@ sw_save "$SW_OUT/budgets-ts" budgets
 # in getppid-*/calls.
 FN=$(sw_getppid_fn)
 G1="${FN%id}*" G2="${FN%pid}*" N=3000
-echo "$FN" > "$SW_OUT/getppid-fn"
+echo "$FN" > "$SW_OUT/getppid-fn"; echo "$G1" > "$SW_OUT/getppid-g1"
 # getppid_step NAME WRITE: WRITE to probes, then N calls, saved in getppid-NAME.
 getppid_step() {
   expect_eq "$1: write '${2//$'\n'/ }'" "$(sw_write $SWD/probes "$2")" OK
@@ -178,6 +188,8 @@ if [ -n "$FN" ]; then
   getppid_step glob1 "+$G1"$'\n'"-$G2"$'\n'
   getppid_step name-and-glob "+$FN"$'\n'
   getppid_step glob-again "-$FN"$'\n'
+  getppid_step kprobe-and-glob "+kprobe:$FN"$'\n'
+  getppid_step kprobe-gone "-kprobe:$FN"$'\n'
   getppid_replacing glob-replaced "-$G1"$'\n'"+$G1"$'\n'
   getppid_replacing glob-cleared "clear"$'\n'"+$G1"$'\n'
   expect_eq "write 'clear', '+$FN'" "$(sw_write $SWD/probes "clear"$'\n'"+$FN"$'\n')" OK

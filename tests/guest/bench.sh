@@ -1,4 +1,4 @@
-# Issues 7 and 17: what stackwatch costs, measured side by side in one guest
+# Issues 7, 17 and 23: what stackwatch costs, measured side by side in one guest
 # boot. Every condition is repeated, interleaved: medians for the absolute
 # numbers, and for each goal the ratio of each round (conditions of one round
 # ran next to each other) with its mean and 95% confidence interval, and
@@ -19,7 +19,7 @@ BIN="$SW_OUT/syscall_loop"
 # stack tracer's filter needs it; Debian's kernel does not trace the syscall wrappers).
 FN=$(st_getppid_fn)
 [ -n "$FN" ] || { not_ok "a traceable function under getppid()" "none of the candidates"; finish; }
-FNGLOB="${FN%?}[${FN: -1}]"   # a glob that matches FN alone: its fprobe
+MODS=$SW_ROOT/tests/modules
 # ci: reads one number per line; prints "MEAN LOW HIGH" (95%, Student's t).
 ci() {
   awk 'function t(df) { if (df >= 30) return 1.96; split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13 2.12 2.11 2.10 2.09 2.09 2.08 2.07 2.07 2.06 2.06 2.06 2.05 2.05 2.05", q, " "); return q[df] }
@@ -57,25 +57,28 @@ tracer_off() { echo 0 > /proc/sys/kernel/stack_tracer_enabled; echo > $T/stack_t
 cond_setup() {
   case $1 in
     none) ;;
-    empty_kprobe) sw_load probes=$FN enabled=0 ;;
-    stackwatch_kprobe) sw_load probes=$FN ;;
-    empty_fprobe) sw_load "probes=$FNGLOB" enabled=0 ;;
-    stackwatch_fprobe) sw_load "probes=$FNGLOB" ;;
+    empty_ops) insmod $MODS/sw_emptyops_test.ko func=$FN ;;
+    stackwatch_off) sw_load probes=$FN enabled=0 ;;
+    stackwatch_ftrace) sw_load probes=$FN ;;
+    empty_kprobe) sw_load probes=kprobe:$FN enabled=0 ;;
+    stackwatch_kprobe) sw_load probes=kprobe:$FN ;;
     stack_tracer) echo $FN > $T/stack_trace_filter; echo 1 > /proc/sys/kernel/stack_tracer_enabled ;;
   esac
 }
-cond_teardown() { case $1 in none) ;; stack_tracer) tracer_off ;; *) sw_unload ;; esac; }
-CONDS="none empty_kprobe stackwatch_kprobe empty_fprobe stackwatch_fprobe stack_tracer"
+cond_teardown() {
+  case $1 in none) ;; stack_tracer) tracer_off ;; empty_ops) rmmod sw_emptyops_test ;; *) sw_unload ;; esac
+}
+CONDS="none empty_ops stackwatch_off stackwatch_ftrace empty_kprobe stackwatch_kprobe stack_tracer"
 for r in $(seq 1 "$HITREPS"); do
   for c in $CONDS; do
     cond_setup $c
     v=$("$BIN" "$LOOP"); echo "hit $c $v $r" >> "$RAW"
-    [ "$c" = stackwatch_kprobe ] && [ "$r" = 1 ] && hits=$(awk '$1 == "attached" { print $5 }' $SWD/probes)
+    [ "$c" = stackwatch_ftrace ] && [ "$r" = 1 ] && hits=$(awk '$1 == "attached" { print $5 }' $SWD/probes)
     cond_teardown $c
   done
   echo "  per-hit: round $r/$HITREPS done"
 done
-echo "  (stackwatch kprobe counted $hits hits for $LOOP calls in round 1)"
+echo "  (stackwatch's ftrace ops counted $hits hits for $LOOP calls in round 1)"
 declare -A H
 for c in $CONDS; do H[$c]=$(awk -v c=$c '$1 == "hit" && $2 == c { print $3 }' "$RAW" | median); done
 
@@ -113,6 +116,11 @@ sleep 8   # let fio lay out its files first
 # One untimed round, so every timed one finds kallsyms and ftrace warm.
 for g in $GLOBS; do sw_write $SWD/probes "+$g" >/dev/null; sw_write $SWD/probes "-$g" >/dev/null; done
 for r in $(seq 1 "$REPS"); do
+  # What an address list built in user space would cost to build: one read
+  # of every ftrace site with its name (the CLI's side of
+  # ftrace_set_filter_ips), against the glob matched in the kernel below.
+  t0=$(date +%s%N); wc -l < $T/available_filter_functions_addrs > "$SW_OUT/addrs.n"; t1=$(date +%s%N)
+  echo "addrs $(cat "$SW_OUT/addrs.n") $(( (t1 - t0) / 1000 )) $r" >> "$RAW"
   for g in $GLOBS; do
     # Timed with the shell's own echo (as for ftrace below): no process start-up inside the timing.
     t0=$(date +%s%N); echo "+$g" > $SWD/probes && a=OK || a=ERR; t1=$(date +%s%N)
@@ -138,7 +146,7 @@ done
 # function_graph tracer's own durations, over our entry points and the kernel
 # functions below them that ftrace can trace (kernel/trace itself cannot be).
 PROF_GLOB='xfs_*'
-PROF_FUNCS="sw_fprobe_attach sw_probes_detach synchronize_rcu synchronize_rcu_expedited synchronize_rcu_tasks
+PROF_FUNCS="sw_probe_attach sw_probes_detach ftrace_set_filter ftrace_set_filter_ips register_ftrace_function unregister_ftrace_function synchronize_rcu synchronize_rcu_expedited synchronize_rcu_tasks
   synchronize_rcu_tasks_rude stop_machine stop_machine_cpuslocked smp_text_poke_batch_finish text_poke_bp_batch
   text_poke_finish text_poke_queue smp_text_poke_batch_add kallsyms_on_each_symbol kallsyms_on_each_match_symbol
   module_kallsyms_on_each_symbol kallsyms_lookup_name on_each_cpu_cond_mask text_poke_sync"
@@ -193,8 +201,25 @@ TASKS_THREADS=$(awk '/^# stackwatch tasks:/ { print $7 }' $SWD/tasks)
 # Deterministic amounts, not timings: one measure each (tests/guest/ownstack.sh
 # asserts the same).
 sw_unload
-read -r OWN_K_ADDED OWN_K_SW OWN_K_UW OWN_K_OTHER < <(st_capture "$SW_OUT/own-kprobe" "$FN" "$FN")
-read -r OWN_F_ADDED OWN_F_SW OWN_F_UW OWN_F_OTHER < <(st_capture "$SW_OUT/own-fprobe" "$FN" "$FNGLOB")
+read -r OWN_K_ADDED OWN_K_SW OWN_K_UW OWN_K_OTHER < <(st_capture "$SW_OUT/own-kprobe" "$FN" "kprobe:$FN")
+read -r OWN_F_ADDED OWN_F_SW OWN_F_UW OWN_F_OTHER < <(st_capture "$SW_OUT/own-ftrace" "$FN" "$FN")
+# What a hit adds below the probed function, from a fresh thread's own stack
+# (tests/modules/sw_depth_test): nothing attached, then one mechanism at a
+# time; deterministic amounts, measured REPS times each to show they are.
+insmod $MODS/sw_depth_test.ko
+depth_run() { echo 20 > /sys/module/sw_depth_test/parameters/run; cat /sys/module/sw_depth_test/parameters/deepest; }
+for r in $(seq 1 "$REPS"); do
+  echo "depth none $(depth_run) $r" >> "$RAW"
+  sw_load probes=sw_depth_leaf; echo "depth stackwatch_ftrace $(depth_run) $r" >> "$RAW"; sw_unload
+  sw_load probes=kprobe:sw_depth_leaf; echo "depth stackwatch_kprobe $(depth_run) $r" >> "$RAW"; sw_unload
+  echo sw_depth_leaf > $T/stack_trace_filter; echo 1 > /proc/sys/kernel/stack_tracer_enabled
+  echo "depth stack_tracer $(depth_run) $r" >> "$RAW"; tracer_off
+done
+rmmod sw_depth_test
+declare -A DEP
+for c in none stackwatch_ftrace stackwatch_kprobe stack_tracer; do
+  DEP[$c]=$(awk -v c=$c '$1 == "depth" && $2 == c { print $3 }' "$RAW" | sort -n | tail -n1)
+done
 read -r LOAD_DEPTH LOAD_SW < <(st_load "$SW_OUT/own-load")
 CAPTURE_STACK=$(dmesg | sed -n "s/.*stackwatch: unloaded; the unwinder's stack used at most \([0-9]*\) of \([0-9]*\) bytes.*/\1 of \2/p" | sort -n | tail -n1)
 sw_load probes=submit_bio
@@ -215,14 +240,14 @@ echo "1. per-hit cost: getppid() loop x $LOOP, probed function $FN, $HITREPS int
 printf '   %-20s %10s %12s\n' condition ns/call vs_none
 for c in $CONDS; do printf '   %-20s %10s %12s\n' $c "${H[$c]}" "$(r "${H[$c]}" "${H[none]}")"; done
 kp=$(awk -v a="${H[stackwatch_kprobe]}" -v e="${H[empty_kprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
-fp=$(awk -v a="${H[stackwatch_fprobe]}" -v e="${H[empty_fprobe]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
-echo "   stackwatch probe cost / empty probe cost (same kind, medians): kprobe $kp, fprobe $fp"
+fp=$(awk -v a="${H[stackwatch_ftrace]}" -v e="${H[empty_ops]}" -v n="${H[none]}" 'BEGIN { if (e - n > 0) printf "%.2f", (a - n) / (e - n); else print "nan" }')
+echo "   stackwatch cost / empty mechanism's cost (over none, medians): ftrace ops $fp (empty ops), kprobe $kp (stackwatch's kprobe, disabled)"
 echo
 echo "2. workload: fio randwrite 4k + fsync on XFS/LVM, ${FIOSECS}s per run, KiB/s"
 printf '   %-20s %10s %12s\n' condition KiB/s vs_nothing
 for c in $WCONDS; do printf '   %-20s %10s %12s\n' $c "${W[$c]}" "$(r "${W[$c]}" "${W[nothing]}")"; done
 echo
-echo "3. attach/detach while fio runs (median us; functions as fprobe reports them);"
+echo "3. attach/detach while fio runs (median us; functions as the probes file reports them);"
 echo "   ftrace_*: the stack tracer matching the same glob (its filter) and enabling, disabling and dropping it (same text patching)"
 printf '   %-14s %9s %12s %12s %14s %14s\n' glob functions attach_us detach_us ftrace_on_us ftrace_off_us
 for g in $GLOBS; do
@@ -233,6 +258,8 @@ for g in $GLOBS; do
   fd=$(awk -v g="$g" '$1 == "ftrace" && $2 == g { print $5 }' "$RAW" | median)
   printf '   %-14s %9s %12s %12s %14s %14s\n' "$g" "$n" "$at" "$dt" "$fa" "$fd"
 done
+ADDRS_US=$(awk '$1 == "addrs" { print $3 }' "$RAW" | median)
+echo "   reading available_filter_functions_addrs ($(awk '$1 == "addrs" { print $2; exit }' "$RAW") ftrace sites), what an address list from user space costs to build: $ADDRS_US us (median)"
 echo
 echo "3b. where the time goes: one attach and one detach of $PROF_GLOB (${PROF_N:-?} functions) under fio,"
 echo "    function_graph durations (calls, total ms) of our entry points and the traceable kernel functions below them"
@@ -241,7 +268,7 @@ for k in attach detach; do
 done
 echo
 set -- $prealloc
-echo "4. memory: module image $modsize bytes (/proc/modules); per attachment ${perprobe:-?} bytes (+ the kernel's own kprobe/fprobe bookkeeping);"
+echo "4. memory: module image $modsize bytes (/proc/modules); per attachment ${perprobe:-?} bytes (+ 8 per function it covers, + the kernel's own ftrace hash entries or kprobe);"
 echo "   per function ${1:-?} bytes (statistics slot ${3:-?} bytes touched per hit, chain slot, table key), preallocated for max_functions: ${2:-?} KiB in all"
 echo
 echo "5. deepest point of every thread (\`tasks\`): no cost per hit (nothing in probe context);"
@@ -252,15 +279,21 @@ own() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) p
 echo "7. stack stackwatch adds while taking a chain, above $FN (the stack tracer filtered to the capture's entry and the unwinder):"
 printf '   %-8s %8s %12s %10s %17s\n' probe added stackwatch unwinder probe_mechanism
 printf '   %-8s %8s %12s %10s %17s\n' kprobe "$OWN_K_ADDED" "$OWN_K_SW" "$OWN_K_UW" "$OWN_K_OTHER"
-printf '   %-8s %8s %12s %10s %17s\n' fprobe "$OWN_F_ADDED" "$OWN_F_SW" "$OWN_F_UW" "$OWN_F_OTHER"
+printf '   %-8s %8s %12s %10s %17s\n' ftrace "$OWN_F_ADDED" "$OWN_F_SW" "$OWN_F_UW" "$OWN_F_OTHER"
 echo "   the unwinder's own stack (x86_64): ${CAPTURE_STACK:-not used} bytes at most;"
-echo "   loading the default set: $LOAD_DEPTH bytes deep at register_kprobe/register_fprobe, stackwatch's frames $LOAD_SW of them"
+echo "   loading the default set: $LOAD_DEPTH bytes deep at register_kprobe or ftrace's filter and registration, stackwatch's frames $LOAD_SW of them"
 echo
-echo "6. goals (issue 17): per-round ratios of conditions run side by side, mean [95% confidence interval]"
-per_round hit stackwatch_kprobe empty_kprobe none | goal_line "kprobe: stackwatch handler / empty kprobe (cost over none)" le 1.10
-per_round hit stackwatch_fprobe empty_fprobe none | goal_line "fprobe (glob): stackwatch handler / empty fprobe" le 1.10
-per_round hit stackwatch_fprobe stack_tracer none | goal_line "per hit: stackwatch fprobe / stack tracer on $FN" le 1.00
-per_round hit stackwatch_kprobe stack_tracer none | goal_line "per hit: stackwatch kprobe / stack tracer on $FN" le 1.00
+echo "8. stack a hit adds below the probed function (a fresh thread 8 frames of 256 bytes deep calls sw_depth_leaf; its deepest point, $REPS runs, largest):"
+for c in none stackwatch_ftrace stackwatch_kprobe stack_tracer; do
+  printf '   %-20s %8s bytes deep, %6s added\n' $c "${DEP[$c]:-?}" "$(( ${DEP[$c]:-0} - ${DEP[none]:-0} ))"
+done
+echo
+echo "6. goals (issues 17, 23): per-round ratios of conditions run side by side, mean [95% confidence interval]"
+per_round hit stackwatch_ftrace stack_tracer none | goal_line "per hit: stackwatch (ftrace ops) / stack tracer on $FN" le 1.00
+per_round hit stackwatch_ftrace empty_ops none | goal_line "per hit: stackwatch handler / empty ftrace_ops (over none)" le 1.10
+per_round hit stackwatch_off empty_ops none | goal_line "(stackwatch disabled / empty ftrace_ops: the dispatch alone)" le 1.10
+per_round hit stackwatch_kprobe empty_kprobe none | goal_line "kprobe: stackwatch handler / its kprobe disabled" le 1.10
+per_round hit stackwatch_kprobe stack_tracer none | goal_line "per hit: stackwatch kprobe:$FN / stack tracer" le 1.00
 per_round fio stackwatch_xfs tracer_xfs | goal_line "fio, xfs_* watched: stackwatch / stack tracer throughput" ge 1.00
 per_round fio stackwatch_default nothing | goal_line "fio: default set / nothing loaded" ge 0.97
 per_round 'on_xfs_*' sw ftrace | goal_line "attach xfs_*: stackwatch / ftrace enabling the same set" le 1.00
@@ -269,6 +302,7 @@ amount_line() {  # amount_line TEXT VALUE GOAL: an amount (no spread: not a timi
   printf '   %-58s %5s  %-18s goal <= %s: %s\n' "$1" "$2" "(amount, bytes)" "$3" "$(awk -v v="$2" -v g="$3" 'BEGIN { if (v !~ /^[0-9]+$/) print "unmeasured"; else print (v <= g ? "met" : "missed") }')"
 }
 amount_line "stack added by a chain, kprobe (stackwatch + unwinder)" "$(own "$OWN_K_SW" "$OWN_K_UW")" 312
-amount_line "stack added by a chain, fprobe (stackwatch + unwinder)" "$(own "$OWN_F_SW" "$OWN_F_UW")" 312
+amount_line "stack added by a chain, ftrace (stackwatch + unwinder)" "$(own "$OWN_F_SW" "$OWN_F_UW")" 312
+amount_line "stack a hit adds: ftrace ops + stackwatch (goal: the tracer's)" "$(( ${DEP[stackwatch_ftrace]:-0} - ${DEP[none]:-0} ))" "$(( ${DEP[stack_tracer]:-0} - ${DEP[none]:-0} ))"
 } | tee "$SW_OUT/bench-table.txt"
 finish

@@ -72,7 +72,7 @@ expect_state "the XFS globs wait" pending "$GLOB" "$INIT"
 expect_state "a glob with vmlinux functions is attached" attached "$WIDE"
 wide_funcs=$(pfield "$WIDE" functions)
 expect_eq "a pending name is a kprobe" "$(pfield xfs_buf_lock mechanism)" kprobe
-expect_eq "a pending glob is an fprobe" "$(pfield "$GLOB" mechanism)" fprobe
+expect_eq "a pending glob is for the ftrace ops" "$(pfield "$GLOB" mechanism)" ftrace
 expect_state "block-layer names outside dm_mod are attached" attached "${BLOCK_NAMES[@]}"
 expect_eq "no default name skipped as ENOENT" "$(sw_jq probes '[.probes.skipped[] | select(.errno_name == "ENOENT")] | length')" 0
 expect_eq "a run-time +name of an unknown symbol still fails" "$(sw_write $SWD/probes '+no_such_function_xyz')" ENOENT

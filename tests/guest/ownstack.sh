@@ -1,12 +1,12 @@
 # Issue 17: the stack stackwatch itself adds, seen by the ftrace stack
 # tracer (the measure the issue's numbers came from), on the running kernel:
-#  a) taking a chain: a kprobe and a glob (fprobe) on a function under
+#  a) taking a chain: a kprobe (kprobe:FN) and stackwatch's ftrace ops (FN) on a function under
 #     getppid(), with the maximum reset before each call so that every hit
 #     takes a chain; the tracer filtered to the capture's own entry point
 #     (sw_save_trace) and the unwinder's. Bytes from the deepest frame up to
 #     the probed function's, split into stackwatch's frames, the unwinder's
 #     and the probe mechanism's. Goal: stackwatch's + the unwinder's <= GOAL.
-#  b) loading: the deepest stack at register_kprobe/register_fprobe during
+#  b) loading: the deepest stack at register_kprobe and ftrace's filter and registration during
 #     insmod of the default set, and stackwatch's frames in it.
 #  c) the unwinder's own stack (x86_64): how much of it was ever used, from
 #     the unload line. Goal: at most half of it.
@@ -16,6 +16,13 @@
 #     store, the irq_work that wakes the consoles later). Bytes from the
 #     deepest frame up to the probed function's; goal: they fit in what the
 #     module keeps for a warning (the least threshold it takes, less one).
+#  e) at a hit (issue 23): what the probe mechanism and stackwatch together
+#     put below a probed function, against what the stack tracer's own hit
+#     puts there: a fresh thread (tests/modules/sw_depth_test) goes 8 frames
+#     of 256 bytes deep and calls sw_depth_leaf() there, with one mechanism
+#     attached at a time; its deepest point, less the same thread's with
+#     nothing attached. Goal: stackwatch's ftrace ops adds no more than the
+#     tracer.
 #   ownstack.sh [GOAL]   (default 312: half of the 624 bytes before)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/stack_tracer.sh"
@@ -23,8 +30,8 @@ GOAL=${1:-312}
 FN=$(st_getppid_fn)
 [ -n "$FN" ] || { not_ok "a traceable function under getppid()" "none of the candidates"; finish; }
 
-for kind in kprobe fprobe; do
-  probe=$FN; [ $kind = fprobe ] && probe="${FN%?}[${FN: -1}]"   # a glob of FN alone
+for kind in kprobe ftrace; do
+  probe=$FN; [ $kind = kprobe ] && probe="kprobe:$FN"
   read -r added sw uw other < <(st_capture "$SW_OUT/capture-$kind" "$FN" "$probe")
   echo "measure: taking a chain ($kind on $FN): $added bytes above $FN: stackwatch $sw, unwinder $uw, probe mechanism $other"
   [ -f "$SW_OUT/capture-$kind.note" ] && echo "  ($(cat "$SW_OUT/capture-$kind.note"))"
@@ -37,7 +44,7 @@ done
 read -r load_depth load_sw < <(st_load "$SW_OUT/load")
 echo "measure: loading: $load_depth bytes deep at $(awk 'NR == 1 { print $4 }' "$SW_OUT/load"), stackwatch's frames $load_sw of them"
 sed 's/^/  /' "$SW_OUT/load.raw"
-expect_cmp "loading: the stack tracer saw register_kprobe/register_fprobe (bytes)" "${load_depth:-0}" -gt 0
+expect_cmp "loading: the stack tracer saw register_kprobe or ftrace's filter and registration (bytes)" "${load_depth:-0}" -gt 0
 
 # c) the unwinder's own stack: the most any of the loads above used, from
 # their unload lines.
@@ -63,8 +70,8 @@ ST_WARN_FUNCS="sw_symbol sprint_symbol sprint_symbol_no_offset kallsyms_lookup_b
   module_address_lookup sw_printk_deferred vprintk_emit vprintk_store printk_sprint vsnprintf
   format_decode prb_reserve desc_reserve data_alloc data_push_tail prb_commit prb_final_commit
   defer_console_output irq_work_queue __irq_work_queue_local arch_irq_work_raise"
-for kind in kprobe fprobe; do
-  probe=$FN; [ $kind = fprobe ] && probe="${FN%?}[${FN: -1}]"
+for kind in kprobe ftrace; do
+  probe=$FN; [ $kind = kprobe ] && probe="kprobe:$FN"
   sw_load "probes=$probe" "threshold=$ts" warn_interval_ms=0 || { not_ok "$kind: load to warn at every hit" "insmod failed"; continue; }
   w0=$(dmesg | grep -c "stackwatch: $FN: only")
   # shellcheck disable=SC2086  # a list of names
@@ -80,4 +87,29 @@ for kind in kprobe fprobe; do
   expect_cmp "$kind: a warning needs less than the least threshold (${least:-?})" "${added/-/99999}" -lt "${least:-0}"
   expect_cmp "$kind: warnings printed" "$(dmesg | grep -c "stackwatch: $FN: only")" -gt "$w0"
 done
+
+# e) the stack a hit adds, seen from a fresh thread's own stack.
+DEPTH_KO=$SW_ROOT/tests/modules/sw_depth_test.ko LEAF=sw_depth_leaf
+# deepest: one run of the thread (20 calls of the leaf); its deepest point.
+deepest() {
+  echo 20 > /sys/module/sw_depth_test/parameters/run && cat /sys/module/sw_depth_test/parameters/deepest
+}
+if check "insmod sw_depth_test" insmod "$DEPTH_KO"; then
+  declare -A D
+  D[none]=$(deepest)
+  for kind in ftrace kprobe; do
+    probe=$LEAF; [ $kind = kprobe ] && probe="kprobe:$LEAF"
+    sw_load "probes=$probe" && D[$kind]=$(deepest)
+    expect_cmp "$kind: stackwatch counted the leaf's calls" "$(awk '$1 == "attached" { print $5 }' $SWD/probes)" -ge 20
+    sw_unload
+  done
+  st_on $LEAF > /dev/null; D[tracer]=$(deepest); st_off
+  for k in none ftrace kprobe tracer; do echo "measure: a fresh thread's deepest point with $k on $LEAF: ${D[$k]:-?} bytes"; done
+  for k in ftrace kprobe tracer; do echo "measure: stack a hit adds below $LEAF, $k: $(( ${D[$k]:-0} - ${D[none]:-0} )) bytes"; done
+  expect_cmp "the thread's own depth was measured (bytes)" "${D[none]:-0}" -gt 2048
+  expect_cmp "the stack tracer's hit adds stack" "${D[tracer]:-0}" -gt "${D[none]:-0}"
+  expect_cmp "stackwatch's ftrace ops and handler add no more stack at a hit than the stack tracer ($(( ${D[tracer]:-0} - ${D[none]:-0} )) bytes)" \
+    "${D[ftrace]:-99999}" -le "${D[tracer]:-0}"
+  rmmod sw_depth_test
+fi
 finish

@@ -8,7 +8,7 @@
 # table fills and hits are dropped; and its rows must not stay behind under
 # bare addresses (charged to whatever code reuses them): they are folded
 # into `(all)` and counted in `unloaded`. No probe may keep an address of
-# freed text: after each removal the fprobe-patched functions are exactly
+# freed text: after each removal the ftrace-patched functions are exactly
 # those stackwatch's probes cover, and none after rmmod stackwatch (the
 # runner fails the run on any kernel warning).
 # Run with --no-preload (xfs must not be loaded) and a blank virtio disk.
@@ -69,7 +69,7 @@ for c in $(seq 1 "$cycles"); do
   br=$(bare_rows /tmp/summary.out) bt=$(bare_traces) cov=$(covered) pat=$(patched)
   echo "cycle $c: xfs at $addr; with xfs: ${xfs_rows} xfs rows, slots_used ${used_in:-?}, dropped $dropped;" \
     "after rmmod: slots_used ${used_out:-?}, unloaded ${unloaded:-?}, bare rows $br, bare trace lines $bt," \
-    "covered $cov, fprobe-patched $pat"
+    "covered $cov, ftrace-patched $pat"
   [ "${dropped:-1}" = 0 ] || dropped_any=$((dropped_any + 1))
   [ "$br" = 0 ] && [ "$bt" = 0 ] || bare_any=$((bare_any + 1))
   [ "$pat" = "$cov" ] || patched_bad=$((patched_bad + 1))
@@ -95,10 +95,10 @@ expect_cmp "slots in use with xfs loaded stay about those of its first load (${f
   "${first_in:+$peak}" -le "$(( ${first_in:-0} + 64 ))"
 expect_eq "the (all) row keeps the gone module's hits" \
   "$(awk '$1 == "(all)" {print ($2 >= u) ? "yes" : "no"}' u="$unloaded_before" $SWD/summary)" yes
-expect_eq "fprobe-patched functions are those the probes cover, after every removal (cycles not)" "$patched_bad" 0
+expect_eq "ftrace-patched functions are those the probes cover, after every removal (cycles not)" "$patched_bad" 0
 
 # A glob attached while a module's init runs (defect 8): it must leave out
-# the init text, freed once the module is live (fprobe would keep those
+# the init text, freed once the module is live (the ops' filter would keep those
 # addresses, and removing the glob would then fail in ftrace as a whole and
 # leave the module's other function patched). sw_slowinit_test's init calls
 # an __init function, then sleeps; one function of it stays after init.
@@ -119,10 +119,42 @@ expect_eq "that function is patched" "$(grep -c '^sw_slowinit' $ENABLED)" 1
 expect_eq "-$SLOWGLOB" "$(sw_write $SWD/probes "-$SLOWGLOB")" OK
 expect_eq "no function of the module patched once the glob is removed" "$(grep -c '^sw_slowinit' $ENABLED)" 0
 check "rmmod sw_slowinit_test" rmmod sw_slowinit_test
-expect_eq "fprobe-patched functions are those the probes cover" "$(patched)" "$(covered)"
+expect_eq "ftrace-patched functions are those the probes cover" "$(patched)" "$(covered)"
+
+# A module loaded where a watched one went (issue 23): an ftrace_ops keeps
+# a gone module's addresses in its filter (ftrace_release_mod() cleans only
+# trace arrays' ops), and ftrace_module_enable() traces a module loaded later
+# at those addresses before its COMING notifier runs; stackwatch takes them
+# out at GOING. sw_reuse_test, loaded right after sw_slowinit_test went, gets
+# its place; its init calls its function 1000 times.
+ADDRS=/sys/kernel/tracing/available_filter_functions_addrs
+check "insmod sw_slowinit_test init_ms=0" insmod "$SLOW" init_ms=0
+old_base=$(awk '$1 == "sw_slowinit_test" {print $6}' /proc/modules)
+# (The compiler names it sw_slowinit_core.constprop.0 or so.)
+read -r old_ip core < <(awk '$2 ~ /^sw_slowinit_core/ {print $1, $2; exit}' $ADDRS)
+expect_eq "+$core" "$(sw_write $SWD/probes "+$core")" OK
+expect_eq "$core is watched by stackwatch's ftrace ops" \
+  "$(sw_jq probes '.probes.attached[] | select(.spec == $c) | .mechanism' --arg c "$core")" ftrace
+expect_eq "$core is patched" "$(grep -c '^sw_slowinit_core' $ENABLED)" 1
+check "rmmod sw_slowinit_test" rmmod sw_slowinit_test
+expect_eq "$core is pending once its module is gone" \
+  "$(sw_jq probes '.probes.pending[] | select(.name == $c) | .mechanism' --arg c "$core")" ftrace
+slots_before=$(counter slots_used)
+check "insmod sw_reuse_test (at the gone module's place)" insmod "$SW_ROOT/tests/modules/sw_reuse_test.ko"
+new_base=$(awk '$1 == "sw_reuse_test" {print $6}' /proc/modules)
+echo "sw_slowinit_test was at $old_base ($core's ftrace site $old_ip); sw_reuse_test is at $new_base"
+grep 'sw_reuse' $ADDRS
+expect_eq "sw_reuse_test was loaded where sw_slowinit_test was" "$new_base" "$old_base"
+expect_eq "an ftrace site of sw_reuse_test is where $core's was" \
+  "$(awk -v ip="$old_ip" '$1 == ip && /\[sw_reuse_test\]/' $ADDRS | wc -l)" 1
+expect_eq "no function of sw_reuse_test is traced" "$(grep -c 'sw_reuse' $ENABLED)" 0
+expect_eq "no row of sw_reuse_test in summary" "$(grep -c '^sw_reuse' $SWD/summary)" 0
+expect_eq "no slot taken by its 1000 calls (slots_used)" "$(counter slots_used)" "$slots_before"
+check "rmmod sw_reuse_test" rmmod sw_reuse_test
+expect_eq "-$core" "$(sw_write $SWD/probes "-$core")" OK
 
 check "rmmod stackwatch" sw_unload
-expect_eq "no fprobe-patched function left after rmmod stackwatch" "$(patched)" 0
+expect_eq "no ftrace-patched function left after rmmod stackwatch" "$(patched)" 0
 expect_eq "nothing left in enabled_functions" "$(grep -c . $ENABLED 2>/dev/null)" 0
 dmesg | grep -E 'stackwatch: xfs: .*(reclaimed|pending)' | tail -n 3
 for m in "${SHIFT[@]}"; do modprobe -r "$m"; done

@@ -27,7 +27,7 @@ st_frames() {
 # "ADDED STACKWATCH UNWINDER OTHER": bytes from the deepest frame up to
 # OUTER's, and their split into stackwatch's own frames (the module's), the
 # unwinder's (stack_trace_save and below), and the rest (the probe
-# mechanism: ftrace, kprobes, fprobe). "- - - -" if OUTER is not there.
+# mechanism: ftrace, kprobes). "- - - -" if OUTER is not there.
 st_split() {
   awk -v outer="$2" '
     { idx[NR] = $1; depth[NR] = $2; size[NR] = $3; name[NR] = $4; mod[NR] = $5 }
@@ -84,11 +84,11 @@ st_capture() {
 }
 
 # st_load OUT [PARAMS...]: insmod with PARAMS under the tracer filtered to
-# register_kprobe/register_fprobe; the frames in OUT; prints "DEPTH
+# register_kprobe and ftrace's filter and registration; the frames in OUT; prints "DEPTH
 # STACKWATCH": the deepest stack at those, and stackwatch's frames in it.
 st_load() {
   local out=$1; shift
-  st_on register_kprobe register_fprobe > /dev/null
+  st_on register_kprobe register_ftrace_function ftrace_set_filter_ips ftrace_set_filter > /dev/null
   sw_load "$@"
   st_off
   st_frames "$out"

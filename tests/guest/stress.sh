@@ -74,7 +74,7 @@ done
 expect_eq "load/unload cycles completed" "$loaded" "$cycles"
 echo "measure: stress a: $loaded cycles ($inflight with a probes write in flight at rmmod, $busy busy rmmod retries) in $((SECONDS - t0)) s"
 expect_eq "no kprobe left behind" "$(grep -c -E 'vfs_write|vfs_read' /sys/kernel/debug/kprobes/list 2>/dev/null)" 0
-expect_eq "no fprobe-patched vfs_read left behind" "$(grep -c '^vfs_rea' /sys/kernel/tracing/enabled_functions 2>/dev/null)" 0
+expect_eq "no ftrace-patched vfs_read left behind" "$(grep -c '^vfs_rea' /sys/kernel/tracing/enabled_functions 2>/dev/null)" 0
 
 # --- b) four concurrent writers ----------------------------------------------------
 echo "stress b: 4 writers x $ops operations, readers on every file"

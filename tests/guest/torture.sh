@@ -35,7 +35,7 @@ t0=$(date +%s%N)
 check "insmod stackwatch probes=default,xfs_*,nfsd*,dm_*" sw_load 'probes=default,xfs_*,nfsd*,dm_*' threshold=0
 echo "measure: load with globs took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 dmesg | grep 'stackwatch: watching' | tail -n1
-sw_jq probes '.probes.attached[] | select(.mechanism == "fprobe") | "attached \(.spec) fprobe: \(.functions) functions"'
+sw_jq probes '.probes.attached[] | select(.mechanism == "ftrace") | "attached \(.spec) ftrace: \(.functions) functions"'
 
 # The layers: nfsd*, xfs_* and dm_* by prefix (their globs are watched); the
 # block layer and direct reclaim are the default set's groups (the block

@@ -6,7 +6,7 @@
 # then module notifiers and probes off (handlers drained), then memory
 # freed; the runner fails the run on any oops, KASAN report or WARNING in
 # the console. After every cycle nothing of stackwatch may remain: no
-# module, no directory, no kprobe or fprobe-patched function left behind.
+# module, no directory, no kprobe or ftrace-patched function left behind.
 # Usage: unload.sh [CYCLES]
 . "$(dirname "$0")/lib.sh"
 cycles=${1:-30}

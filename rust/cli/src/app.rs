@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Runs a parsed command line: picks the directory to read, runs the
 //! command, prints its output.
 
@@ -27,7 +28,7 @@ use crate::text_report::{self, Options};
 use crate::textfile;
 use crate::watch;
 use clap::CommandFactory;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -73,6 +74,7 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
             &Options {
                 sections,
                 chains: a.chains,
+                rows: (!a.all).then_some(a.rows),
                 style,
             },
         ),
@@ -143,6 +145,17 @@ fn export(dir: &Dir, a: &ExportArgs) -> Result<()> {
     }
 }
 
+/// Refuses to write an SVG to a terminal (it is one long line of XML).
+pub fn svg_destination(a: &FlamegraphArgs, stdout_is_terminal: bool) -> Result<()> {
+    if a.folded || a.output.is_some() || !stdout_is_terminal {
+        return Ok(());
+    }
+    Err(Error::usage(
+        "flamegraph writes an SVG image, not text for a terminal: give -o FILE.svg, \
+         or redirect it (> stack.svg); --folded writes the folded stacks as text",
+    ))
+}
+
 fn write_or_print(output: &Option<PathBuf>, text: &str) -> Result<()> {
     match output {
         Some(path) => fsutil::write_atomic(path, text),
@@ -184,7 +197,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Diff(a) => print(&diff_output(a, style)?),
         Command::Export(a) => export(&from(&a.from), a),
-        Command::Flamegraph(a) => write_or_print(&a.output, &flamegraph_output(&from(&a.from), a)?),
+        Command::Flamegraph(a) => {
+            svg_destination(a, io::stdout().is_terminal())?;
+            write_or_print(&a.output, &flamegraph_output(&from(&a.from), a)?)
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();

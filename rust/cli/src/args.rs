@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command line, declared with clap's derive API.
 
 use crate::debugfs::DEFAULT_DIR;
@@ -6,15 +7,38 @@ use crate::style::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The exit codes, as `--help` and the man page state them.
+pub const EXIT_STATUS: [(u8, &str); 3] = [
+    (0, "success"),
+    (
+        crate::error::EXIT_RUNTIME,
+        "failure at run time: module not loaded, debugfs not mounted, not root, a write the module refused (its errno is named), a file that does not parse",
+    ),
+    (
+        crate::error::EXIT_USAGE,
+        "usage mistake: unknown option, bad value, bad probe name (nothing was written)",
+    ),
+];
+
+/// `--help`'s closing text: [`EXIT_STATUS`] (a test checks the two agree).
+pub const EXIT_STATUS_HELP: &str = "Exit status:
+  0  success
+  1  failure at run time: module not loaded, debugfs not mounted, not root, a write the module refused (its errno is named), a file that does not parse
+  2  usage mistake: unknown option, bad value, bad probe name (nothing was written)";
+
+/// Rows of the per-function table `report` prints unless `--all`.
+pub const DEFAULT_ROWS: usize = 20;
+
 /// Kernel stack depth per probed function, from the stackwatch module.
 #[derive(Debug, Parser)]
 #[command(name = "stackwatch", version, propagate_version = true)]
 #[command(
-    about = "Turns the stackwatch module's debugfs files into answers: how deep each path goes, along which chain, and what would overflow a smaller stack."
+    about = "Turns the stackwatch module's debugfs files into answers: how deep each path goes, along which chain, and what would overflow a smaller stack.",
+    after_help = EXIT_STATUS_HELP
 )]
 pub struct Cli {
     /// The module's debugfs directory.
-    #[arg(long, global = true, env = "STACKWATCH_DIR", value_name = "DIR", default_value = DEFAULT_DIR)]
+    #[arg(long, global = true, env = "STACKWATCH_DIR", hide_env_values = true, value_name = "DIR", default_value = DEFAULT_DIR)]
     pub dir: PathBuf,
 
     /// When to colour output.
@@ -29,7 +53,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Per-function depth table, deepest chains and what-if budgets.
+    /// What-if verdicts, the deepest paths, then the deepest functions' table.
     Report(ReportArgs),
     /// Attach, detach or list probes.
     Probes {
@@ -44,9 +68,10 @@ pub enum Command {
         /// New threshold in bytes left (0: off).
         bytes: Option<u64>,
     },
-    /// Show the what-if budgets, or set them (sizes in bytes, or `none`).
+    /// Show the what-if budgets, or set them (sizes in bytes, `default` or `none`).
     Budgets {
-        /// Up to 4 sizes in bytes, or `none`.
+        /// Up to 4 sizes in bytes, `default` (4096 and 8192 where smaller
+        /// than THREAD_SIZE) or `none`.
         sizes: Vec<String>,
     },
     /// Resume counting.
@@ -59,7 +84,7 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// What got deeper between two snapshots.
     Diff(DiffArgs),
-    /// Export metrics (Prometheus textfile-collector format).
+    /// Export metrics in Prometheus text format (node_exporter's textfile collector).
     Export(ExportArgs),
     /// SVG flame graph of stack use (width: bytes of stack), or its folded text.
     Flamegraph(FlamegraphArgs),
@@ -88,12 +113,19 @@ pub struct ReportArgs {
     pub format: ReportFormat,
     #[command(flatten)]
     pub dwarf: DwarfArgs,
-    /// Sections to print (default: table,chains,budgets,probes,counters).
+    /// Sections to print (default: budgets,chains,table,tasks,probes,counters).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     pub sections: Vec<Section>,
-    /// How many of the deepest chains to print.
+    /// How many of the deepest paths to print (a chain that is the start of
+    /// one shown is named under it, not repeated).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub chains: usize,
+    /// Rows of the per-function table: the N deepest functions.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ROWS, conflicts_with = "all")]
+    pub rows: usize,
+    /// Every row of the per-function table.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// How `report` prints.
@@ -134,7 +166,7 @@ pub enum ProbesAction {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// List attached and skipped probes.
+    /// List attached, pending and skipped probes.
     List,
     /// Print the default set (`probes=default`), group by group.
     Defaults {
@@ -201,8 +233,9 @@ pub struct DiffArgs {
 /// `export` options.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Prometheus text format (node_exporter textfile collector).
-    #[arg(long, required = true)]
+    /// Prometheus text format (node_exporter textfile collector); the only
+    /// format, and the default.
+    #[arg(long)]
     pub prometheus: bool,
     /// Read a snapshot directory instead of the live module.
     #[arg(long, value_name = "DIR")]
@@ -236,9 +269,50 @@ pub struct FlamegraphArgs {
     /// Image width in pixels.
     #[arg(long, value_name = "PIXELS", default_value_t = 1200, value_parser = clap::value_parser!(u16).range(200..))]
     pub width: u16,
-    /// Write to this file atomically instead of stdout.
+    /// Write to this file atomically instead of stdout (the SVG is not
+    /// written to a terminal: give -o, or redirect stdout).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub dwarf: DwarfArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sections::{self, Section, Sections};
+    use clap::{CommandFactory, ValueEnum};
+
+    #[test]
+    fn exit_status_help_lists_every_code() {
+        for (code, why) in EXIT_STATUS {
+            assert!(
+                EXIT_STATUS_HELP.contains(&format!("  {code}  {why}")),
+                "{code}"
+            );
+        }
+        assert_eq!(EXIT_STATUS_HELP.lines().count(), EXIT_STATUS.len() + 1);
+    }
+
+    /// `--sections`' help names the set `report` prints when not told.
+    #[test]
+    fn sections_help_names_the_real_default() {
+        let cmd = Cli::command();
+        let report = cmd.find_subcommand("report").unwrap();
+        let arg = report
+            .get_arguments()
+            .find(|a| a.get_id() == "sections")
+            .unwrap();
+        let help = arg.get_help().unwrap().to_string();
+        let list = help
+            .split("(default: ")
+            .nth(1)
+            .and_then(|t| t.split(')').next())
+            .unwrap();
+        let named: Vec<Section> = list
+            .split(',')
+            .map(|n| Section::from_str(n, false).unwrap())
+            .collect();
+        assert_eq!(sections::from_list(&named), Sections::DEFAULT, "{list}");
+    }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Thin wrappers over the control files: probes, reset, threshold,
 //! enabled, budgets. Names are checked here first (with the module's own
 //! rules from `stackwatch-core`) so a typo is a usage error, not an EINVAL.
@@ -49,7 +50,7 @@ pub fn probes_clear(dir: &Dir) -> Result<String> {
     Ok("detached all probes\n".to_string())
 }
 
-/// The attached and skipped probes as tables.
+/// The attached, pending and skipped probes as tables.
 pub fn render_probes(p: &Probes, st: &Style) -> String {
     let mut t = TextTable::new(
         &["SPEC", "MECHANISM"],
@@ -77,6 +78,21 @@ pub fn render_probes(p: &Probes, st: &Style) -> String {
     } else {
         t.render(st, "")
     };
+    if !p.pending.is_empty() {
+        out.push('\n');
+        let mut w = TextTable::new(&["PENDING", "MECHANISM", "WAITS FOR"], &[]);
+        for q in &p.pending {
+            w.row(
+                vec![
+                    q.name.clone(),
+                    q.mechanism.clone(),
+                    "a module that has it to load".to_string(),
+                ],
+                Paint::Plain,
+            );
+        }
+        out.push_str(&w.render(st, ""));
+    }
     if !p.skipped.is_empty() {
         out.push('\n');
         let mut s = TextTable::new(&["SKIPPED", "WHY"], &[]);

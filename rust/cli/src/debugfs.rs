@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Where the module's files are (its live debugfs directory, or a snapshot
 //! copy), reading and writing them, and saying plainly why that failed:
 //! debugfs not mounted, module not loaded, permission denied, or the errno

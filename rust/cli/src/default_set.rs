@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch probes defaults`: the module's default probe set (the
 //! `default` of `probes=`), group by group, from `stackwatch-core`'s
 //! `defaults.rs`, which the module compiles too: scripts and tests take the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch diff A B`: what got deeper between two snapshots, per
 //! function: max_used in A and B and the change, largest growth first.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! One ELF file's function symbols and DWARF line tables, read with
 //! `object`, `gimli` and `addr2line`. Relocatable files (`.o`, `.ko`) are
 //! laid out the way a linker would: each allocated section gets its own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Errno values the module's control files return, with what they mean
 //! for each kind of write.
 
@@ -11,7 +12,15 @@ pub fn explain_write(file: &str, errno: i32) -> String {
     let why = match (errno.saturating_abs(), file) {
         (ENOENT, "probes") => "no such symbol, or not attached",
         (ENOENT, _) => "no such file",
-        (EINVAL, "probes") => "malformed command (expected +name, -name, +glob* or clear)",
+        // The command checks what it writes (names, globs), so from it
+        // EINVAL is the kernel refusing the function; a skipped probe's
+        // EINVAL is that too.
+        (EINVAL, "probes") => {
+            "the kernel will not probe this function: it is on the kprobe blacklist \
+             (noinstr, NOKPROBE_SYMBOL or __kprobes code, or stackwatch's own); probe its \
+             caller instead (a line written by hand may also be malformed: +name, -name, \
+             +glob* or clear)"
+        }
         (EINVAL, "enabled" | "reset") => "malformed value (expected 0 or 1)",
         (EINVAL, "threshold") => {
             "malformed value (expected a decimal number of bytes), or too small to ever warn \
@@ -51,5 +60,13 @@ mod tests {
         assert_eq!(explain_write("probes", EEXIST), "EEXIST: already attached");
         assert!(explain_write("enabled", EINVAL).contains("0 or 1"));
         assert!(explain_write("threshold", EINVAL).contains("too small to ever warn"));
+        // A blacklisted function is named as such, not as a malformed line.
+        let e = explain_write("probes", EINVAL);
+        assert!(
+            e.starts_with(
+                "EINVAL: the kernel will not probe this function: it is on the kprobe blacklist"
+            ),
+            "{e}"
+        );
     }
 }

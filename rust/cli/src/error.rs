@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command's error type: a message and whether it was a usage mistake
 //! (exit code 2) or a failure at run time (exit code 1).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch flamegraph`: an SVG flame graph of stack use, drawn by the
 //! `inferno` crate from the folded lines of a [`StackTree`] (each frame
 //! weighted by its own size in bytes), then each frame's colour and tooltip

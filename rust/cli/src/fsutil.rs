@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! All-or-nothing file system updates: write into a temporary sibling, then
 //! rename it into place.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The report for machines: the same sections as the text report, as JSON.
 //! Chains are all included (not only the deepest few).
 

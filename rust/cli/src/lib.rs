@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The `stackwatch` companion command: reads the module's debugfs files (or a
 //! snapshot of them) with the readers of `stackwatch-format`, and turns them
 //! into reports, symbolized chains, snapshots, diffs and metrics.
@@ -8,6 +9,7 @@ pub mod control;
 pub mod debugfs;
 pub mod default_set;
 pub mod diff;
+pub mod docgen;
 pub mod elf;
 pub mod errno;
 pub mod error;

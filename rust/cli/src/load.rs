@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Reading a stackwatch directory into a [`Snapshot`] with the readers of
 //! `stackwatch-format`. A parse problem names the file and line, and shows the line.
 

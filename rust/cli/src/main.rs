@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Entry point: parse the command line (usage errors exit 2), run it
 //! (failures exit 1).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch report --format markdown`: what a storage engineer pastes into
 //! an XFS or dm bug: kernel release, THREAD_SIZE, the deepest use, probes,
 //! the what-if budgets, and the deepest chains in the kernel's own
@@ -5,7 +6,7 @@
 //! after it when symbolized, paths relative to the kernel tree). Nothing
 //! local to the machine: no snapshot path, no pid, no build directory.
 
-use crate::model::{percent, Chain, Frame, Snapshot};
+use crate::model::{contained, distinct_paths, percent, Chain, Frame, Snapshot};
 use crate::symbolize::location;
 use crate::whatif;
 use std::fmt::Write;
@@ -123,34 +124,12 @@ fn budgets(snap: &Snapshot) -> String {
     out
 }
 
-/// True if `inner` is `outer` cut short: the same frames from the outermost
-/// on, ending in a function `outer` passes through.
-fn contained(inner: &Chain, outer: &Chain) -> bool {
-    let (n, m) = (inner.frames.len(), outer.frames.len());
-    if n == 0 || n > m {
-        return false;
-    }
-    let tail = &outer.frames[m - n..];
-    tail[1..]
-        .iter()
-        .zip(&inner.frames[1..])
-        .all(|(a, b)| a.symbol == b.symbol)
-        && tail[0].function == inner.frames[0].function
-}
-
 fn deepest(snap: &Snapshot, n: usize) -> String {
     let chains = snap.recorded_chains();
     if chains.is_empty() || n == 0 {
         return String::new();
     }
-    let mut shown: Vec<(&Chain, Vec<&str>)> = Vec::new();
-    for c in &chains {
-        if let Some(s) = shown.iter_mut().find(|(o, _)| contained(c, o)) {
-            s.1.push(&c.function);
-        } else if shown.len() < n {
-            shown.push((c, Vec::new()));
-        }
-    }
+    let shown = distinct_paths(&chains, n, contained);
     let mut out = format!(
         "\n### Deepest chains ({} of {} recorded)\n",
         shown.len(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The contents of a stackwatch directory as owned, serializable values:
 //! each file's part as its reader in `stackwatch-format` gives it, kept
 //! together for rendering.
@@ -54,6 +55,53 @@ impl Snapshot {
             .iter()
             .find(|c| c.function == function)
     }
+}
+
+/// True if `inner` is `outer` cut short: the same frames from the outermost
+/// on, ending in a function `outer` passes through.
+pub fn contained(inner: &Chain, outer: &Chain) -> bool {
+    let (n, m) = (inner.frames.len(), outer.frames.len());
+    if n == 0 || n > m {
+        return false;
+    }
+    let tail = &outer.frames[m - n..];
+    tail[1..]
+        .iter()
+        .zip(&inner.frames[1..])
+        .all(|(a, b)| a.symbol == b.symbol)
+        && tail[0].function == inner.frames[0].function
+}
+
+/// True if `inner` was entered from `outer`'s path: its callers (every
+/// frame but its first) are the functions of `outer`'s frames at the same
+/// depth. Its first frame is `outer`'s own or a sibling called from there.
+pub fn entered_from(inner: &Chain, outer: &Chain) -> bool {
+    let (n, m) = (inner.frames.len(), outer.frames.len());
+    if n == 0 || n > m {
+        return false;
+    }
+    outer.frames[m - n + 1..]
+        .iter()
+        .zip(&inner.frames[1..])
+        .all(|(a, b)| a.function == b.function)
+}
+
+/// The first `n` distinct paths among `chains` (deepest first), each with
+/// the functions whose chains `same` puts on it, named instead of repeated.
+pub fn distinct_paths<'a>(
+    chains: &[&'a Chain],
+    n: usize,
+    same: fn(&Chain, &Chain) -> bool,
+) -> Vec<(&'a Chain, Vec<&'a str>)> {
+    let mut shown: Vec<(&Chain, Vec<&str>)> = Vec::new();
+    for c in chains {
+        if let Some(s) = shown.iter_mut().find(|(o, _)| same(c, o)) {
+            s.1.push(&c.function);
+        } else if shown.len() < n {
+            shown.push((c, Vec::new()));
+        }
+    }
+    shown
 }
 
 /// Percentage of `part` in `whole` (0 if `whole` is 0).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch export --prometheus`: the summary in the node_exporter
 //! textfile-collector format, with `# HELP` and `# TYPE` lines. The `(all)`
 //! row is exported with `function="(all)"`. The reader of the same text
@@ -116,7 +117,7 @@ pub fn render(s: &Summary) -> String {
         ),
         (
             "stackwatch_trace_busy_total",
-            "New maxima whose chain was not stored.",
+            "New maxima whose chain was not taken or not stored (too little stack left, a nested hit, a concurrent store).",
             c.trace_busy,
         ),
         (
@@ -126,7 +127,7 @@ pub fn render(s: &Summary) -> String {
         ),
         (
             "stackwatch_warnings_suppressed_total",
-            "Threshold warnings not printed (rate limit).",
+            "Threshold warnings due but not printed (too little stack left to print, the rate limit, or no chain).",
             c.warnings_suppressed,
         ),
     ];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Which parts `report` prints, as a flag set (`load` reads the files they are
 //! made from).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch snapshot DIR`: copies every readable file of the module's
 //! directory, the kernel release, THREAD_SIZE and the module parameters into
 //! DIR, through a temporary directory renamed at the end (all or nothing).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The recorded chains merged into one tree, outermost frame at the root, for
 //! flame graphs: each node is one frame on one path, with its own size in
 //! bytes and where it sits on the stack (`depth`: bytes used from the top of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Terminal colours: on only when stdout is a terminal (or when asked), off
 //! under `NO_COLOR`.
 

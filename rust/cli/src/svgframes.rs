@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Rewrites the frames of a flame graph SVG written by inferno: each frame is
 //! a `<g>` holding a `<title>` and a `<rect>` whose `fg:x` and `fg:w` give
 //! its start and width in samples (here: bytes). A callback, given those and

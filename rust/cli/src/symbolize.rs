@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Frames `func+0xoff/0xsize [module]` to function, file and line (inlined
 //! functions included), from the DWARF of vmlinux and of `.ko` files: find
 //! `func` in the ELF symbol table, add the offset, and look the address up.

@@ -1,7 +1,11 @@
-//! The text report: settings, the per-function table (deepest first), the
-//! deepest chains, what-if budgets, and the other sections asked for.
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The text report: settings, then what a user came for first (the what-if
+//! verdicts and the deepest paths), then the per-function table (the
+//! deepest rows, or every row), and the other sections asked for.
 
-use crate::model::{percent, Chain, Frame, Settings, Snapshot, Summary};
+use crate::model::{
+    distinct_paths, entered_from, percent, Chain, Frame, Settings, Snapshot, Summary,
+};
 use crate::sections::Sections;
 use crate::style::{Paint, Style};
 use crate::text_table::{Align, TextTable};
@@ -16,6 +20,8 @@ pub struct Options {
     pub sections: Sections,
     /// How many of the deepest chains to print.
     pub chains: usize,
+    /// Rows of the per-function table (`None`: every row).
+    pub rows: Option<usize>,
     /// Colours.
     pub style: Style,
 }
@@ -28,11 +34,13 @@ type Part = fn(&Snapshot, &Options) -> String;
 
 /// The sections after the header, in order, and how each is rendered.
 const SECTIONS: [(Sections, Part); 8] = [
-    (Sections::TABLE, |snap, o| table(snap, &o.style)),
+    (Sections::BUDGETS, |snap, o| budgets(snap, &o.style)),
     (Sections::CHAINS, |snap, o| chains(snap, o.chains, &o.style)),
     (Sections::MAX_TRACE, |snap, o| max_trace(snap, &o.style)),
-    (Sections::BUDGETS, |snap, o| budgets(snap, &o.style)),
-    (Sections::TASKS, |snap, o| tasks(snap, &o.style)),
+    (Sections::TABLE, |snap, o| table(snap, o.rows, &o.style)),
+    (Sections::TASKS, |snap, o| {
+        tasks(snap, o.rows.is_none(), &o.style)
+    }),
     (Sections::HISTOGRAM, |snap, o| histogram(snap, &o.style)),
     (Sections::PROBES, |snap, o| probes(snap, &o.style)),
     (Sections::COUNTERS, |snap, o| counters(snap, &o.style)),
@@ -93,16 +101,35 @@ fn row_paint(s: &Settings, max_used: u64, below: u64) -> Paint {
     }
 }
 
-fn table(snap: &Snapshot, st: &Style) -> String {
-    let mut out = st.heading("Stack use at entry, per probed function (deepest first)");
+fn table(snap: &Snapshot, rows: Option<usize>, st: &Style) -> String {
+    let n = snap.summary.functions.len();
+    let shown = rows.map_or(n, |r| r.min(n));
+    let mut out = st.heading(&if shown < n {
+        format!("Stack use at entry, per probed function (the {shown} deepest of {n})")
+    } else {
+        "Stack use at entry, per probed function (deepest first)".to_string()
+    });
     out.push('\n');
-    out.push_str(&function_table(&snap.summary, st, None));
+    out.push_str(&function_table(&snap.summary, st, None, shown));
+    if shown < n {
+        let _ = writeln!(
+            out,
+            "  ({} more functions: --all lists every row, --rows N the N deepest)",
+            n - shown
+        );
+    }
     out
 }
 
-/// The per-function table. With `grown`, a first column marks the
-/// functions in it with `+` (used by `watch`).
-pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) -> String {
+/// The per-function table: the `rows` deepest functions and the `(all)`
+/// row. With `grown`, a first column marks the functions in it with `+`
+/// (used by `watch`).
+pub fn function_table(
+    s: &Summary,
+    st: &Style,
+    grown: Option<&HashSet<String>>,
+    rows: usize,
+) -> String {
     let text: &[&str] = if grown.is_some() {
         &[" ", "FUNCTION"]
     } else {
@@ -113,8 +140,8 @@ pub fn function_table(s: &Summary, st: &Style, grown: Option<&HashSet<String>>) 
     for b in &s.settings.budgets {
         t = t.column(format!("OVER_{b}"), Align::Right);
     }
-    let rows = s.functions.iter().map(|f| (f, false));
-    for (f, is_all) in rows.chain(std::iter::once((&s.all, true))) {
+    let shown = s.functions.iter().take(rows).map(|f| (f, false));
+    for (f, is_all) in shown.chain(std::iter::once((&s.all, true))) {
         let mut paint = if is_all {
             Paint::Bold
         } else {
@@ -187,21 +214,43 @@ pub fn chain(c: &Chain, thread_size: u64, st: &Style) -> String {
     out
 }
 
+/// Names of functions whose chains are the start of a shown one, at most
+/// this many (then a count).
+const ALSO_NAMED: usize = 4;
+
 fn chains(snap: &Snapshot, n: usize, st: &Style) -> String {
     let Some(traces) = &snap.traces else {
         return format!("{}\n  (no traces file)\n", st.heading("Deepest chains"));
     };
+    let all: Vec<&Chain> = traces.iter().collect();
+    let shown = distinct_paths(&all, n, entered_from);
     let mut out = st.heading(&format!(
-        "Deepest chains ({} of {} functions)",
-        n.min(traces.len()),
+        "Deepest chains ({} distinct path{}; {} functions have a chain)",
+        shown.len(),
+        if shown.len() == 1 { "" } else { "s" },
         traces.len()
     ));
     out.push('\n');
     if traces.is_empty() {
         out.push_str("  (none recorded yet)\n");
     }
-    for c in traces.iter().take(n) {
+    for (c, also) in shown {
         out.push_str(&chain(c, snap.summary.settings.thread_size, st));
+        if !also.is_empty() {
+            let mut names = also
+                .iter()
+                .take(ALSO_NAMED)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if also.len() > ALSO_NAMED {
+                let _ = write!(names, " and {} more", also.len() - ALSO_NAMED);
+            }
+            let _ = writeln!(
+                out,
+                "  (also on this path, entered from its frames: the deepest chains of {names})"
+            );
+        }
     }
     out
 }
@@ -222,7 +271,9 @@ fn max_trace(snap: &Snapshot, st: &Style) -> String {
 }
 
 fn budgets(snap: &Snapshot, st: &Style) -> String {
-    let mut out = st.heading("What-if budgets (hits that would have overflowed a smaller stack)");
+    let mut out = st.heading(
+        "What-if budgets: would a smaller stack have held? (hits that would have overflowed it)",
+    );
     out.push('\n');
     let all = whatif::budgets(snap);
     if all.is_empty() {
@@ -283,7 +334,10 @@ fn bar(count: u64, max: u64) -> char {
 }
 
 /// The deepest thread stacks (`tasks`): the measure the what-if verdicts take.
-fn tasks(snap: &Snapshot, st: &Style) -> String {
+/// Deepest points and return addresses shown of each unless `--all`.
+const POINTS_SHOWN: (usize, usize) = (1, 12);
+
+fn tasks(snap: &Snapshot, every: bool, st: &Style) -> String {
     // (Nothing without a `tasks` file: snapshots from before it had none.)
     let Some(t) = &snap.tasks else {
         return String::new();
@@ -295,15 +349,31 @@ fn tasks(snap: &Snapshot, st: &Style) -> String {
     for r in t.rows.iter().take(WHATIF_ROWS) {
         let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
     }
-    for p in t.points.iter().filter(|p| !p.frames.is_empty()) {
+    let (points, words) = if every {
+        (usize::MAX, usize::MAX)
+    } else {
+        POINTS_SHOWN
+    };
+    let with_words: Vec<_> = t.points.iter().filter(|p| !p.frames.is_empty()).collect();
+    for p in with_words.iter().take(points) {
         let _ = writeln!(
             out,
             "  where {} (pid {}) reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):",
             p.thread.comm, p.thread.pid, p.thread.used
         );
-        for f in &p.frames {
+        for f in p.frames.iter().take(words) {
             let _ = writeln!(out, "    {f}");
         }
+        if p.frames.len() > words {
+            let _ = writeln!(out, "    ({} more words: --all)", p.frames.len() - words);
+        }
+    }
+    if with_words.len() > points {
+        let _ = writeln!(
+            out,
+            "  ({} more threads' deepest points: --all)",
+            with_words.len() - points
+        );
     }
     out
 }

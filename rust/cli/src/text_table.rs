@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Plain-text tables: columns padded to their widest cell, numbers right
 //! aligned, colours applied after padding so they do not upset alignment.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch export --prometheus --textfile DIR [--interval TIME]`: the
 //! metrics written where node_exporter's textfile collector reads them
 //! (`DIR/stackwatch.prom`), atomically (a temporary file in DIR renamed over

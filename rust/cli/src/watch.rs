@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch watch`: re-reads the summary every interval and redraws the
 //! table, marking with `+` the functions whose max_used grew since the last
 //! refresh (or that appeared).
@@ -51,7 +52,12 @@ impl Watcher {
             grown.len()
         ));
         out.push('\n');
-        out.push_str(&text_report::function_table(s, st, Some(&grown)));
+        out.push_str(&text_report::function_table(
+            s,
+            st,
+            Some(&grown),
+            usize::MAX,
+        ));
         out
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What-if budgets: for each configured budget, which probed functions had
 //! hits that would have overflowed a stack that small, how often, and along
 //! which path of probed functions their deepest chain ran; and the verdict,

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command as a user runs it: exit codes, usage errors, control-file
 //! writes (against a plain directory standing in for debugfs), snapshot,
 //! diff, export and completions.
 
 mod common;
 
-use common::{copy_dir, run, stderr, stdout, synthetic, Scratch};
+use common::{copy_dir, run, stderr, stdout, synthetic, Scratch, STATS_FILES};
 use std::fs;
 
 fn syn() -> String {
@@ -159,7 +160,7 @@ fn usage_errors_exit_2() {
         &["probes", "add"],
         &["threshold", "abc"],
         &["watch", "--interval", "0"],
-        &["export"],
+        &["export", "--interval", "1s"],
         &["completions", "tcsh"],
     ] {
         let o = run(args);
@@ -246,6 +247,10 @@ fn control_files_get_what_echo_would_write() {
     assert_eq!(file("reset"), "1\n");
     run(&["--dir", dir, "budgets", "4096", "8192"]);
     assert_eq!(file("budgets"), "4096 8192\n");
+    // `default` as the module takes it (its help names it too).
+    let o = run(&["--dir", dir, "budgets", "default"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(file("budgets"), "default\n");
 
     // A control file the module does not have.
     fs::remove_file(s.path().join("reset")).unwrap();
@@ -276,17 +281,10 @@ fn snapshot_then_diff() {
     let o = run(&["snapshot", "--from", &syn(), a.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("snapshot written to"));
-    for f in [
-        "summary",
-        "traces",
-        "max_trace",
-        "histogram",
-        "probes",
-        "budgets",
-        "thread_size",
-        "osrelease",
-        "parameters/probes",
-    ] {
+    for f in STATS_FILES
+        .into_iter()
+        .chain(["thread_size", "osrelease", "parameters/probes"])
+    {
         assert_eq!(
             fs::read(a.join(f)).unwrap(),
             fs::read(synthetic().join(f)).unwrap(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch flamegraph` on the recorded snapshots: the SVG is well-formed
 //! XML, every frame of the deepest chain is in it at the depth it was
 //! recorded at (with the bytes left at the top of its tower), widths add up

@@ -1,20 +1,12 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Broken snapshots: every file cut at every line, and damaged lines, give a
 //! clear error naming the file and line; nothing panics.
 
 mod common;
 
-use common::{copy_dir, run, stderr, synthetic, Scratch};
+use common::{copy_dir, run, stderr, synthetic, Scratch, STATS_FILES as FILES};
 use stackwatch_cli::debugfs::Dir;
 use stackwatch_cli::load;
-
-const FILES: [&str; 6] = [
-    "summary",
-    "traces",
-    "max_trace",
-    "histogram",
-    "probes",
-    "budgets",
-];
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(synthetic().join(name)).unwrap()

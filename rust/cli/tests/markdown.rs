@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `stackwatch report --format markdown` on the recorded snapshots: the
 //! facts a bug report needs, the deepest chain in the kernel's `Call Trace:`
 //! layout with its frame sizes adding up to the bytes used, the what-if

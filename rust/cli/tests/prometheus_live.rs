@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! What a real node_exporter served from `stackwatch export --textfile`
 //! against the snapshot it was made from: every stackwatch sample is there
 //! with its labels and value, and the values are the snapshot's own. Runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Every snapshot under tests/fixtures/snapshots/ (the synthetic one and any
 //! recorded from the module later) parses and renders: text, JSON and
 //! Prometheus. The synthetic one is also checked value by value.
@@ -224,7 +225,7 @@ fn synthetic_report_text() {
     let head = lines.iter().position(|l| l.contains("FUNCTION")).unwrap();
     assert!(lines[head + 1].trim_start().starts_with("virtio_queue_rq"));
     assert!(lines[head + 1].contains("94.5"));
-    assert!(text.contains("Deepest chains (1 of 17 functions)"));
+    assert!(text.contains("Deepest chains (1 distinct path; 17 functions have a chain)"));
     assert!(text.contains("   15488       0  virtio_queue_rq+0x4/0x3c0 [virtio_blk]"));
     assert!(text.contains(
         "would overflow 8192: 57616 hits in all\n    verdict: does not fit — deepest 15488 bytes, at the entry of a probed function (what runs below is not seen), virtio_queue_rq\n    nfsd_dispatch -> nfsd4_proc_compound -> ... -> blk_mq_submit_bio -> virtio_queue_rq"
@@ -333,6 +334,7 @@ fn plain(snap: &Snapshot, sections: Sections, chains: usize) -> String {
         &Options {
             sections,
             chains,
+            rows: None,
             style: Style::PLAIN,
         },
     )

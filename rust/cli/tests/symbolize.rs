@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Symbolization from DWARF: a small C file compiled at test time, once as a
 //! relocatable object (like a `.ko`) and once linked (like vmlinux). Frames
 //! `fn+0xoff/0xsize` must resolve to the right file, line and inline chain,

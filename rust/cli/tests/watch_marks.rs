@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `watch` marks exactly the functions whose max_used grew between two
 //! refreshes, and new ones.
 

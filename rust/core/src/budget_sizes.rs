@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The sizes of the what-if budgets: smaller stack sizes against which every
 //! hit is checked ("this path would have blown an 8K stack N times"); the
 //! counts per budget are in the statistics, their text the format crate's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Parsing of everything users write: the `probes` control lines (`+name`,
 //! `-name`, `+glob*`, `clear`), name lists given at load time, numbers,
 //! booleans and budget lists. Errors name the bad value.
@@ -64,18 +65,45 @@ pub enum ProbeCmd<'a> {
     Clear,
 }
 
-/// True if `name` is a glob (fprobe filter) rather than one symbol.
+/// The prefix that asks for a kprobe on one symbol (`kprobe:submit_bio`)
+/// where stackwatch's ftrace ops would otherwise watch it.
+pub const KPROBE_PREFIX: &str = "kprobe:";
+
+/// True if `name` is a glob (ftrace filter) rather than one symbol.
 pub fn is_glob(name: &str) -> bool {
     name.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
 }
 
-/// Checks a symbol name or glob: 1..=MAX_NAME characters of `[A-Za-z0-9_.$*?[]]`.
-pub fn check_name(name: &str) -> Result<&str, InputError<'_>> {
+/// Splits a checked spec into whether it asks for a kprobe and the symbol
+/// or glob (`kprobe:name` gives `(true, "name")`).
+pub fn kprobe_spec(spec: &str) -> (bool, &str) {
+    match spec.strip_prefix(KPROBE_PREFIX) {
+        Some(name) => (true, name),
+        None => (false, spec),
+    }
+}
+
+/// Checks a spec: a symbol name or glob of 1..=MAX_NAME characters of
+/// `[A-Za-z0-9_.$*?[]]`, or `kprobe:` and a symbol name (not a glob).
+pub fn check_name(spec: &str) -> Result<&str, InputError<'_>> {
+    let (kprobe, name) = kprobe_spec(spec);
+    if spec.len() > MAX_NAME {
+        return Err(err(InputErrorKind::TooLong, spec, "symbol name too long"));
+    }
+    if kprobe && is_glob(name) {
+        return Err(err(
+            InputErrorKind::Invalid,
+            spec,
+            "a kprobe takes one symbol, not a glob",
+        ));
+    }
+    check_symbol(name)?;
+    Ok(spec)
+}
+
+fn check_symbol(name: &str) -> Result<&str, InputError<'_>> {
     if name.is_empty() {
         return Err(err(InputErrorKind::Invalid, name, "empty symbol name"));
-    }
-    if name.len() > MAX_NAME {
-        return Err(err(InputErrorKind::TooLong, name, "symbol name too long"));
     }
     let ok = name.bytes().all(|b| {
         b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b'*' | b'?' | b'[' | b']')
@@ -294,6 +322,22 @@ mod tests {
 
     extern crate alloc;
     use alloc::borrow::ToOwned;
+
+    #[test]
+    fn kprobe_specs() {
+        assert_eq!(check_name("kprobe:submit_bio"), Ok("kprobe:submit_bio"));
+        assert_eq!(kprobe_spec("kprobe:submit_bio"), (true, "submit_bio"));
+        assert_eq!(kprobe_spec("xfs_*"), (false, "xfs_*"));
+        let e = check_name("kprobe:xfs_*").unwrap_err();
+        assert_eq!(e.why, "a kprobe takes one symbol, not a glob");
+        assert!(check_name("kprobe:").is_err());
+        assert!(check_name("uprobe:foo").is_err());
+        assert!(check_name("kprobe:kprobe:foo").is_err());
+        assert_eq!(
+            parse_probe_line("+kprobe:vfs_read"),
+            Ok(Some(ProbeCmd::Add("kprobe:vfs_read")))
+        );
+    }
 
     #[test]
     fn lines_as_str_lines() {

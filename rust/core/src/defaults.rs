@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The default probe set: functions on the paths known to blow the stack.
 //! Names missing from the running kernel are pending (listed in `probes`,
 //! never fatal): many are in modules (xfs, dm_mod, nfsd, sunrpc, virtio_blk)

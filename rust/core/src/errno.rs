@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The errno values stackwatch meets, with their names: the one list the
 //! module prints them from (the `probes` file's skipped rows, its warnings)
 //! and the command explains them from.

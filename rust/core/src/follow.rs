@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Probes that follow modules: what becomes of a name or glob that cannot be
 //! attached, and which specs a module that comes up concerns. The module's
 //! notifier (`rust/kmod/probes.rs`) feeds this the errnos it got and the

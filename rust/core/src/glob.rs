@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Shell-style glob matching with the kernel's semantics (`lib/glob.c`,
 //! `glob_match`), which fprobe uses to pick the functions of a filter: `?`
 //! one character, `*` any run, `[abc]`, `[a-z]` and `[!a-z]` classes (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Depth histogram: used stack bytes in `BUCKETS` equal-width buckets of the
 //! stack size.
 

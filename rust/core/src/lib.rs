@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Kernel-independent logic of stackwatch, `core` only.
 //!
 //! Every file under `src/` except this one is also compiled into the kernel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Which attachment counts a function: its slot's owner. Two globs over one
 //! function (`xfs_buf_*` and `xfs_buf_lock*`), a name and a glob, or an
 //! attachment and the one replacing it in a `probes` write all run their

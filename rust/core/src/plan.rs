@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! What one write to `probes` does to the set of specs, with its commands
 //! applied in the order written: `clear` then `+xfs_*` ends with `xfs_*`
 //! attached, `+a` then `-a` with nothing. The write is all-or-nothing, so

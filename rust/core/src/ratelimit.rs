@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! A lock-free "at most one event per interval" limiter for the threshold
 //! warning, driven by a caller-supplied clock (jiffies in the kernel), that
 //! still lets a markedly deeper warning through: a burst of shallow warnings

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Classifies one probe hit: where the stack pointer sits relative to the
 //! current task's stack, and how many bytes are used and left.
 

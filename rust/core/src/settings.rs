@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The settings a user can change, checked once whatever the way in: the
 //! module parameters at load (or on the kernel command line), and writes to
 //! the control files `threshold`, `budgets`, `enabled` and `reset`. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! A fixed-capacity, lock-free map from a probed function's address to its
 //! slot index, filled on first hit (probe handlers may not allocate or lock).
 //! A reset zeroes the slots' contents and keeps the keys; the keys of a

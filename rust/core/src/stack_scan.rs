@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The deepest point each live thread's stack ever reached, read off the
 //! stack itself, for the `tasks` file (its text: the format crate's
 //! `tasks.rs`).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Per-function (and global) stack-depth statistics, updated lock-free from
 //! probe handlers: hits, maximum used bytes, histogram, budget overflows,
 //! threshold crossings.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! Call chains: trimming a raw stack trace to the probed function, finding
 //! each frame's size by locating its return address on the stack (as the
 //! ftrace stack tracer does), and a preallocated slot that a probe handler

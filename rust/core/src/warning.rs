@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! When a hit is due a threshold warning: a function's first crossing of
 //! the threshold, and each of its new maxima below it, once per threshold
 //! generation (bumped when the threshold is changed or on reset). Whether

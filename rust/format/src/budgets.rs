@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `budgets` file: per what-if budget (a smaller stack size), how many
 //! hits would have overflowed it.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `histogram` file: hits by the bytes of stack used at entry, in 32
 //! buckets of THREAD_SIZE/32; a header with each bucket's lower bound, one
 //! row per hit function, and an `(all)` row.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The text of stackwatch's debugfs files, one file of this crate per
 //! debugfs file (named after it; `value.rs` holds the one-number files):
 //! the kernel's writer and the command's reader side by side, the header

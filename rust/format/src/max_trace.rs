@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `max_trace` file: the deepest chain seen, in the ftrace stack
 //! tracer's `Depth Size Location` layout after one `#` line of context.
 //!

@@ -1,13 +1,15 @@
-//! The `probes` file: the attached specs (a symbol, kprobe, or a glob,
-//! fprobe) with their counts, the pending ones (waiting for a module that
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+//! The `probes` file: the attached specs (a symbol or a glob, watched by
+//! stackwatch's ftrace ops, or a symbol by a kprobe where ftrace cannot go
+//! or `kprobe:` asks for one) with their counts, the pending ones (waiting for a module that
 //! has their functions), and the names that could not be attached, each
 //! section after its `#` line.
 //!
 //! ```text
 //! # state spec mechanism functions hits off_stack missed
-//! attached xfs_* fprobe 1612 4567 3 0
+//! attached xfs_* ftrace 1612 4567 3 0
 //! # state name mechanism
-//! pending nfsd_* fprobe
+//! pending nfsd_* ftrace
 //! # state name errno
 //! skipped foo_bar ENOENT -2
 //! ```
@@ -21,6 +23,9 @@ pub const ATTACHED_COLUMNS: &str = "# state spec mechanism functions hits off_st
 pub const PENDING_COLUMNS: &str = "# state name mechanism";
 /// The skipped section's line.
 pub const SKIPPED_COLUMNS: &str = "# state name errno";
+/// The mechanisms a row can name: `ftrace` (stackwatch's ftrace ops),
+/// `kprobe`, and `fprobe` (globs of stackwatch 0.1, in old snapshots).
+pub const MECHANISMS: [&str; 3] = ["ftrace", "kprobe", "fprobe"];
 
 /// An attached probe spec (text as `S`: borrowed to write, owned as read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +33,7 @@ pub const SKIPPED_COLUMNS: &str = "# state name errno";
 pub struct AttachedProbe<S> {
     /// Symbol or glob as written.
     pub spec: S,
-    /// `kprobe` or `fprobe`.
+    /// One of [`MECHANISMS`].
     pub mechanism: S,
     /// Functions it covers.
     pub functions: u64,
@@ -103,7 +108,7 @@ pub mod reader {
     pub struct Pending {
         /// Symbol or glob as written.
         pub name: String,
-        /// `kprobe` or `fprobe`.
+        /// One of [`MECHANISMS`].
         pub mechanism: String,
     }
 
@@ -143,8 +148,8 @@ pub mod reader {
                 "pending" => {
                     let name = owned(&mut rest, no, "name")?;
                     let mechanism = owned(&mut rest, no, "mechanism")?;
-                    if mechanism != "kprobe" && mechanism != "fprobe" {
-                        return Err(malformed(no, "mechanism", "expected kprobe or fprobe"));
+                    if !MECHANISMS.contains(&mechanism.as_str()) {
+                        return Err(malformed(no, "mechanism", "expected ftrace or kprobe"));
                     }
                     p.pending.push(Pending { name, mechanism });
                 }
@@ -205,7 +210,7 @@ mod tests {
         let attached = [
             AttachedProbe {
                 spec: "xfs_*",
-                mechanism: "fprobe",
+                mechanism: "ftrace",
                 functions: 1612,
                 hits: 4567,
                 off_stack: 3,
@@ -224,7 +229,7 @@ mod tests {
             write_probes(
                 s,
                 attached.iter().copied(),
-                [("nfsd_*", "fprobe")].into_iter(),
+                [("nfsd_*", "ftrace")].into_iter(),
                 [("foo_bar", -2), ("baz", -84)].into_iter(),
             )
         });
@@ -238,12 +243,12 @@ mod tests {
             p.pending,
             [Pending {
                 name: "nfsd_*".to_string(),
-                mechanism: "fprobe".to_string()
+                mechanism: "ftrace".to_string()
             }]
         );
         assert_eq!(p.skipped[0].errno_name, "ENOENT");
         assert_eq!(p.skipped[0].errno, -2);
-        assert!(read(&text.replace("pending nfsd_* fprobe", "pending nfsd_* uprobe")).is_err());
+        assert!(read(&text.replace("pending nfsd_* ftrace", "pending nfsd_* uprobe")).is_err());
         assert!(read(&text.replace("# state name errno\n", "")).is_err());
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `summary` file: the settings, one row per hit function (deepest
 //! first) with its hits, deepest use, fewest bytes left, hits below the
 //! threshold and per budget the hits that would have overflowed it; an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `tasks` file: the deepest threads (pid, bytes used and left, comm),
 //! then the deepest few again with the return addresses found just above
 //! their deepest point (see the core crate's `stack_scan.rs`).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! What every debugfs file shares: one record a line, `#` lines for headers
 //! and sections, whitespace-separated fields, numbers in decimal bytes. The
 //! writers' common parts (the settings in headers, symbol names, rows sorted

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The `traces` file: per function, the deepest chain seen, as a record line
 //! `name used remaining pid comm frames`, then one indented line per frame:
 //! `size symbol`. `comm` may hold spaces; the frame count after it is what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 //! The files holding one value on one line: `thread_size` and `threshold`
 //! (a decimal number of bytes), `enabled` (`0` or `1`).
 

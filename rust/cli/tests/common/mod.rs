@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Helpers shared by the integration tests: fixture paths, scratch
 //! directories, and running the built `stackwatch` binary.
 #![allow(dead_code)]
@@ -5,6 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The module's debugfs files that hold statistics, each with a reader in
+/// `rust/format` (then `tasks` and the settings files).
+pub const STATS_FILES: [&str; 6] = [
+    "summary",
+    "traces",
+    "max_trace",
+    "histogram",
+    "probes",
+    "budgets",
+];
 
 /// `tests/fixtures/snapshots` of the repository.
 pub fn snapshots_dir() -> PathBuf {
