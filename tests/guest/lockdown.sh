@@ -9,10 +9,11 @@
 #                        refusal of an unsigned module
 #   lockdown.sh boot     booted with lockdown=integrity: the unsigned module is
 #                        refused, with the kernel's message
-#   lockdown.sh signed KO  booted with lockdown=integrity on a kernel of ours
+#   lockdown.sh signed KO [FUZZ]  booted with lockdown=integrity on a kernel of ours
 #                        with MODULE_SIG: the unsigned module refused, KO (the
 #                        same module signed with the kernel's key) loads with
-#                        the parameters, then the controls as above
+#                        the parameters, then the controls as above (FUZZ
+#                        fuzzed writes: 300)
 . "$(dirname "$0")/lib.sh"
 P=/sys/module/stackwatch/parameters
 LD=/sys/kernel/security/lockdown
@@ -54,12 +55,13 @@ insmod_refused() {
   test -d /sys/module/stackwatch && not_ok "no module left" "/sys/module/stackwatch exists"
 }
 
-mode=${1:-runtime}
+mode=${1:-runtime} fuzz=300
 if [ "$mode" != runtime ]; then
   expect_eq "booted locked down (lockdown=integrity)" "$(grep -o '\[[a-z]*\]' $LD)" "[integrity]"
   insmod_refused
   [ "$mode" = boot ] && finish
-  signed=${2:?usage: lockdown.sh signed SIGNED.ko}
+  signed=${2:?usage: lockdown.sh signed SIGNED.ko [FUZZ]}
+  fuzz=${3:-$fuzz}
   echo "signature: $(modinfo -F signer "$signed") ($(modinfo -F sig_hashalgo "$signed"))"
   SW_KO=$signed
 fi
@@ -205,7 +207,7 @@ expect_eq "the snapshot has the controls (from the parameters)" \
 # The stress suite's fuzz (random, oversize and mutated writes, each result
 # and the state read back against a model of the module), through the
 # parameters.
-python3 "$(dirname "$0")/stress_fuzz.py" $P "${SW_LOCKDOWN_FUZZ:-300}" "$(cat "$SWD/thread_size")" 26 params
+python3 "$(dirname "$0")/stress_fuzz.py" $P "$fuzz" "$(cat "$SWD/thread_size")" 26 params
 
 # --- unload while the parameters are written ------------------------------------
 ( while :; do
