@@ -202,7 +202,7 @@ sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basi
 # booted with lockdown=integrity (the unsigned module refused with the
 # kernel's message, which README's Secure Boot section quotes and answers).
 if sel lockdown; then
-  guest_suite lockdown --kernel $STOCK --timeout 600 -- tests/guest/lockdown.sh
+  guest_suite lockdown --kernel $STOCK --timeout 1200 -- tests/guest/lockdown.sh
   guest_suite lockdown-boot --kernel $STOCK --append lockdown=integrity --timeout 300 -- tests/guest/lockdown.sh boot
   # What the kernel printed for insmod, as a user's modprobe sees it.
   msg=$(grep -ao 'Lockdown: insmod: unsigned module loading is restricted; see man kernel_lockdown.7' "$results/lockdown-boot/console.log" | head -n1)
