@@ -196,7 +196,7 @@ guest_suite() {
     fail "suite $name: $(grep 'FAILED' "$results/$name.runner.log" | tail -n1 | sed 's/.*FAILED: //')"; fi
 }
 
-sel basic && guest_suite basic --kernel $STOCK --timeout 300 -- tests/guest/basic.sh 16384
+sel basic && guest_suite basic --kernel $STOCK --timeout 900 -- tests/guest/basic.sh 16384
 # Under kernel lockdown (issue 26): raised at run time with stackwatch loaded
 # (the controls through the module parameters, raw and through the CLI), and
 # booted with lockdown=integrity (the unsigned module refused with the
@@ -261,7 +261,7 @@ if sel clone; then
   # command, looked for in the clone: the one built above.
   mkdir -p "$clone/rust/target/debug" && cp rust/target/debug/stackwatch "$clone/rust/target/debug/"
   if run_logged clone-build make -s -C "$clone" module KERNEL=$STOCK; then
-    guest_suite basic-clone-in-tmp --kernel $STOCK --runner "$clone/qemu/run.sh" --timeout 300 -- "$clone/tests/guest/basic.sh" 16384
+    guest_suite basic-clone-in-tmp --kernel $STOCK --runner "$clone/qemu/run.sh" --timeout 900 -- "$clone/tests/guest/basic.sh" 16384
     grep -q "SW_ROOT='$clone'" "$results/basic-clone-in-tmp/guest.env" && pass "the /tmp clone's guest ran that clone's module and script ($clone)" \
       || fail "the /tmp clone's guest did not run from $clone"
   else fail "build stackwatch.ko in a clone under /tmp (log: $SW_LOGS/clone-build.log)"; fi

@@ -407,7 +407,7 @@ static int sw_ft_add(struct sw_probe *p)
 static void sw_ft_remove(struct sw_probe **gone, unsigned int n)
 {
 	struct sw_probe *q;
-	unsigned long *ips, k, m = 0, total = 0;
+	unsigned long *ips, j, k, m = 0, total = 0;
 	unsigned int i;
 	int ret;
 
@@ -433,6 +433,17 @@ static void sw_ft_remove(struct sw_probe **gone, unsigned int n)
 			if (!kept)
 				ips[m++] = gone[i]->ips[k];
 		}
+	}
+	/*
+	 * Each once: two of the attachments going may cover one function, and
+	 * removing an ip the filter no longer has fails the batch (-ENOENT).
+	 */
+	if (ips && m) {
+		sort(ips, m, sizeof(*ips), sw_cmp_ulong, NULL);
+		for (j = 0, k = 0; k < m; k++)
+			if (!k || ips[k] != ips[k - 1])
+				ips[j++] = ips[k];
+		m = j;
 	}
 	ret = ips ? (m ? ftrace_set_filter_ips(&sw_ops, ips, m, 1, 0) : 0) : -ENOMEM;
 	kvfree(ips);

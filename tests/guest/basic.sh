@@ -209,6 +209,9 @@ expect_eq "threshold $min accepted" "$(sw_write $SWD/threshold $min)" OK
 expect_eq "threshold reads back $min" "$(cat $SWD/threshold)" "$min"
 expect_eq "threshold 0 (off) accepted" "$(sw_write $SWD/threshold 0)" OK
 
+# Every detach took its functions out of the ftrace ops' filter in one
+# batch (a batch ftrace refuses is rebuilt from scratch, with this line).
+expect_eq "no ftrace filter had to be rebuilt" "$(dmesg | grep -c 'taking functions out of the ftrace filter failed')" 0
 check "rmmod stackwatch" sw_unload
 check "debugfs directory removed" test ! -e $SWD
 check "module gone" sh -c '! grep -q "^stackwatch " /proc/modules'

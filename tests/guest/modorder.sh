@@ -71,7 +71,7 @@ expect_state "nfsd names wait" pending "${NFSD_NAMES[@]}"
 expect_state "the XFS globs wait" pending "$GLOB" "$INIT"
 expect_state "a glob with vmlinux functions is attached" attached "$WIDE"
 wide_funcs=$(pfield "$WIDE" functions)
-expect_eq "a pending name is a kprobe" "$(pfield xfs_buf_lock mechanism)" kprobe
+expect_eq "a pending name is for the ftrace ops too" "$(pfield xfs_buf_lock mechanism)" ftrace
 expect_eq "a pending glob is for the ftrace ops" "$(pfield "$GLOB" mechanism)" ftrace
 expect_state "block-layer names outside dm_mod are attached" attached "${BLOCK_NAMES[@]}"
 expect_eq "no default name skipped as ENOENT" "$(sw_jq probes '[.probes.skipped[] | select(.errno_name == "ENOENT")] | length')" 0
