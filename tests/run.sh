@@ -8,7 +8,7 @@
 # Our own kernels (the x86_64 debug kernel, riscv64 4K) build in the
 # background, at the lowest priority, while the stock kernel's guests run:
 # TCG runs a guest on one host core and leaves the other to the build.
-#   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture
+#   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture irqstacks
 #                               churn modorder reload netconsole pstore clone dkms lockdown
 #                               deb harness debug riscv4k (default: all of these); named only:
 #                               unload (30 load/unload cycles on the stock
@@ -215,6 +215,10 @@ sel ownstack && guest_suite ownstack --kernel $STOCK --timeout 900 -- tests/gues
 want_suite unload && guest_suite unload --kernel $STOCK --timeout 900 -- tests/guest/unload.sh 30
 sel watchdog && guest_suite watchdog --kernel $STOCK --disks 2 --disk-size 3G --timeout 1200 -- tests/guest/watchdog.sh
 sel torture && guest_suite torture --kernel $STOCK --disks 3 --disk-size 2G --mem 1536M --timeout 2400 -- tests/guest/torture.sh short
+# The per-CPU IRQ and exception stacks, and softirq-context probe hits
+# measured against the IRQ stack, under NFS over TCP, block completions and
+# virtio-net traffic (issue 25): about 3 minutes.
+sel irqstacks && guest_suite irqstacks --kernel $STOCK --disks 1 --disk-size 2G --net --mem 1024M --timeout 900 -- tests/guest/irqstacks.sh 8
 # `tasks` read while threads exit and CPU 1 goes offline and back (issue 22):
 # reads, at most this many hotplug cycles, storm operations per round.
 CHURN=${SW_CHURN:-40 2000 400}

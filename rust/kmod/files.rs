@@ -61,13 +61,15 @@ const fn rw(name: &'static CStr, ctl: Ctl) -> Spec {
 }
 
 /// Every file of the directory.
-static SPECS: [Spec; 11] = [
+static SPECS: [Spec; 13] = [
     ro(c"summary", read_summary),
     ro(c"traces", read_traces),
     ro(c"max_trace", read_max_trace),
     ro(c"histogram", read_histogram),
     ro(c"thread_size", read_thread_size),
     ro(c"tasks", read_tasks),
+    ro(c"cpu_stacks", crate::cpu_files::read_cpu_stacks),
+    ro(c"irq_max_trace", crate::cpu_files::read_irq_max_trace),
     rw(c"probes", Ctl::Probes),
     rw(c"threshold", Ctl::Setting(Control::Threshold)),
     rw(c"budgets", Ctl::Setting(Control::Budgets)),
@@ -312,13 +314,13 @@ fn read_summary(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 /// Symbols of chains' frames: from kallsyms, or, for a frame in code of a
 /// module that went away, `(unloaded) [module]` (its name as the probes
 /// kept it, copied while their lock is held).
-struct ChainSymbols {
+pub(crate) struct ChainSymbols {
     unloaded: KVec<KVec<u8>>,
     kernel: KernelSymbols,
 }
 
 impl ChainSymbols {
-    fn new(st: &State) -> Result<Self, fmt::Error> {
+    pub(crate) fn new(st: &State) -> Result<Self, fmt::Error> {
         let mut names = KVec::new();
         let set = st.probes.lock();
         let mut k = 0;

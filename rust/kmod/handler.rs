@@ -175,7 +175,7 @@ fn hit(st: &State, pc: Option<&ProbeCounters>, ip: usize, sp: usize, ctx: *const
     };
     let (used, remaining) = match classify(sp, shim::stack_base(), st.thread_size) {
         Sample::OnTask { used, remaining } => (used, remaining),
-        Sample::OffStack => return off_stack(st, slot.map(|(_, s)| s)),
+        Sample::OffStack => return off_stack(st, slot.map(|(_, s)| s), ip, sp, ctx),
     };
     let threshold = st.threshold.load(Relaxed);
     let (local, index) = match slot {
@@ -271,14 +271,67 @@ fn ftrace_slot(st: &State, ip: usize) -> Option<(usize, &Slot)> {
 }
 
 /// A hit on an IRQ or exception stack: counted apart, never against a task
-/// (once, by the function's owner, like any hit).
+/// (once, by the function's owner, like any hit). On this CPU's IRQ stack
+/// it is also measured against that stack: the function's own IRQ-stack
+/// maximum and what-if counts, and the chain of the deepest such hit.
 #[cold]
 #[inline(never)]
-fn off_stack(st: &State, slot: Option<&Slot>) {
+fn off_stack(st: &State, slot: Option<&Slot>, ip: usize, sp: usize, ctx: *const shim::Ctx) {
     if let Some(s) = slot {
         s.off_stack.fetch_add(1, Relaxed);
     }
     st.events.off_stack.fetch_add(1, Relaxed);
+    let begin = st
+        .irq_stacks
+        .get(shim::cpu())
+        .map_or(0, |b| b.load(Relaxed));
+    if begin == 0 {
+        return;
+    }
+    // The same classification, against this CPU's IRQ stack: `OnTask`
+    // here means on that stack (an exception stack's hit is not).
+    let Sample::OnTask { used, remaining } = classify(sp, begin, st.irq_stack_size) else {
+        return;
+    };
+    if let Some(s) = slot {
+        s.irq.record(used, &st.budgets);
+    }
+    if st.irq_global.note_max(used) {
+        irq_chain(st, ip, sp, used, remaining, ctx);
+    }
+}
+
+/// The chain of a new deepest hit on an IRQ stack, `used` bytes below its
+/// top with `remaining` left: taken as on a task stack (`slow`), with
+/// interrupts off while the unwinder runs (in softirq context one arriving
+/// meanwhile would run on the unwinder's stack: the IRQ stack is in use).
+#[cold]
+#[inline(never)]
+fn irq_chain(
+    st: &State,
+    ip: usize,
+    sp: usize,
+    used: usize,
+    remaining: usize,
+    ctx: *const shim::Ctx,
+) {
+    if remaining < CAPTURE_RESERVE {
+        st.events.trace_busy.fetch_add(1, Relaxed);
+        return;
+    }
+    let Some(scratch) = st.scratch.get(shim::cpu()) else {
+        return;
+    };
+    let captured = scratch.try_with(|space| {
+        // SAFETY: `ctx` is what this handler was called with (the contract
+        // of `stackwatch_hit`), valid until it returns.
+        let n = unsafe { shim::save_trace(&mut space.raw, ctx, &mut space.stack, true) };
+        capture(space, n, ip, sp, used);
+        store(st, Some(&st.irq_trace), space);
+    });
+    if captured.is_none() {
+        st.events.trace_busy.fetch_add(1, Relaxed);
+    }
 }
 
 /// A new maximum or a threshold crossing: decide, take this CPU's scratch
@@ -321,7 +374,7 @@ fn slow(st: &State, changed: Changed, ip: usize, sp: usize, ctx: *const shim::Ct
     let captured = scratch.try_with(|space| {
         // SAFETY: `ctx` is what this handler was called with (the contract
         // of `stackwatch_hit`), valid until it returns.
-        let n = unsafe { shim::save_trace(&mut space.raw, ctx, &mut space.stack) };
+        let n = unsafe { shim::save_trace(&mut space.raw, ctx, &mut space.stack, false) };
         finish(st, space, n, changed, ip, sp, used, warn);
     });
     if captured.is_none() {
@@ -381,7 +434,10 @@ fn store(st: &State, slot: Option<&TraceSlot>, space: &ScratchSpace) {
 
 /// Fills `space.trace` with the chain from the probed function outwards
 /// (from the `saved` return addresses in `space.raw`), the size of each
-/// frame, and the current task.
+/// frame, and the current task. Inlined into each caller (`finish`, and
+/// `irq_chain`): a call of its own would add its frame below `finish`'s on
+/// the stack being measured.
+#[inline(always)]
 fn capture(space: &mut ScratchSpace, saved: usize, ip: usize, sp: usize, used: usize) {
     let n = saved;
     let raw = space.raw.get(..n).unwrap_or(&[]);
@@ -409,9 +465,10 @@ fn capture(space: &mut ScratchSpace, saved: usize, ip: usize, sp: usize, used: u
         let addr = sp.checked_add(i.checked_mul(word_size)?)?;
         // SAFETY: `addr` is word-aligned (the caller checks that sp is) and
         // lies in `[sp, sp + used)`, which `classify` found to be inside the
-        // current task's stack, between the probed context's stack pointer
-        // and the top: mapped memory of the running task that cannot go away
-        // while it runs. Other code owns those words, hence `stack_word`
+        // current task's stack, or this CPU's IRQ stack, between the probed
+        // context's stack pointer and the top: mapped memory in use by this
+        // context, which cannot go away while it runs (an IRQ stack is
+        // never freed). Other code owns those words, hence `stack_word`
         // (`READ_ONCE_NOCHECK`, exempt from KASAN), not a plain read.
         Some(unsafe { shim::stack_word(addr) })
     };

@@ -31,6 +31,9 @@
 #ifdef CONFIG_X86_64
 #include <asm/irq_stack.h>
 #include <asm/unwind.h>
+#include <asm/cpu_entry_area.h>
+#include <linux/cc_platform.h>
+#include <linux/irq_work.h>
 #endif
 #include "shim.h"
 
@@ -902,6 +905,120 @@ int sw_read_kernel(void *dst, unsigned long src, unsigned long len)
 }
 
 #ifdef CONFIG_X86_64
+/*
+ * The per-CPU stacks beside the threads'. The IRQ stack's place is in the
+ * per-CPU hardirq_stack_ptr, which is not exported (7.3
+ * arch/x86/kernel/irq.c), nor is irq_stack_backing_store: it is found from
+ * inside an interrupt on that CPU, where the unwinder's get_stack_info()
+ * (through the exported __unwind_start()) reports the stack the interrupt
+ * runs on, its type, begin and end. The interrupt is an irq_work raised on
+ * the CPU itself (a self-IPI, whose handler runs on the IRQ stack:
+ * run_sysvec_on_irqstack_cond()); IRQ_WORK_INIT_HARD so that PREEMPT_RT
+ * runs it in hard interrupt context too.
+ */
+struct sw_irq_find {
+	struct irq_work work;
+	unsigned int cpu;
+	unsigned long begin;
+};
+
+static void sw_irq_find_fn(struct irq_work *work)
+{
+	struct sw_irq_find *f = container_of(work, struct sw_irq_find, work);
+	struct unwind_state state;
+
+	unwind_start(&state, current, NULL, NULL);
+	if (smp_processor_id() == f->cpu && state.stack_info.type == STACK_TYPE_IRQ &&
+	    (unsigned long)state.stack_info.end - (unsigned long)state.stack_info.begin ==
+		    IRQ_STACK_SIZE)
+		f->begin = (unsigned long)state.stack_info.begin;
+}
+
+static long sw_irq_find_here(void *arg)
+{
+	struct sw_irq_find *f = arg;
+
+	f->work = IRQ_WORK_INIT_HARD(sw_irq_find_fn);
+	if (irq_work_queue(&f->work))
+		irq_work_sync(&f->work);
+	return 0;
+}
+
+unsigned long sw_irq_stack(unsigned int cpu)
+{
+	struct sw_irq_find f = { .cpu = cpu };
+
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return 0;
+	work_on_cpu(cpu, sw_irq_find_here, &f);
+	return f.begin;
+}
+
+unsigned long sw_irq_stack_size(void)
+{
+	return IRQ_STACK_SIZE;
+}
+
+/*
+ * The exception stacks are in each CPU's entry area (exported
+ * get_cpu_entry_area(), 7.3 arch/x86/mm/cpu_entry_area.c), mapped for every
+ * possible CPU at boot; the #VC ones only under SEV-ES.
+ */
+int sw_exception_stack(unsigned int cpu, unsigned int kind, unsigned long *begin,
+		       unsigned long *size)
+{
+	struct cea_exception_stacks *es;
+
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return -ENODEV;
+	es = &get_cpu_entry_area(cpu)->estacks;
+	switch (kind) {
+	case 1:
+		*begin = CEA_ESTACK_BOT(es, DF);
+		*size = CEA_ESTACK_SIZE(DF);
+		return 0;
+	case 2:
+		*begin = CEA_ESTACK_BOT(es, NMI);
+		*size = CEA_ESTACK_SIZE(NMI);
+		return 0;
+	case 3:
+		*begin = CEA_ESTACK_BOT(es, DB);
+		*size = CEA_ESTACK_SIZE(DB);
+		return 0;
+	case 4:
+		*begin = CEA_ESTACK_BOT(es, MCE);
+		*size = CEA_ESTACK_SIZE(MCE);
+		return 0;
+	case 5:
+	case 6:
+		if (!IS_ENABLED(CONFIG_AMD_MEM_ENCRYPT) ||
+		    !cc_platform_has(CC_ATTR_GUEST_STATE_ENCRYPT))
+			return -ENOENT;
+		*begin = kind == 5 ? CEA_ESTACK_BOT(es, VC) : CEA_ESTACK_BOT(es, VC2);
+		*size = kind == 5 ? CEA_ESTACK_SIZE(VC) : CEA_ESTACK_SIZE(VC2);
+		return 0;
+	}
+	return -EINVAL;
+}
+#else
+unsigned long sw_irq_stack(unsigned int cpu)
+{
+	return 0;
+}
+
+unsigned long sw_irq_stack_size(void)
+{
+	return 0;
+}
+
+int sw_exception_stack(unsigned int cpu, unsigned int kind, unsigned long *begin,
+		       unsigned long *size)
+{
+	return -ENOENT;
+}
+#endif
+
+#ifdef CONFIG_X86_64
 /* One unwind, described for the function that runs on the separate stack. */
 struct sw_walk {
 	unsigned long *store;
@@ -1072,6 +1189,26 @@ int sw_trace_off_stack(void)
 	return 0;
 }
 #endif
+
+/*
+ * sw_save_trace() with interrupts off: for a chain taken on the IRQ stack in
+ * softirq context, where an interrupt arriving while the unwinder runs on
+ * the separate stack would run there whole (the kernel does not switch
+ * stacks again when the IRQ stack is in use), not just build its entry
+ * frame. raw_: no irq-flags tracing in probe context.
+ */
+unsigned int sw_save_trace_irqs_off(unsigned long *store, unsigned int size,
+				    const struct sw_ctx *ctx, unsigned long *stack_top)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	raw_local_irq_save(flags);
+	n = sw_save_trace(store, size, ctx, stack_top);
+	raw_local_irq_restore(flags);
+	return n;
+}
+NOKPROBE_SYMBOL(sw_save_trace_irqs_off);
 
 /*
  * Another frame's stack word: the handler scans the stack between the probed

@@ -153,6 +153,21 @@ void sw_for_each_thread_stack(void (*fn)(void *ctx, const struct task_struct *t,
 unsigned long sw_thread_stack(const struct task_struct *t);
 /* len bytes of kernel memory at src into dst without faulting; 0 or -errno. */
 int sw_read_kernel(void *dst, unsigned long src, unsigned long len);
+/*
+ * The bottom of cpu's IRQ stack (x86_64), found from an interrupt raised on
+ * it; 0 if it is offline or not found (or elsewhere). Process context: it
+ * waits for a work item on that CPU.
+ */
+unsigned long sw_irq_stack(unsigned int cpu);
+/* IRQ_STACK_SIZE (x86_64), 0 elsewhere. */
+unsigned long sw_irq_stack_size(void);
+/*
+ * cpu's exception stack kind (as swcore::cpu_stacks::KINDS: 1 #DF, 2 NMI,
+ * 3 #DB, 4 #MC, 5 #VC, 6 #VC2) into begin and size; 0, -ENOENT where it is
+ * not mapped (#VC without SEV-ES, or not x86_64), -ENODEV for no such CPU.
+ */
+int sw_exception_stack(unsigned int cpu, unsigned int kind, unsigned long *begin,
+		       unsigned long *size);
 /* A word of the current task's stack read without KASAN/KCSAN checks
  * (READ_ONCE_NOCHECK). */
 unsigned long sw_stack_word(const unsigned long *addr);
@@ -165,6 +180,9 @@ unsigned long sw_stack_word(const unsigned long *addr);
  */
 unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
 			   unsigned long *stack_top);
+/* sw_save_trace() with interrupts off for its duration. */
+unsigned int sw_save_trace_irqs_off(unsigned long *store, unsigned int size,
+				    const struct sw_ctx *ctx, unsigned long *stack_top);
 /* 1 if sw_save_trace() runs the unwinder on the stack it is given. */
 int sw_trace_off_stack(void);
 /*

@@ -35,8 +35,11 @@ pub(crate) use capture_stack::{
     capture_stack_overrun, save_trace, trace_off_stack, CaptureStack, Ctx, CAPTURE_STACK_WORDS,
     RETURN_ADDRESS_IN_REGISTER,
 };
+// The per-CPU IRQ and exception stacks, for the `cpu_stacks` file.
+mod cpu_stacks;
 // Other threads' stacks, for the `tasks` file.
 mod thread_stacks;
+pub(crate) use cpu_stacks::{chunk_buffer, exception_stack, find_irq_stack, irq_stack_size, scan};
 /// A debugfs entry, opaque: only passed back to the shim.
 pub(crate) use generated::dentry as Dentry;
 /// The kernel's `struct module`, opaque: only passed back to the shim.

@@ -26,6 +26,7 @@ use kernel::prelude::*;
 #[cfg(not(MODULE))]
 mod boot;
 mod control;
+mod cpu_files;
 mod files;
 mod handler;
 mod params;
@@ -217,6 +218,8 @@ impl kernel::Module for StackWatch {
 fn new_state() -> Result<(Pin<KBox<State>>, &'static str)> {
     let cfg = settings::from_params()?;
     let state = KBox::pin_init(State::new(&cfg)?, GFP_KERNEL)?;
+    // Before any probe: hits on an IRQ stack are measured from the first.
+    state.find_irq_stacks();
     Ok((state, cfg.probes))
 }
 
@@ -243,10 +246,14 @@ impl kernel::Module for StackWatch {
             None => {
                 let cfg = settings::from_params()?;
                 let st = boot::leak(State::new(&cfg)?)?;
+                st.find_irq_stacks();
                 start(st, cfg.probes, Specs::All);
                 st
             }
         };
+        // From early boot, hits on IRQ stacks were only counted off-stack
+        // until now (no work items then to find the stacks with).
+        st.find_irq_stacks();
         // SAFETY: the state lives for ever.
         let params = unsafe { params::Published::new(st) };
         Ok(StackWatch {

@@ -16,6 +16,7 @@ use crate::probes::ProbeSet;
 use crate::shim::{CaptureStack, WatchSlot, SYM_LEN};
 use crate::swcore::{
     budget_sizes::{Budgets, MAX_BUDGETS},
+    cpu_stacks::StackStats,
     hist::Scale,
     owner,
     ratelimit::RateLimit,
@@ -92,6 +93,9 @@ pub(crate) struct Slot {
     /// not measured.
     pub(crate) missed: AtomicU64,
     pub(crate) stats: DepthStats,
+    /// Hits on this CPU's IRQ stack, measured against it (also counted in
+    /// `off_stack`; not in `stats`).
+    pub(crate) irq: StackStats,
 }
 
 /// What an attachment counted in the slots it owns (or owned, until they
@@ -120,11 +124,13 @@ impl Slot {
             off_stack: AtomicU64::new(0),
             missed: AtomicU64::new(0),
             stats: DepthStats::new(),
+            irq: StackStats::new(),
         }
     }
 
     fn reset(&self) {
         self.stats.reset();
+        self.irq.reset();
         self.off_stack.store(0, Relaxed);
         self.missed.store(0, Relaxed);
     }
@@ -237,6 +243,16 @@ pub(crate) struct State {
     pub(crate) unloaded: DepthStats,
     pub(crate) scratch: KVVec<Scratch>,
     pub(crate) events: EventCounters,
+    /// The bottom of each CPU's IRQ stack, by CPU id (0: not known yet;
+    /// see `find_irq_stacks`): a hit there is measured against it.
+    pub(crate) irq_stacks: KVVec<AtomicUsize>,
+    /// IRQ_STACK_SIZE (0: none measured, not x86_64).
+    pub(crate) irq_stack_size: usize,
+    /// The deepest hit on any IRQ stack (only its maximum: the counts are
+    /// the slots' `irq`, summed when read).
+    pub(crate) irq_global: StackStats,
+    /// The chain of that hit.
+    pub(crate) irq_trace: TraceSlot,
 }
 
 #[pinned_drop]
@@ -296,6 +312,10 @@ impl State {
         // `Scratch`: atomics, integers and arrays of them, all zero (not
         // busy, empty chain, empty symbol).
         unsafe { scratch.inc_len(ncpu) };
+        let mut irq_stacks = KVVec::with_capacity(ncpu, GFP_KERNEL)?;
+        for _ in 0..ncpu {
+            irq_stacks.push(AtomicUsize::new(0), GFP_KERNEL)?;
+        }
         let warn_interval = crate::shim::hz().saturating_mul(u64::from(s.warn_interval_ms)) / 1000;
         let thread_size = crate::shim::thread_size();
         let scale = Scale::new(thread_size);
@@ -327,7 +347,41 @@ impl State {
                 warnings: AtomicU64::new(0),
                 warnings_suppressed: AtomicU64::new(0),
             },
+            irq_stacks,
+            irq_stack_size: crate::shim::irq_stack_size(),
+            irq_global: StackStats::new(),
+            irq_trace: TraceSlot::new(),
         }? Error))
+    }
+
+    /// Finds the IRQ stack of every online CPU not known yet (an interrupt
+    /// raised on each: process context, it waits for them). A CPU's IRQ
+    /// stack stays where it is for the kernel's life, also across CPU
+    /// hotplug (7.3 `irq_init_percpu_irqstack()` keeps it).
+    pub(crate) fn find_irq_stacks(&self) {
+        if self.irq_stack_size == 0 {
+            return;
+        }
+        for (cpu, b) in self.irq_stacks.iter().enumerate() {
+            if b.load(Relaxed) == 0 {
+                b.store(crate::shim::find_irq_stack(cpu), Relaxed);
+            }
+        }
+    }
+
+    /// Hits on IRQ stacks of all functions: the slots' counts summed, with
+    /// the deepest of all.
+    pub(crate) fn irq_snapshot(&self) -> crate::swcore::cpu_stacks::StackSnapshot {
+        let mut g = crate::swcore::cpu_stacks::StackSnapshot::default();
+        for s in self.slots.iter() {
+            let x = s.irq.snapshot();
+            g.hits = g.hits.saturating_add(x.hits);
+            for (a, b) in g.over_budget.iter_mut().zip(x.over_budget.iter()) {
+                *a = a.saturating_add(*b);
+            }
+        }
+        g.max_used = self.irq_global.snapshot().max_used;
+        g
     }
 
     /// Notes that a kprobe now sits at (`up`) or left (`!up`) `addr`. A
@@ -502,12 +556,15 @@ impl State {
             self.slots.iter().map(|s| &s.stats),
             [&self.unslotted, &self.unloaded, &self.global.stats],
         );
-        crate::swcore::stats::rebudget(
-            &self.budgets,
-            new,
-            kernel::sync::rcu::synchronize_rcu,
-            stats,
-        );
+        // The IRQ-stack counts are zeroed with the others, while no hit
+        // counts against any budget.
+        let wait = || {
+            kernel::sync::rcu::synchronize_rcu();
+            for s in self.slots.iter() {
+                s.irq.reset_over_budget();
+            }
+        };
+        crate::swcore::stats::rebudget(&self.budgets, new, wait, stats);
     }
 
     /// Zeroes every statistic and chain; counting goes on.
@@ -520,6 +577,8 @@ impl State {
         }
         self.global.reset();
         self.global_trace.reset();
+        self.irq_global.reset();
+        self.irq_trace.reset();
         self.unslotted.reset();
         self.unloaded.reset();
         let e = &self.events;

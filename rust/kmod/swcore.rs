@@ -7,6 +7,8 @@
 pub(crate) mod budget_sizes;
 #[path = "../core/src/command.rs"]
 pub(crate) mod command;
+#[path = "../core/src/cpu_stacks.rs"]
+pub(crate) mod cpu_stacks;
 #[path = "../core/src/defaults.rs"]
 pub(crate) mod defaults;
 #[path = "../core/src/errno.rs"]

@@ -7,6 +7,8 @@
 
 #[path = "../format/src/budgets.rs"]
 pub(crate) mod budgets;
+#[path = "../format/src/cpu_stacks.rs"]
+pub(crate) mod cpu_stacks;
 #[path = "../format/src/histogram.rs"]
 pub(crate) mod histogram;
 #[path = "../format/src/max_trace.rs"]

@@ -17,10 +17,9 @@ use crate::json;
 use crate::load;
 use crate::markdown;
 use crate::model::Snapshot;
-use crate::prometheus;
 use crate::sections::{self, Sections};
 use crate::snapshot::{self, Sources};
-use crate::stacktree::StackTree;
+use crate::stacktree::{irq_tower, StackTree};
 use crate::style::Style;
 use crate::symbolize::source_text;
 use crate::symbolize::Symbolizer;
@@ -83,8 +82,16 @@ pub fn report_output(dir: &Dir, a: &ReportArgs, style: Style) -> Result<String> 
 
 /// The output of `flamegraph`: the SVG, or the folded text.
 pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
-    let snap = load_symbolized(dir, &a.dwarf, Sections::CHAINS)?;
+    let snap = load_symbolized(dir, &a.dwarf, Sections::CHAINS | Sections::CPU_STACKS)?;
     let all = snap.recorded_chains();
+    // The deepest chain on an IRQ stack, a tower of its own (not with
+    // --function, which picks thread-stack chains).
+    let irq = snap
+        .irq_max_trace
+        .as_ref()
+        .and_then(|m| m.chain.as_ref())
+        .filter(|_| a.functions.is_empty())
+        .map(irq_tower);
     for f in &a.functions {
         if !all.iter().any(|c| &c.function == f) {
             return Err(Error::runtime(format!(
@@ -95,7 +102,8 @@ pub fn flamegraph_output(dir: &Dir, a: &FlamegraphArgs) -> Result<String> {
     }
     let chosen = all
         .into_iter()
-        .filter(|c| a.functions.is_empty() || a.functions.contains(&c.function));
+        .filter(|c| a.functions.is_empty() || a.functions.contains(&c.function))
+        .chain(irq.as_ref());
     let tree = StackTree::build(chosen, source_text);
     if a.folded {
         return Ok(tree.folded());
@@ -141,7 +149,7 @@ fn export(dir: &Dir, a: &ExportArgs) -> Result<()> {
         (None, Some(_)) => Err(Error::usage(
             "--interval needs --textfile DIR or --output FILE to write to",
         )),
-        (None, None) => print(&prometheus::render(&load::load_summary(dir)?)),
+        (None, None) => print(&textfile::metrics(dir)?),
     }
 }
 

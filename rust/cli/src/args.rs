@@ -113,7 +113,7 @@ pub struct ReportArgs {
     pub format: ReportFormat,
     #[command(flatten)]
     pub dwarf: DwarfArgs,
-    /// Sections to print (default: budgets,chains,table,tasks,probes,counters).
+    /// Sections to print (default: budgets,chains,table,tasks,cpu-stacks,probes,counters).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     pub sections: Vec<Section>,
     /// How many of the deepest paths to print (a chain that is the start of

@@ -3,8 +3,8 @@
 //! Chains are all included (not only the deepest few).
 
 use crate::model::{
-    percent, BudgetTotal, Chain, Counters, FunctionStats, Histogram, Probes, Settings, Snapshot,
-    Summary, Tasks,
+    percent, BudgetTotal, Chain, Counters, CpuStacks, FunctionStats, Histogram, Probes, Settings,
+    Snapshot, Summary, Tasks,
 };
 use crate::sections::Sections;
 use crate::whatif;
@@ -61,6 +61,12 @@ pub struct Report<'a> {
     /// The deepest thread stacks (`tasks`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tasks: Option<&'a Tasks>,
+    /// The per-CPU IRQ and exception stacks (`cpu_stacks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_stacks: Option<&'a CpuStacks>,
+    /// The deepest chain on an IRQ stack (`irq_max_trace`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irq_max_trace: Option<&'a Chain>,
     /// Histograms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<&'a Histogram>,
@@ -111,6 +117,12 @@ pub fn report(snap: &Snapshot, sections: Sections) -> Report<'_> {
             .then_some(snap.budgets.as_deref())
             .flatten(),
         tasks: on(Sections::TASKS).then_some(snap.tasks.as_ref()).flatten(),
+        cpu_stacks: on(Sections::CPU_STACKS)
+            .then_some(snap.cpu_stacks.as_ref())
+            .flatten(),
+        irq_max_trace: on(Sections::CPU_STACKS)
+            .then(|| snap.irq_max_trace.as_ref().and_then(|m| m.chain.as_ref()))
+            .flatten(),
         histogram: on(Sections::HISTOGRAM)
             .then_some(snap.histogram.as_ref())
             .flatten(),

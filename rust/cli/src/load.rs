@@ -4,12 +4,13 @@
 
 use crate::debugfs::Dir;
 use crate::error::{Error, Result};
-use crate::model::{Snapshot, Summary};
+use crate::model::{CpuStacks, Snapshot, Summary};
 use crate::sections::Sections;
 use stackwatch_format::text::reader::FormatError;
 use std::path::Path;
 
 pub use stackwatch_format::budgets::reader::read as budgets;
+pub use stackwatch_format::cpu_stacks::reader::read as cpu_stacks;
 pub use stackwatch_format::histogram::reader::read as histogram;
 pub use stackwatch_format::max_trace::reader::read as max_trace;
 pub use stackwatch_format::probes::reader::read as probes;
@@ -83,5 +84,19 @@ pub fn load_files(dir: &Dir, sections: Sections) -> Result<Snapshot> {
         budgets: optional(dir, s, S::BUDGETS, "budgets", budgets)?,
         // The deepest threads; the what-if verdicts take the deepest one.
         tasks: optional(dir, s, S::TASKS | S::BUDGETS, "tasks", tasks)?,
+        // The per-CPU stacks and the deepest chain on an IRQ stack.
+        cpu_stacks: optional(dir, s, S::CPU_STACKS, "cpu_stacks", cpu_stacks)?,
+        irq_max_trace: optional(dir, s, S::CPU_STACKS, "irq_max_trace", max_trace)?,
     })
+}
+
+/// Reads and parses the `cpu_stacks` file, if the directory has it.
+pub fn load_cpu_stacks(dir: &Dir) -> Result<Option<CpuStacks>> {
+    optional(
+        dir,
+        Sections::CPU_STACKS,
+        Sections::CPU_STACKS,
+        "cpu_stacks",
+        cpu_stacks,
+    )
 }

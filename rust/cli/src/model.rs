@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 pub use stackwatch_format::budgets::reader::BudgetTotal;
+pub use stackwatch_format::cpu_stacks::reader::{CpuStacks, IrqFunction, StackUse};
 pub use stackwatch_format::histogram::reader::{Histogram, HistogramRow};
 pub use stackwatch_format::max_trace::reader::MaxTrace;
 pub use stackwatch_format::probes::reader::Probes;
@@ -35,6 +36,10 @@ pub struct Snapshot {
     pub budgets: Option<Vec<BudgetTotal>>,
     /// Every live thread's deepest point, read off the thread stacks.
     pub tasks: Option<Tasks>,
+    /// Every CPU's IRQ and exception stacks, and the hits on IRQ stacks.
+    pub cpu_stacks: Option<CpuStacks>,
+    /// The deepest chain taken on an IRQ stack.
+    pub irq_max_trace: Option<MaxTrace>,
 }
 
 impl Snapshot {

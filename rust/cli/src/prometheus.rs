@@ -5,7 +5,7 @@
 //! format is here too: the tests read back the export, and what a real
 //! node_exporter serves from it.
 
-use crate::model::{FunctionStats, Summary};
+use crate::model::{CpuStacks, FunctionStats, IrqFunction, Summary};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -134,6 +134,76 @@ pub fn render(s: &Summary) -> String {
     for (name, help, v) in counters {
         family(&mut out, name, "counter", help);
         let _ = writeln!(out, "{name} {v}");
+    }
+    out
+}
+
+/// An IRQ-stack metric: name, type, help, and its value of a function.
+type IrqMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&IrqFunction) -> u64,
+);
+
+/// The metrics of the per-CPU stacks (`cpu_stacks`), appended to
+/// [`render`]'s where the module has that file.
+pub fn render_cpu_stacks(c: &CpuStacks) -> String {
+    let mut out = String::new();
+    family(
+        &mut out,
+        "stackwatch_cpu_stack_used_bytes",
+        "gauge",
+        "Deepest use of a per-CPU IRQ or exception stack since boot, in bytes.",
+    );
+    for s in c.stacks.iter().filter(|s| s.used.is_some()) {
+        let _ = writeln!(
+            out,
+            "stackwatch_cpu_stack_used_bytes{{cpu=\"{}\",stack=\"{}\"}} {}",
+            s.cpu,
+            escape(&s.stack),
+            s.used.unwrap_or(0)
+        );
+    }
+    family(
+        &mut out,
+        "stackwatch_cpu_stack_size_bytes",
+        "gauge",
+        "Size of a per-CPU IRQ or exception stack, in bytes.",
+    );
+    for s in &c.stacks {
+        let _ = writeln!(
+            out,
+            "stackwatch_cpu_stack_size_bytes{{cpu=\"{}\",stack=\"{}\"}} {}",
+            s.cpu,
+            escape(&s.stack),
+            s.size
+        );
+    }
+    let irq: [IrqMetric; 2] = [
+        (
+            "stackwatch_irq_max_used_bytes",
+            "gauge",
+            "Deepest IRQ-stack use seen at entry to the function, in bytes.",
+            |f| f.max_used,
+        ),
+        (
+            "stackwatch_irq_hits_total",
+            "counter",
+            "Probe hits on an IRQ stack.",
+            |f| f.hits,
+        ),
+    ];
+    for (name, kind, help, value) in irq {
+        family(&mut out, name, kind, help);
+        for f in c.functions.iter().chain(std::iter::once(&c.all)) {
+            let _ = writeln!(
+                out,
+                "{name}{{function=\"{}\"}} {}",
+                escape(&f.function),
+                value(f)
+            );
+        }
     }
     out
 }

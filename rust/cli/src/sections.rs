@@ -8,7 +8,7 @@ use clap::ValueEnum;
 bitflags! {
     /// Parts of the report.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Sections: u8 {
+    pub struct Sections: u16 {
         /// Per-function table, deepest first.
         const TABLE = 1 << 0;
         /// The deepest call chains.
@@ -25,6 +25,9 @@ bitflags! {
         const COUNTERS = 1 << 6;
         /// The deepest thread stacks (`tasks`).
         const TASKS = 1 << 7;
+        /// The per-CPU IRQ and exception stacks (`cpu_stacks`,
+        /// `irq_max_trace`).
+        const CPU_STACKS = 1 << 8;
     }
 }
 
@@ -34,6 +37,7 @@ impl Sections {
         .union(Sections::CHAINS)
         .union(Sections::BUDGETS)
         .union(Sections::TASKS)
+        .union(Sections::CPU_STACKS)
         .union(Sections::PROBES)
         .union(Sections::COUNTERS);
 }
@@ -57,6 +61,8 @@ pub enum Section {
     Counters,
     /// Deepest thread stacks.
     Tasks,
+    /// Per-CPU IRQ and exception stacks.
+    CpuStacks,
     /// Everything.
     All,
 }
@@ -72,6 +78,7 @@ impl From<Section> for Sections {
             Section::Probes => Sections::PROBES,
             Section::Counters => Sections::COUNTERS,
             Section::Tasks => Sections::TASKS,
+            Section::CpuStacks => Sections::CPU_STACKS,
             Section::All => Sections::all(),
         }
     }

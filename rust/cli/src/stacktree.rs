@@ -8,7 +8,32 @@
 //! their caller's). The folded-stack text (`a;b;c BYTES`, each frame
 //! weighted by its own size) is written here and read back by the tests.
 
-use crate::model::Chain;
+use crate::model::{Chain, Frame};
+
+/// The root frame of the IRQ-stack tower (see [`irq_tower`]).
+pub const IRQ_ROOT: &str = "[IRQ stack]";
+
+/// The chain of the deepest probe hit on an IRQ stack (`irq_max_trace`) as a
+/// tower of its own: its frames on the IRQ stack, those its sizes account
+/// for (the frames outside it, of the interrupted task, have none), under a
+/// root frame named [`IRQ_ROOT`] of no size, so that it stands apart from
+/// the thread stacks' chains and its depths are the IRQ stack's.
+pub fn irq_tower(c: &Chain) -> Chain {
+    let mut c = c.clone();
+    while c.frames.len() > 1 && c.frames.last().is_some_and(|f| f.size == 0) {
+        c.frames.pop();
+    }
+    c.frames.push(Frame {
+        size: 0,
+        symbol: IRQ_ROOT.to_string(),
+        function: IRQ_ROOT.to_string(),
+        offset: None,
+        function_size: None,
+        module: None,
+        source: Vec::new(),
+    });
+    c
+}
 use std::collections::BTreeSet;
 use std::fmt::Write;
 

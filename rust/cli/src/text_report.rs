@@ -33,13 +33,16 @@ const WHATIF_ROWS: usize = 8;
 type Part = fn(&Snapshot, &Options) -> String;
 
 /// The sections after the header, in order, and how each is rendered.
-const SECTIONS: [(Sections, Part); 8] = [
+const SECTIONS: [(Sections, Part); 9] = [
     (Sections::BUDGETS, |snap, o| budgets(snap, &o.style)),
     (Sections::CHAINS, |snap, o| chains(snap, o.chains, &o.style)),
     (Sections::MAX_TRACE, |snap, o| max_trace(snap, &o.style)),
     (Sections::TABLE, |snap, o| table(snap, o.rows, &o.style)),
     (Sections::TASKS, |snap, o| {
         tasks(snap, o.rows.is_none(), &o.style)
+    }),
+    (Sections::CPU_STACKS, |snap, o| {
+        cpu_stacks(snap, o.rows.is_none(), &o.style)
     }),
     (Sections::HISTOGRAM, |snap, o| histogram(snap, &o.style)),
     (Sections::PROBES, |snap, o| probes(snap, &o.style)),
@@ -272,7 +275,7 @@ fn max_trace(snap: &Snapshot, st: &Style) -> String {
 
 fn budgets(snap: &Snapshot, st: &Style) -> String {
     let mut out = st.heading(
-        "What-if budgets: would a smaller stack have held? (hits that would have overflowed it)",
+        "What-if budgets: would a smaller thread stack have held? (task-stack hits that would have overflowed it; the IRQ stacks: below)",
     );
     out.push('\n');
     let all = whatif::budgets(snap);
@@ -345,6 +348,32 @@ fn tasks(snap: &Snapshot, every: bool, st: &Style) -> String {
     let mut out =
         st.heading("Deepest thread stacks (each thread's deepest point since it started)");
     out.push('\n');
+    if let Some(p) = &t.population {
+        let _ = writeln!(
+            out,
+            "  every thread by its deepest point (vmstat's kstack_* buckets): {}",
+            p.buckets
+                .iter()
+                .filter(|b| b.threads != 0)
+                .map(|b| match b.le {
+                    Some(le) => format!("<= {}K: {}", le / 1024, b.threads),
+                    None => format!("more: {}", b.threads),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let share = |n: u64| 100.0 * n as f64 / (t.threads.max(1)) as f64;
+        let _ = writeln!(
+            out,
+            "  would fit a 4K stack: {} ({:.1}%), 8K: {} ({:.1}%), 16K: {} ({:.1}%)",
+            p.fit_4k,
+            share(p.fit_4k),
+            p.fit_8k,
+            share(p.fit_8k),
+            p.fit_16k,
+            share(p.fit_16k)
+        );
+    }
     let _ = writeln!(out, "  {} threads scanned; the deepest:", t.threads);
     for r in t.rows.iter().take(WHATIF_ROWS) {
         let _ = writeln!(out, "    {:>6} bytes  {} (pid {})", r.used, r.comm, r.pid);
@@ -374,6 +403,111 @@ fn tasks(snap: &Snapshot, every: bool, st: &Style) -> String {
             "  ({} more threads' deepest points: --all)",
             with_words.len() - points
         );
+    }
+    out
+}
+
+/// The per-CPU IRQ and exception stacks (`cpu_stacks`): each stack's
+/// deepest point since boot with the return addresses above it, the probe
+/// hits measured against the IRQ stacks, and the deepest chain taken there.
+fn cpu_stacks(snap: &Snapshot, every: bool, st: &Style) -> String {
+    // (Nothing without a `cpu_stacks` file: modules and snapshots from
+    // before it had none.)
+    let Some(c) = &snap.cpu_stacks else {
+        return String::new();
+    };
+    let mut out =
+        st.heading("Per-CPU IRQ and exception stacks (each stack's deepest point since boot)");
+    out.push('\n');
+    for s in &c.stacks {
+        match (s.used, s.left) {
+            (Some(u), Some(l)) => {
+                let _ = writeln!(
+                    out,
+                    "  CPU {:<3} {:<4} stack: {:>6} of {} bytes used, {} left",
+                    s.cpu, s.stack, u, s.size, l
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "  CPU {:<3} {:<4} stack: not found or not readable ({} bytes)",
+                    s.cpu, s.stack, s.size
+                );
+            }
+        }
+    }
+    let used: Vec<u64> = c
+        .stacks
+        .iter()
+        .filter(|s| s.stack == "IRQ")
+        .filter_map(|s| s.used)
+        .collect();
+    if !used.is_empty() {
+        let fit = |b: u64| used.iter().filter(|&&u| u <= b).count();
+        let _ = writeln!(
+            out,
+            "  IRQ stacks whose deepest point would fit 4K: {} of {}, 8K: {}, 16K: {}",
+            fit(4096),
+            used.len(),
+            fit(8192),
+            fit(16384)
+        );
+    }
+    let (points, words) = if every {
+        (usize::MAX, usize::MAX)
+    } else {
+        POINTS_SHOWN
+    };
+    let mut with_words: Vec<_> = c.stacks.iter().filter(|s| !s.frames.is_empty()).collect();
+    with_words.sort_by_key(|s| std::cmp::Reverse(s.used));
+    for s in with_words.iter().take(points) {
+        let _ = writeln!(
+            out,
+            "  where CPU {}'s {} stack reached {} bytes: return addresses left just above that point, innermost first (stale stack words, not an unwind):",
+            s.cpu,
+            s.stack,
+            s.used.unwrap_or(0)
+        );
+        for f in s.frames.iter().take(words) {
+            let _ = writeln!(out, "    {f}");
+        }
+        if s.frames.len() > words {
+            let _ = writeln!(out, "    ({} more words: --all)", s.frames.len() - words);
+        }
+    }
+    if with_words.len() > points {
+        let _ = writeln!(
+            out,
+            "  ({} more stacks' deepest points: --all)",
+            with_words.len() - points
+        );
+    }
+    if c.all.hits != 0 {
+        let _ = writeln!(
+            out,
+            "  probe hits on IRQ stacks (hard interrupts, softirqs): {}, the deepest {} of {} bytes; by function:",
+            c.all.hits, c.all.max_used, c.irq_stack_size
+        );
+        for f in c.functions.iter().take(WHATIF_ROWS) {
+            let _ = writeln!(
+                out,
+                "    {:>6} bytes  {} ({} hits)",
+                f.max_used, f.function, f.hits
+            );
+        }
+    }
+    if let Some(ch) = snap.irq_max_trace.as_ref().and_then(|m| m.chain.as_ref()) {
+        let _ = writeln!(
+            out,
+            "  the deepest chain taken on an IRQ stack, {} of {} bytes (pid {} {} interrupted):",
+            ch.used, c.irq_stack_size, ch.pid, ch.comm
+        );
+        let mut depth = ch.used;
+        for f in ch.frames.iter().take(words) {
+            let _ = writeln!(out, "    {:>6} {:>5}  {}", depth, f.size, f.symbol);
+            depth = depth.saturating_sub(f.size);
+        }
     }
     out
 }

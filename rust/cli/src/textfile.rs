@@ -32,10 +32,19 @@ pub fn path_in(dir: &Path) -> Result<PathBuf> {
     Ok(dir.join(FILE_NAME))
 }
 
+/// The metrics: the summary's, and the per-CPU stacks' where the module
+/// has that file.
+pub fn metrics(dir: &Dir) -> Result<String> {
+    let mut text = prometheus::render(&load::load_summary(dir)?);
+    if let Some(c) = load::load_cpu_stacks(dir)? {
+        text.push_str(&prometheus::render_cpu_stacks(&c));
+    }
+    Ok(text)
+}
+
 /// Reads the summary and writes the metrics to `dest`.
 pub fn write_once(dir: &Dir, dest: &Path) -> Result<()> {
-    let text = prometheus::render(&load::load_summary(dir)?);
-    fsutil::write_atomic(dest, &text)
+    fsutil::write_atomic(dest, &metrics(dir)?)
 }
 
 /// Writes now and then every `interval` until SIGTERM or SIGINT.

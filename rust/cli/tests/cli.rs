@@ -567,3 +567,116 @@ fn live_snapshot_records_release_and_parameters() {
     ]);
     assert!(stdout(&o).contains("(kernel 6.99.0-test)"));
 }
+
+/// The per-CPU stacks (`cpu_stacks`, `irq_max_trace`) in the report, its
+/// JSON and the Prometheus export; a broken `cpu_stacks` fails only the
+/// section made from it.
+#[test]
+fn cpu_stacks_in_report_json_and_prometheus() {
+    let s = Scratch::new("cpu-stacks");
+    copy_dir(&synthetic(), s.path());
+    fs::write(
+        s.path().join("cpu_stacks"),
+        "# stackwatch cpu_stacks: irq_stack_size 16384 cpus 2\n# cpu stack size used left\n\
+         0 IRQ 16384 3240 13144\n0 NMI 8192 0 8192\n1 IRQ 16384 3256 13128\n1 NMI 8192 2480 5712\n\
+         # deepest points: return addresses just above the deepest point, innermost first (stale stack words)\n\
+         point 0 IRQ 3240\n  update_se+0xe6/0x410\npoint 1 IRQ 3256\n  update_load_avg+0x77/0x340\n  pick_eevdf+0x8d/0x1e0\n\
+         point 1 NMI 2480\n# function hits max_used min_remaining over_8192\n\
+         tcp_gso_segment 12 2152 14232 0\nnet_rx_action 900 1500 14884 0\n(all) 912 2152 14232 0\n",
+    )
+    .unwrap();
+    fs::write(
+        s.path().join("irq_max_trace"),
+        "# stackwatch max_trace: used 2152 remaining 14232 thread_size 16384 pid 812 comm nfsd\n        Depth    Size   Location    (2 entries)\n        -----    ----   --------\n   0)     2152       0   tcp_gso_segment+0x9/0x5a0\n   1)     2152      96   inet_gso_segment+0x14e/0x3e0\n",
+    )
+    .unwrap();
+    fs::write(
+        s.path().join("tasks"),
+        "# stackwatch tasks: thread_size 16384 threads 90 shown 1\n\
+         # kstack_1k 40 kstack_2k 30 kstack_4k 15 kstack_8k 5 kstack_16k 0 kstack_32k 0 kstack_64k 0 kstack_rest 0\n\
+         # pid used left comm\n812 7376 9008 nfsd\n",
+    )
+    .unwrap();
+    let dir = s.path().to_str().unwrap();
+    let o = run(&["report", "--from", dir, "--json", "--sections", "tasks"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &v["tasks"]["population"];
+    assert_eq!(
+        (&p["fit_4k"], &p["fit_8k"], &p["fit_16k"]),
+        (&85.into(), &90.into(), &90.into())
+    );
+    assert_eq!(
+        p["buckets"][3],
+        serde_json::json!({"name": "kstack_8k", "le": 8192, "threads": 5})
+    );
+    let o = run(&["report", "--from", dir, "--sections", "tasks"]);
+    assert!(
+        stdout(&o).contains("would fit a 4K stack: 85 (94.4%), 8K: 90 (100.0%)"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = s.path().to_str().unwrap();
+    let o = run(&[
+        "report",
+        "--from",
+        dir,
+        "--json",
+        "--sections",
+        "cpu-stacks",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &v["cpu_stacks"];
+    assert_eq!(c["irq_stack_size"], 16384);
+    assert_eq!(
+        c["stacks"][2],
+        serde_json::json!({"cpu": 1, "stack": "IRQ", "size": 16384, "used": 3256, "left": 13128,
+            "frames": ["update_load_avg+0x77/0x340", "pick_eevdf+0x8d/0x1e0"]})
+    );
+    assert_eq!(c["functions"][0]["function"], "tcp_gso_segment");
+    assert_eq!(c["all"]["hits"], 912);
+    assert_eq!(v["irq_max_trace"]["used"], 2152);
+    assert_eq!(v["irq_max_trace"]["frames"][1]["size"], 96);
+    assert!(v.get("functions").is_none());
+
+    let o = run(&["report", "--from", dir, "--sections", "cpu-stacks"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("CPU 1   IRQ  stack:   3256 of 16384 bytes used, 13128 left"),
+        "{out}"
+    );
+    assert!(
+        out.contains("where CPU 1's IRQ stack reached 3256 bytes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the deepest chain taken on an IRQ stack, 2152 of 16384 bytes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("IRQ stacks whose deepest point would fit 4K: 2 of 2, 8K: 2"),
+        "{out}"
+    );
+
+    let o = run(&["export", "--prometheus", "--from", dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("stackwatch_cpu_stack_used_bytes{cpu=\"1\",stack=\"NMI\"} 2480\n"));
+    assert!(out.contains("stackwatch_irq_max_used_bytes{function=\"(all)\"} 2152\n"));
+    assert!(out.contains("stackwatch_irq_hits_total{function=\"net_rx_action\"} 900\n"));
+
+    fs::write(s.path().join("cpu_stacks"), "garbage\n").unwrap();
+    let o = run(&[
+        "report",
+        "--from",
+        dir,
+        "--json",
+        "--sections",
+        "cpu-stacks",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cpu_stacks: line 1"), "{}", stderr(&o));
+    let o = run(&["report", "--from", dir, "--json", "--sections", "table"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

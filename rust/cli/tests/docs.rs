@@ -80,6 +80,8 @@ fn parse(name: &str, text: &str) -> Result<(), String> {
         "probes" => load::probes(text).map(drop).map_err(e),
         "budgets" => load::budgets(text).map(drop).map_err(e),
         "tasks" => load::tasks(text).map(drop).map_err(e),
+        "cpu_stacks" => load::cpu_stacks(text).map(drop).map_err(e),
+        "irq_max_trace" => load::max_trace(text).map(drop).map_err(e),
         "threshold" | "thread_size" | "enabled" => number_file(text).map(drop).map_err(e),
         other => Err(format!("no reader for a debugfs file named {other}")),
     }
@@ -122,10 +124,13 @@ fn every_debugfs_sample_in_the_docs_parses() {
 fn the_reference_has_a_sample_of_every_file() {
     let md = std::fs::read_to_string(top().join("docs/reference.md")).unwrap();
     let have: BTreeSet<String> = samples(&md).into_iter().map(|s| s.0).collect();
-    for name in STATS_FILES
-        .into_iter()
-        .chain(["tasks", "threshold", "thread_size", "enabled"])
-    {
+    for name in STATS_FILES.into_iter().chain([
+        "tasks",
+        "cpu_stacks",
+        "threshold",
+        "thread_size",
+        "enabled",
+    ]) {
         assert!(
             have.contains(name),
             "docs/reference.md: no debugfs:{name} sample"

@@ -258,3 +258,45 @@ fn bad_requests_are_named() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("10"));
 }
+
+/// The deepest chain on an IRQ stack (`irq_max_trace`) stands as a tower of
+/// its own under `[IRQ stack]`: its frames on the IRQ stack, weighed by
+/// their sizes, without the interrupted task's frames (which have none).
+#[test]
+fn the_irq_stack_chain_is_a_tower_of_its_own() {
+    let s = common::Scratch::new("flame-irq");
+    common::copy_dir(&synthetic(), s.path());
+    std::fs::write(
+        s.path().join("irq_max_trace"),
+        "# stackwatch max_trace: used 2152 remaining 14232 thread_size 16384 pid 226 comm nfsd\n        Depth    Size   Location    (6 entries)\n        -----    ----   --------\n   0)     2152       0   tcp_gso_segment+0x9/0x5a0\n   1)     2152      96   inet_gso_segment+0x14e/0x3e0\n   2)     2056     264   net_rx_action+0x2fa/0x400\n   3)     1792     104   handle_softirqs+0xd8/0x330\n   4)     1688       0   do_softirq.part.0+0x3b/0x60\n   5)     1688       0   nfsd+0x118/0x350 [nfsd]\n",
+    )
+    .unwrap();
+    let dir = s.path().to_str().unwrap();
+    let o = run(&["flamegraph", "--from", dir, "--folded"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let irq: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("[IRQ stack];"))
+        .collect();
+    assert_eq!(
+        irq,
+        [
+            "[IRQ stack];handle_softirqs 104",
+            "[IRQ stack];handle_softirqs;net_rx_action 264",
+            "[IRQ stack];handle_softirqs;net_rx_action;inet_gso_segment 96"
+        ],
+        "{out}"
+    );
+    assert!(!out.contains("do_softirq"), "{out}");
+    // With --function, only the thread-stack chains asked for.
+    let o = run(&[
+        "flamegraph",
+        "--from",
+        dir,
+        "--folded",
+        "--function",
+        "virtio_queue_rq",
+    ]);
+    assert!(!stdout(&o).contains("[IRQ stack]"), "{}", stdout(&o));
+}

@@ -11,6 +11,7 @@
 
 pub mod budget_sizes;
 pub mod command;
+pub mod cpu_stacks;
 pub mod defaults;
 pub mod errno;
 pub mod follow;

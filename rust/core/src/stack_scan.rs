@@ -226,14 +226,34 @@ impl TaskRow {
     }
 }
 
+/// The upper bounds (bytes, inclusive) of the buckets of the population
+/// histogram: those of the kernel's vmstat `kstack_*` events (7.3
+/// `kernel/exit.c`, `kstack_histogram()`), which count a thread only when it
+/// exits; the last bucket, `rest`, holds anything deeper.
+pub const KSTACK_BOUNDS: [usize; 7] = [1024, 2048, 4096, 8192, 16384, 32768, 65536];
+
+/// Buckets of the population histogram: [`KSTACK_BOUNDS`] and `rest`.
+pub const KSTACK_BUCKETS: usize = KSTACK_BOUNDS.len() + 1;
+
+/// The bucket of a thread that used `used` bytes: the first bound it does
+/// not exceed, or `rest`.
+pub fn kstack_bucket(used: usize) -> usize {
+    KSTACK_BOUNDS
+        .iter()
+        .position(|&b| used <= b)
+        .unwrap_or(KSTACK_BOUNDS.len())
+}
+
 /// The deepest threads seen so far, kept in a buffer the caller provides
-/// (the kernel allocates it: it is too big for a stack), deepest first.
+/// (the kernel allocates it: it is too big for a stack), deepest first; and
+/// every thread offered, in the population histogram.
 pub struct Deepest<'a> {
     rows: &'a mut [TaskRow],
     len: usize,
     threads: usize,
     dropped: usize,
     faulted: usize,
+    population: [usize; KSTACK_BUCKETS],
 }
 
 impl<'a> Deepest<'a> {
@@ -245,12 +265,16 @@ impl<'a> Deepest<'a> {
             threads: 0,
             dropped: 0,
             faulted: 0,
+            population: [0; KSTACK_BUCKETS],
         }
     }
 
     /// Counts a thread and keeps it if it is among the deepest.
     pub fn offer(&mut self, row: TaskRow) {
         self.threads = self.threads.saturating_add(1);
+        if let Some(n) = self.population.get_mut(kstack_bucket(row.used)) {
+            *n = n.saturating_add(1);
+        }
         // Position: after every row at least as deep (stable for ties).
         let at = self
             .shown()
@@ -301,6 +325,12 @@ impl<'a> Deepest<'a> {
     /// Threads offered.
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Every thread offered, by the bucket of its deepest point
+    /// ([`KSTACK_BOUNDS`], then `rest`).
+    pub fn population(&self) -> &[usize; KSTACK_BUCKETS] {
+        &self.population
     }
 }
 
@@ -467,6 +497,22 @@ mod tests {
         let got: Vec<(i32, usize)> = d.shown().iter().map(|r| (r.pid, r.used)).collect();
         assert_eq!(got, [(2, 500), (4, 500), (6, 400)]);
         assert_eq!(d.threads(), 6);
+        // Every thread in the population, not only those kept.
+        assert_eq!(d.population(), &[6, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn population_buckets_are_the_kernels_kstack_ones() {
+        let mut buf = [TaskRow::EMPTY; 1];
+        let mut d = Deepest::new(&mut buf);
+        for used in [
+            1024, 1025, 2048, 4096, 4097, 8192, 16384, 16385, 65536, 65537,
+        ] {
+            d.offer(row(1, used, "t"));
+        }
+        // <=1K, <=2K, <=4K, <=8K, <=16K, <=32K, <=64K, rest.
+        assert_eq!(d.population(), &[1, 2, 1, 2, 1, 1, 1, 1]);
+        assert_eq!(d.population().iter().sum::<usize>(), d.threads());
     }
 
     #[test]

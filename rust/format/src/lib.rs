@@ -21,6 +21,7 @@
 use stackwatch_core as swcore;
 
 pub mod budgets;
+pub mod cpu_stacks;
 pub mod histogram;
 pub mod max_trace;
 pub mod probes;

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! # stackwatch tasks: thread_size 16384 threads 212 shown 32 dropped 1 faulted 0
+//! # kstack_1k 40 kstack_2k 101 kstack_4k 60 kstack_8k 11 kstack_16k 0 kstack_32k 0 kstack_64k 0 kstack_rest 0
 //! # pid used left comm
 //! 812 4424 11960 nfsd
 //! # deepest points: return addresses just above the deepest point, innermost first (stale stack words)
@@ -14,16 +15,30 @@
 //! `comm` is last, as it may hold spaces. `threads` counts the threads
 //! read; `dropped` those whose read was thrown away because they began
 //! exiting, or their stack changed or could not be read, meanwhile (not in
-//! `threads`), and `faulted`, of those, the ones whose read faulted.
+//! `threads`), and `faulted`, of those, the ones whose read faulted. The
+//! `kstack_*` line is every thread read, by its deepest point, in the
+//! buckets of the kernel's vmstat `kstack_*` events (which count a thread
+//! only when it exits): `kstack_4k` those that used more than 2 KiB and at
+//! most 4 KiB.
 
 use super::text::Symbolize;
-use crate::swcore::stack_scan::{Deepest, Point};
+use crate::swcore::stack_scan::{Deepest, Point, KSTACK_BOUNDS};
 use core::fmt::{self, Write};
 
 /// The header line, before its numbers.
 pub const HEADER: &str = "# stackwatch tasks:";
 /// The column line.
 pub const COLUMNS: &str = "# pid used left comm";
+/// The start of the population line.
+pub const KSTACK: &str = "# kstack_";
+
+/// Writes a bucket's name: `kstack_1k`, ... `kstack_rest`.
+fn kstack_name(w: &mut dyn Write, i: usize) -> fmt::Result {
+    match KSTACK_BOUNDS.get(i) {
+        Some(b) => write!(w, "kstack_{}k", b / 1024),
+        None => w.write_str("kstack_rest"),
+    }
+}
 /// The line before the deepest points.
 pub const POINTS_HEADER: &str = "# deepest points: return addresses just above the deepest point, innermost first (stale stack words)";
 
@@ -46,6 +61,13 @@ pub fn write_tasks(
         d.dropped(),
         d.faulted()
     )?;
+    w.write_str("#")?;
+    for (i, n) in d.population().iter().enumerate() {
+        w.write_str(" ")?;
+        kstack_name(w, i)?;
+        write!(w, " {}", n)?;
+    }
+    writeln!(w)?;
     writeln!(w, "{}", COLUMNS)?;
     for r in d.shown() {
         writeln!(
@@ -104,6 +126,82 @@ pub mod reader {
         pub frames: Vec<String>,
     }
 
+    /// One bucket of the population histogram.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    pub struct KstackBucket {
+        /// vmstat's name: `kstack_1k` ... `kstack_rest`.
+        pub name: String,
+        /// Its upper bound in bytes, inclusive (none: `rest`).
+        pub le: Option<u64>,
+        /// Threads whose deepest point falls in it.
+        pub threads: u64,
+    }
+
+    /// Every thread read, by its deepest point.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    pub struct Population {
+        /// The buckets, shallowest first.
+        pub buckets: Vec<KstackBucket>,
+        /// Threads whose deepest point would fit 4 KiB, 8 KiB, 16 KiB.
+        pub fit_4k: u64,
+        /// See `fit_4k`.
+        pub fit_8k: u64,
+        /// See `fit_4k`.
+        pub fit_16k: u64,
+    }
+
+    impl Population {
+        /// Threads whose deepest point would fit `bytes` (a bucket bound).
+        pub fn fit(buckets: &[KstackBucket], bytes: u64) -> u64 {
+            buckets
+                .iter()
+                .filter(|b| b.le.is_some_and(|le| le <= bytes))
+                .map(|b| b.threads)
+                .sum()
+        }
+
+        /// Reads the `# kstack_1k N ...` line.
+        fn read(text: &str, no: usize) -> Result<Population, FormatError> {
+            let mut toks = text
+                .trim_start_matches('#')
+                .split(is_space)
+                .filter(|t| !t.is_empty());
+            let mut buckets = Vec::new();
+            while let Some(name) = toks.next() {
+                let rest = name.strip_prefix("kstack_").ok_or(malformed(
+                    no,
+                    "kstack",
+                    "expected kstack_<size>",
+                ))?;
+                let le = match rest {
+                    "rest" => None,
+                    r => Some(
+                        r.strip_suffix('k')
+                            .and_then(decimal)
+                            .and_then(|k| k.checked_mul(1024))
+                            .ok_or(malformed(no, "kstack", "expected kstack_<N>k"))?,
+                    ),
+                };
+                let threads = toks.next().and_then(decimal).ok_or(malformed(
+                    no,
+                    "kstack",
+                    "not a decimal number",
+                ))?;
+                buckets.push(KstackBucket {
+                    name: name.to_string(),
+                    le,
+                    threads,
+                });
+            }
+            Ok(Population {
+                fit_4k: Self::fit(&buckets, 4096),
+                fit_8k: Self::fit(&buckets, 8192),
+                fit_16k: Self::fit(&buckets, 16384),
+                buckets,
+            })
+        }
+    }
+
     /// The `tasks` file: the deepest threads, deepest first.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
     pub struct Tasks {
@@ -119,6 +217,10 @@ pub mod reader {
         /// Of the dropped threads, those whose stack read faulted.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub faulted: Option<u64>,
+        /// Every thread read, by its deepest point (none from a module
+        /// that did not count them).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub population: Option<Population>,
         /// The deepest of them.
         pub rows: Vec<ThreadUse>,
         /// The deepest few, with the frames above their deepest point.
@@ -134,6 +236,7 @@ pub mod reader {
             threads: keyed_field(first.text, "threads", first.no)?,
             dropped: keyed(first.text, "dropped"),
             faulted: keyed(first.text, "faulted"),
+            population: None,
             rows: Vec::new(),
             points: Vec::new(),
         };
@@ -141,6 +244,10 @@ pub mod reader {
         let mut in_point = false;
         while let Some(line) = lines.record()? {
             let no = line.no;
+            if line.text.starts_with(KSTACK) {
+                tasks.population = Some(Population::read(line.text, no)?);
+                continue;
+            }
             if line.is_comment() {
                 continue;
             }
@@ -232,11 +339,24 @@ mod tests {
         let mut text = String::new();
         write_tasks(&mut text, 16384, &d, &[p], &Hex).unwrap();
         assert!(text.starts_with(
-            "# stackwatch tasks: thread_size 16384 threads 3 shown 3 dropped 3 faulted 1\n"
+            "# stackwatch tasks: thread_size 16384 threads 3 shown 3 dropped 3 faulted 1\n\
+             # kstack_1k 1 kstack_2k 0 kstack_4k 1 kstack_8k 1 kstack_16k 0 kstack_32k 0 kstack_64k 0 kstack_rest 0\n"
         ));
         assert!(text.ends_with("point 812 4424 nfsd\n  fa0+0x4/0x10\n  fb0+0x4/0x10\n"));
         let t = read(&text).unwrap();
         assert_eq!(t.threads, 3);
+        let pop = t.population.as_ref().unwrap();
+        assert_eq!(pop.buckets.len(), 8);
+        assert_eq!(
+            (
+                pop.buckets[2].name.as_str(),
+                pop.buckets[2].le,
+                pop.buckets[2].threads
+            ),
+            ("kstack_4k", Some(4096), 1)
+        );
+        assert_eq!(pop.buckets[7].le, None);
+        assert_eq!((pop.fit_4k, pop.fit_8k, pop.fit_16k), (2, 3, 3));
         let p = &t.points[0];
         assert_eq!(
             (p.thread.pid, p.thread.used, p.thread.comm.as_str()),
@@ -285,5 +405,8 @@ mod tests {
         let t = read("# stackwatch tasks: thread_size 16384 threads 1 shown 1\n1 64 16320 init\n")
             .unwrap();
         assert_eq!((t.threads, t.dropped, t.faulted), (1, None, None));
+        assert_eq!(t.population, None);
+        let bad = "# stackwatch tasks: thread_size 16384 threads 1 shown 1\n# kstack_1k x\n";
+        assert_eq!(read(bad).unwrap_err().line, 2);
     }
 }

@@ -84,7 +84,9 @@ pub(crate) fn trace_off_stack() -> bool {
 /// its frames and the handler's; elsewhere it runs here and the chain starts
 /// with the handler's own frames); returns the number of entries: 0 once an
 /// unwind has reached a capture stack's guard words (then none is taken
-/// off-stack again).
+/// off-stack again). `irqs_off`: with interrupts off while it runs (a
+/// chain taken on the IRQ stack, where an interrupt arriving meanwhile would
+/// run on `stack` whole).
 ///
 /// # Safety
 ///
@@ -94,6 +96,7 @@ pub(crate) unsafe fn save_trace(
     store: &mut [usize],
     ctx: *const Ctx,
     stack: &mut CaptureStack,
+    irqs_off: bool,
 ) -> usize {
     if trace_off_stack() && capture_stack_overrun() {
         return 0;
@@ -106,18 +109,19 @@ pub(crate) unsafe fn save_trace(
         .last_mut()
         .map_or(core::ptr::null_mut(), core::ptr::from_mut)
         .cast::<kernel::ffi::c_ulong>();
-    // SAFETY: `store` is valid for `size` writes of `unsigned long` (usize
-    // has the same size and alignment on every Linux target); `ctx` is valid
-    // for this call (this function's contract); `top` is the last word of
-    // `stack`, which the `&mut` gives to this call alone, and the C side
-    // uses only the memory below it, within `stack`, until it returns.
+    let out = store.as_mut_ptr().cast::<kernel::ffi::c_ulong>();
+    // SAFETY: `out` (`store`) is valid for `size` writes of `unsigned long`
+    // (usize has the same size and alignment on every Linux target); `ctx` is
+    // valid for this call (this function's contract); `top` is the last word
+    // of `stack`, which the `&mut` gives to this call alone, and the C side
+    // uses only the memory below it, within `stack`, until it returns. The
+    // second function only turns interrupts off around the first.
     let n = unsafe {
-        ffi::sw_save_trace(
-            store.as_mut_ptr().cast::<kernel::ffi::c_ulong>(),
-            size,
-            ctx,
-            top,
-        )
+        if irqs_off {
+            ffi::sw_save_trace_irqs_off(out, size, ctx, top)
+        } else {
+            ffi::sw_save_trace(out, size, ctx, top)
+        }
     };
     if trace_off_stack() && !stack.guard_intact() {
         OVERRUN.store(true, core::sync::atomic::Ordering::Relaxed);

@@ -130,7 +130,7 @@ pub(crate) fn scan_thread_stacks(d: &mut Deepest<'_>) -> Result {
 /// Whether `addr` is a return address in kernel or module code: it has a
 /// symbol (so it is not, say, device memory, whose reads have effects) and
 /// the bytes before it end with a call instruction.
-fn is_return_address(addr: usize, scratch: &mut [u8; SYM_LEN]) -> bool {
+pub(super) fn is_return_address(addr: usize, scratch: &mut [u8; SYM_LEN]) -> bool {
     if symbol(scratch, addr, true) == 0 || scratch.starts_with(b"0x") {
         return false;
     }
