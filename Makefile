@@ -17,7 +17,7 @@ TOOLROOT = $(shell cat $(KDIR)/.stackwatch-toolroot 2>/dev/null)
 KMAKE = $(if $(TOOLROOT),scripts/toolroot.sh --run $(TOOLROOT) make -C $(KDIR) $(shell cat $(KDIR)/.stackwatch-make),\
 	$(MAKE) -C $(KDIR) ARCH=$(shell bash -c '. scripts/lib.sh && kernel_arch $(KERNEL)') LLVM=$(LLVM))
 
-.PHONY: all module kernel stock-kernel setup test test-riscv test-kernels demo torture bench clean help host-test docs
+.PHONY: all module kernel stock-kernel setup test test-riscv test-kernels demo torture bench clean help host-test docs deb
 
 ## build stackwatch.ko against KDIR (default KERNEL=debian: Debian's stock kernel; KERNEL=riscv64-8k ... for ours)
 all: module
@@ -58,6 +58,10 @@ test-riscv:
 test-kernels:
 	tests/run.sh kernels
 
+## the Debian packages stackwatch-dkms and stackwatch, into deb/ (root; docs/install.md)
+deb:
+	scripts/make-deb.sh
+
 ## set up, build, boot QEMU, build XFS on LVM over NFS, run a workload, print the report (cost: README)
 demo:
 	scripts/demo.sh
@@ -73,7 +77,7 @@ bench:
 ## remove build products from the checkout
 clean:
 	-test -d "$(KDIR)" && $(KMAKE) M=$(CURDIR) clean
-	rm -rf rust/target
+	rm -rf rust/target deb
 
 ## regenerate the CLI reference and man pages from the clap definitions (docs/cli.md, docs/man/)
 docs:

@@ -14,46 +14,49 @@ use kernel::{
     uaccess::{UserPtr, UserSlice, UserSliceReader},
 };
 
+use crate::control::{self, Ctl};
 use crate::shim::{self, KernelSymbols, SYM_LEN};
 use crate::state::State;
 use crate::swcore::{
-    command::{check_probe_write, lines, parse_probe_line, InputError, InputErrorKind, MAX_WRITE},
-    errno,
-    settings::{Control, WriteError},
+    command::MAX_WRITE,
+    settings::Control,
     stack_scan::{self, Deepest, Point, TaskRow},
     stats::Snapshot,
     trace::{unloaded_module, Trace},
 };
 use crate::swformat::text::{sort_rows, write_unloaded, Header, Row, Symbolize};
-use crate::swformat::{budgets, histogram, max_trace, summary, traces, value};
+use crate::swformat::{histogram, max_trace, summary, traces, value};
 
 type Show = fn(&State, &mut fmt::Formatter<'_>) -> fmt::Result;
-type Store = fn(&State, &mut UserSliceReader) -> Result;
 
-/// One file of the directory: its name and mode, and what reading and
-/// writing it do.
+/// What a file is: a report (read-only), or a control (`control.rs`, which
+/// the module parameters share).
+#[derive(Clone, Copy)]
+enum Kind {
+    Report(Show),
+    Control(Ctl),
+}
+
+/// One file of the directory: its name and mode, and what it is.
 struct Spec {
     name: &'static CStr,
     mode: u16,
-    show: Option<Show>,
-    store: Option<Store>,
+    kind: Kind,
 }
 
 const fn ro(name: &'static CStr, show: Show) -> Spec {
     Spec {
         name,
         mode: 0o400,
-        show: Some(show),
-        store: None,
+        kind: Kind::Report(show),
     }
 }
 
-const fn rw(name: &'static CStr, show: Show, store: Store) -> Spec {
+const fn rw(name: &'static CStr, ctl: Ctl) -> Spec {
     Spec {
         name,
         mode: 0o600,
-        show: Some(show),
-        store: Some(store),
+        kind: Kind::Control(ctl),
     }
 }
 
@@ -67,15 +70,14 @@ static SPECS: [Spec; 13] = [
     ro(c"tasks", read_tasks),
     ro(c"cpu_stacks", crate::cpu_files::read_cpu_stacks),
     ro(c"irq_max_trace", crate::cpu_files::read_irq_max_trace),
-    rw(c"probes", read_probes, write_probes),
-    rw(c"threshold", read_threshold, write_threshold),
-    rw(c"budgets", read_budgets, write_budgets),
-    rw(c"enabled", read_enabled, write_enabled),
+    rw(c"probes", Ctl::Probes),
+    rw(c"threshold", Ctl::Setting(Control::Threshold)),
+    rw(c"budgets", Ctl::Setting(Control::Budgets)),
+    rw(c"enabled", Ctl::Setting(Control::Enabled)),
     Spec {
         name: c"reset",
         mode: 0o200,
-        show: None,
-        store: Some(write_reset),
+        kind: Kind::Control(Ctl::Setting(Control::Reset)),
     },
 ];
 
@@ -159,6 +161,15 @@ impl<S: StateOwner> Files<S> {
     }
 }
 
+impl<S: StateOwner> Files<S> {
+    /// The state the files show, which stays in place while they live.
+    // (Built in, the state is at hand already.)
+    #[cfg_attr(not(MODULE), allow(dead_code))]
+    pub(crate) fn state(&self) -> &State {
+        &self._state
+    }
+}
+
 impl<S: StateOwner> Drop for Files<S> {
     fn drop(&mut self) {
         // SAFETY: `dir` came from `debugfs_dir` and is removed only here.
@@ -167,11 +178,14 @@ impl<S: StateOwner> Drop for Files<S> {
 }
 
 /// Renders a file for `stackwatch_file_show`.
-struct Render<'a>(&'a State, Show);
+struct Render<'a>(&'a State, Kind);
 
 impl fmt::Display for Render<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (self.1)(self.0, f)
+        match self.1 {
+            Kind::Report(show) => show(self.0, f),
+            Kind::Control(c) => c.show(self.0, f).unwrap_or(Ok(())),
+        }
     }
 }
 
@@ -191,11 +205,11 @@ pub(crate) unsafe extern "C" fn stackwatch_file_show(
     let d = unsafe { &*data.cast_const().cast::<FileData>() };
     // SAFETY: by this function's contract, `m` is a live, unshared seq_file.
     let seq = unsafe { SeqFile::from_raw(m) };
-    if let Some(show) = d.spec.show {
+    {
         // SAFETY: `d.st` outlives the file: `Files` owns it and removes the
         // file first.
         let st = unsafe { &*d.st };
-        seq.call_printf(format_args!("{}", Render(st, show)));
+        seq.call_printf(format_args!("{}", Render(st, d.spec.kind)));
         // SAFETY: `m` is live and unshared for this call (the contract).
         let (count, size) = unsafe { ((*m).count, (*m).size) };
         // A rendering that filled the buffer overflowed it: seq_read renders
@@ -241,7 +255,7 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
 ) -> c_long {
     // SAFETY: by this function's contract.
     let d = unsafe { &*data.cast_const().cast::<FileData>() };
-    let Some(store) = d.spec.store else {
+    let Kind::Control(ctl) = d.spec.kind else {
         return EINVAL.to_errno().into();
     };
     let Ok(n) = usize::try_from(len) else {
@@ -253,7 +267,7 @@ pub(crate) unsafe extern "C" fn stackwatch_file_store(
     // SAFETY: `d.st` outlives the file: `Files` owns it and removes the
     // file first.
     let st = unsafe { &*d.st };
-    match store(st, &mut r) {
+    match write_control(st, ctl, &mut r) {
         Ok(()) => c_long::try_from(n).unwrap_or(c_long::MAX),
         Err(e) => e.to_errno().into(),
     }
@@ -413,109 +427,13 @@ fn read_tasks(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     )
 }
 
-fn read_probes(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    st.probes.lock().write_report(st, f)
-}
-
-fn read_threshold(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    value::write_number(f, st.threshold.load(Relaxed))
-}
-
-fn read_budgets(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    budgets::write_budgets(f, &st.header(), &st.global_snapshot())
-}
-
-fn read_enabled(st: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    value::write_bool(f, st.enabled.load(Relaxed))
-}
-
-/// Reads one whole write (at most MAX_WRITE bytes) as text.
-fn read_text<'b>(
-    r: &mut UserSliceReader,
-    buf: &'b mut [u8; MAX_WRITE],
-    file: &str,
-) -> Result<&'b str> {
+/// A write to a control file: one whole write (at most MAX_WRITE bytes),
+/// checked and applied as `control.rs` says.
+fn write_control(st: &State, ctl: Ctl, r: &mut UserSliceReader) -> Result {
     let n = r.len();
-    if n > buf.len() {
-        pr_warn!(
-            "{}: write of {} bytes is larger than {} (E2BIG)\n",
-            file,
-            n,
-            MAX_WRITE
-        );
-        return Err(E2BIG);
-    }
+    control::check_len(ctl.name(), n)?;
+    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
     let dst = buf.get_mut(..n).ok_or(EINVAL)?;
     r.read_slice(dst)?;
-    core::str::from_utf8(dst).map_err(|_| {
-        pr_warn!("{}: input is not UTF-8 text (EINVAL)\n", file);
-        EINVAL
-    })
-}
-
-/// Maps a parse error to its errno and says what was wrong.
-fn reject(file: &str, e: InputError<'_>) -> Error {
-    let errno = match e.kind {
-        InputErrorKind::Invalid => EINVAL,
-        InputErrorKind::TooLong => E2BIG,
-        InputErrorKind::Range => ERANGE,
-    };
-    pr_warn!(
-        "{}: {}: '{}' ({})\n",
-        file,
-        e.why,
-        e.token_short(),
-        errno::name(errno.to_errno())
-    );
-    errno
-}
-
-fn write_probes(st: &State, r: &mut UserSliceReader) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, "probes")?;
-    check_probe_write(text).map_err(|e| reject("probes", e))?;
-    let cmds = lines(text).filter_map(|l| parse_probe_line(l).ok().flatten());
-    st.probes.lock().apply(st, cmds)
-}
-
-/// A write to a settings file: checked as `swcore::settings` says, then
-/// applied with its side effects (`State::apply`).
-fn write_setting(st: &State, r: &mut UserSliceReader, file: Control) -> Result {
-    let mut buf = KBox::new([0u8; MAX_WRITE], GFP_KERNEL)?;
-    let text = read_text(r, &mut buf, file.name())?;
-    let change = file
-        .parse(text, crate::settings::limits())
-        .map_err(|e| match e {
-            WriteError::Input(e) => reject(file.name(), e),
-            WriteError::Threshold(t) => {
-                let errno = crate::settings::threshold_errno(t);
-                pr_warn!(
-                    "{}: {} ({})\n",
-                    file.name(),
-                    format_args!("{t}"),
-                    errno::name(errno.to_errno())
-                );
-                errno
-            }
-        })?;
-    if let Some(c) = change {
-        st.apply(c);
-    }
-    Ok(())
-}
-
-fn write_threshold(st: &State, r: &mut UserSliceReader) -> Result {
-    write_setting(st, r, Control::Threshold)
-}
-
-fn write_budgets(st: &State, r: &mut UserSliceReader) -> Result {
-    write_setting(st, r, Control::Budgets)
-}
-
-fn write_enabled(st: &State, r: &mut UserSliceReader) -> Result {
-    write_setting(st, r, Control::Enabled)
-}
-
-fn write_reset(st: &State, r: &mut UserSliceReader) -> Result {
-    write_setting(st, r, Control::Reset)
+    ctl.store(st, dst)
 }

@@ -17,10 +17,10 @@ use crate::swcore::settings::{Change, Limits, ParamError, Params, Settings, Thre
 #[inline(never)]
 pub(crate) fn from_params() -> Result<Settings<'static>> {
     let params = Params {
-        threshold: u64::from(crate::module_parameters::threshold.value()),
+        threshold: u64::from(shim::param_threshold()),
         max_functions: crate::module_parameters::max_functions.value(),
         warn_interval_ms: crate::module_parameters::warn_interval_ms.value(),
-        enabled: crate::module_parameters::enabled.value(),
+        enabled: shim::param_enabled(),
         budgets: shim::param_budgets().to_str().map_err(|_| EINVAL)?,
         probes: shim::param_probes().to_str().map_err(|_| EINVAL)?,
     };

@@ -5,7 +5,7 @@
  * recursion guard and register accessors are not in the kernel crate's
  * bindings), module notifiers and a module's
  * name and symbols (struct notifier_block, struct module), THREAD_SIZE/current
- * macros, and the string module parameters. All policy lives in Rust; see
+ * macros, and the module parameters bar two. All policy lives in Rust; see
  * shim.h.
  */
 #include <linux/kprobes.h>
@@ -37,14 +37,96 @@
 #endif
 #include "shim.h"
 
+/*
+ * The control parameters under /sys/module/stackwatch/parameters/: probes,
+ * threshold, budgets, enabled (0600) and reset (0200), which integrity
+ * lockdown leaves writable where it refuses debugfs's control files.
+ *
+ * Until the module's init has taken their values (sw_params_take()), a
+ * write keeps the value init reads: insmod's probes=..., budgets=... (set
+ * before init runs) or the boot command line. Once init has published the
+ * state (sw_params_publish()), a write is a control write, parsed, checked
+ * and applied by the Rust code that handles a write to the debugfs file of
+ * the same name (stackwatch_param_store), and a read shows what that file
+ * shows (stackwatch_param_show). In between, and from the start of
+ * teardown on (sw_params_publish(NULL) before the state is freed), a write
+ * fails with EBUSY and touches nothing. sysfs reads and writes run under
+ * kernel_param_lock(THIS_MODULE), which the switches take too.
+ */
 static char sw_probes_param[4096];
-module_param_string(probes, sw_probes_param, sizeof(sw_probes_param), 0400);
-MODULE_PARM_DESC(probes,
-	"Comma-separated symbols and globs to watch; 'default' is the built-in set (used when empty)");
-
+static const struct kparam_string sw_probes_str = { sizeof(sw_probes_param), sw_probes_param };
 static char sw_budgets_param[128] = "default";
-module_param_string(budgets, sw_budgets_param, sizeof(sw_budgets_param), 0400);
+static const struct kparam_string sw_budgets_str = { sizeof(sw_budgets_param), sw_budgets_param };
+static unsigned int sw_threshold_param = 2048;
+static bool sw_enabled_param = true;
+
+static void *sw_param_state;
+static bool sw_params_taken;
+
+struct sw_param {
+	int ctl;				/* SW_CTL_* */
+	const struct kernel_param_ops *load;	/* keeps a value set before init */
+	const void *arg;			/* ...here */
+};
+
+static struct sw_param sw_param_probes_def = { SW_CTL_PROBES, &param_ops_string, &sw_probes_str };
+static struct sw_param sw_param_threshold_def = { SW_CTL_THRESHOLD, &param_ops_uint, &sw_threshold_param };
+static struct sw_param sw_param_budgets_def = { SW_CTL_BUDGETS, &param_ops_string, &sw_budgets_str };
+static struct sw_param sw_param_enabled_def = { SW_CTL_ENABLED, &param_ops_bool, &sw_enabled_param };
+static struct sw_param sw_param_reset_def = { SW_CTL_RESET, NULL, NULL };
+
+static int sw_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct sw_param *p = kp->arg;
+	struct kernel_param load = *kp;
+
+	if (sw_param_state)
+		return stackwatch_param_store(sw_param_state, p->ctl, val, strlen(val));
+	if (!p->load) {
+		pr_warn("stackwatch: %s: only once loaded (EBUSY)\n", kp->name);
+		return -EBUSY;
+	}
+	if (sw_params_taken) {
+		pr_warn("stackwatch: %s: not running (starting or stopping) (EBUSY)\n", kp->name);
+		return -EBUSY;
+	}
+	load.arg = (void *)p->arg;
+	return p->load->set(val, &load);
+}
+
+static int sw_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct sw_param *p = kp->arg;
+	struct kernel_param load = *kp;
+
+	if (sw_param_state)
+		return stackwatch_param_show(sw_param_state, p->ctl, buf, PAGE_SIZE);
+	if (!p->load)
+		return -EPERM;
+	load.arg = (void *)p->arg;
+	return p->load->get(buf, &load);
+}
+
+static const struct kernel_param_ops sw_param_ops = {
+	.set = sw_param_set,
+	.get = sw_param_get,
+};
+
+static const struct kernel_param_ops sw_param_ops_wo = {
+	.set = sw_param_set,
+};
+
+module_param_cb(probes, &sw_param_ops, &sw_param_probes_def, 0600);
+MODULE_PARM_DESC(probes,
+	"Comma-separated symbols and globs to watch; 'default' is the built-in set (used when empty). Once loaded: the probes file's commands (+name, -name, clear) and report");
+module_param_cb(threshold, &sw_param_ops, &sw_param_threshold_def, 0600);
+MODULE_PARM_DESC(threshold, "Warn when fewer than this many stack bytes remain (0: off)");
+module_param_cb(budgets, &sw_param_ops, &sw_param_budgets_def, 0600);
 MODULE_PARM_DESC(budgets, "What-if stack sizes in bytes, up to 4, 'none', or 'default' (4096,8192 where smaller than THREAD_SIZE)");
+module_param_cb(enabled, &sw_param_ops, &sw_param_enabled_def, 0600);
+MODULE_PARM_DESC(enabled, "Count from load (write 0/1 to pause/resume)");
+module_param_cb(reset, &sw_param_ops_wo, &sw_param_reset_def, 0200);
+MODULE_PARM_DESC(reset, "Write 1 to clear statistics and chains");
 
 /*
  * One attachment: a kprobe on one function, or a share of the ftrace_ops
@@ -1194,6 +1276,30 @@ const char *sw_param_probes(void)
 const char *sw_param_budgets(void)
 {
 	return sw_budgets_param;
+}
+
+unsigned int sw_param_threshold(void)
+{
+	return sw_threshold_param;
+}
+
+int sw_param_enabled(void)
+{
+	return sw_enabled_param;
+}
+
+void sw_params_take(void)
+{
+	kernel_param_lock(THIS_MODULE);
+	sw_params_taken = true;
+	kernel_param_unlock(THIS_MODULE);
+}
+
+void sw_params_publish(void *state)
+{
+	kernel_param_lock(THIS_MODULE);
+	sw_param_state = state;
+	kernel_param_unlock(THIS_MODULE);
 }
 
 #ifndef MODULE

@@ -200,8 +200,34 @@ int sw_printk_deferred(const char *fmt, ...);
 /* jiffies and HZ, for the warning's rate limit. */
 unsigned long sw_jiffies(void);
 unsigned long sw_hz(void);
-/* String module parameters (Rust module! has none in 7.3). */
+/*
+ * The control parameters (module_param_cb: Rust module! has neither string
+ * parameters nor writable ones in 7.3). Their values as set before init
+ * (insmod, boot command line), stable once sw_params_take() has run.
+ */
 const char *sw_param_probes(void);
 const char *sw_param_budgets(void);
+unsigned int sw_param_threshold(void);
+int sw_param_enabled(void);
+/* From now on a write to a parameter no longer sets its load-time value. */
+void sw_params_take(void);
+/*
+ * Writes and reads of the parameters go to state (the Rust State) from now
+ * on, or, with NULL, fail with EBUSY; returns once no write or read is
+ * running on the previous state.
+ */
+void sw_params_publish(void *state);
+
+/* Which control a parameter is: the same order as the Rust side's `Ctl`. */
+enum sw_ctl {
+	SW_CTL_PROBES = 0,
+	SW_CTL_THRESHOLD = 1,
+	SW_CTL_BUDGETS = 2,
+	SW_CTL_ENABLED = 3,
+	SW_CTL_RESET = 4,
+};
+/* Implemented in Rust (params.rs), called with the parameter lock held. */
+int stackwatch_param_store(void *state, int ctl, const char *val, unsigned long len);
+int stackwatch_param_show(void *state, int ctl, char *buf, unsigned long size);
 
 #endif /* STACKWATCH_SHIM_H */

@@ -531,17 +531,56 @@ pub(crate) fn hz() -> u64 {
     unsafe { ffi::sw_hz() as u64 }
 }
 
-/// The `probes=` module parameter.
+/// The `probes=` module parameter as set before init (insmod, boot command
+/// line). Ends the parameters' load-time setting first.
 pub(crate) fn param_probes() -> &'static CStr {
+    params_take();
     // SAFETY: the C side returns a NUL-terminated static buffer that the
-    // module parameter code only writes before init runs (it is 0400).
+    // parameter code only writes until `sw_params_take` (just called) has
+    // run.
     unsafe { CStr::from_char_ptr(ffi::sw_param_probes()) }
 }
 
-/// The `budgets=` module parameter.
+/// The `budgets=` module parameter as set before init; as `param_probes`.
 pub(crate) fn param_budgets() -> &'static CStr {
+    params_take();
     // SAFETY: as for `param_probes`.
     unsafe { CStr::from_char_ptr(ffi::sw_param_budgets()) }
+}
+
+/// The `threshold=` module parameter as set before init.
+pub(crate) fn param_threshold() -> u32 {
+    params_take();
+    // SAFETY: no preconditions.
+    unsafe { ffi::sw_param_threshold() }
+}
+
+/// The `enabled=` module parameter as set before init.
+pub(crate) fn param_enabled() -> bool {
+    params_take();
+    // SAFETY: no preconditions.
+    unsafe { ffi::sw_param_enabled() != 0 }
+}
+
+/// From now on a write to a parameter no longer sets its load-time value
+/// (it fails with EBUSY until the state is published).
+fn params_take() {
+    // SAFETY: no preconditions (takes the parameter lock).
+    unsafe { ffi::sw_params_take() }
+}
+
+/// Sends writes and reads of the control parameters to `state` (or, with
+/// null, refuses them); returns once none runs on the previous one.
+///
+/// # Safety
+///
+/// `state` is null or a `State` that stays valid until this is called
+/// again with another value (`stackwatch_param_store`/`_show` cast it back).
+pub(crate) unsafe fn params_publish(state: *const c_void) {
+    // SAFETY: the C side only stores the pointer (under the parameter
+    // lock) and hands it back to the Rust entry points; validity is the
+    // caller's contract.
+    unsafe { ffi::sw_params_publish(state.cast_mut()) }
 }
 
 /// Bytes of a symbol buffer: at least the kernel's KSYM_SYMBOL_LEN (about

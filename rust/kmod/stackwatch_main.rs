@@ -5,7 +5,9 @@
 //! reclaim), keeps per-function high-water marks with the call chain that
 //! got there, and warns while there is still stack left.
 //!
-//! Everything is under `/sys/kernel/debug/stackwatch/`; see README.md.
+//! Everything is under `/sys/kernel/debug/stackwatch/`, and the controls
+//! also under `/sys/module/stackwatch/parameters/` (for lockdown); see
+//! README.md.
 
 // No panic path, on every file of the module (rust/core's included through
 // `swcore`, rust/format's through `swformat`): the kernel's clippy step (CLIPPY=1 in tests/run.sh) fails on
@@ -23,9 +25,11 @@ use kernel::prelude::*;
 
 #[cfg(not(MODULE))]
 mod boot;
+mod control;
 mod cpu_files;
 mod files;
 mod handler;
+mod params;
 mod probes;
 mod settings;
 mod shim;
@@ -46,11 +50,9 @@ module! {
     authors: ["stackwatch developers"],
     description: "Per-path kernel stack high-water marks with call chains and early warning",
     license: "GPL",
+    // probes, threshold, budgets, enabled and reset are writable parameters
+    // the C shim declares (shim.c); these two are read at load only.
     params: {
-        threshold: u32 {
-            default: 2048,
-            description: "Warn when fewer than this many stack bytes remain (0: off)",
-        },
         max_functions: u32 {
             default: 4096,
             description: "Function slots preallocated for per-function statistics",
@@ -58,10 +60,6 @@ module! {
         warn_interval_ms: u32 {
             default: 250,
             description: "At most one threshold warning per this many ms (0: no limit); one 256 bytes deeper than all before always goes out",
-        },
-        enabled: bool {
-            default: true,
-            description: "Count from load (write 0/1 to debugfs enabled to pause/resume)",
         },
     },
 }
@@ -181,12 +179,14 @@ fn log_watching(st: &State) {
     );
 }
 
-/// The loadable module: the files own the state, so they go first
-/// (removing them waits for running reads and writes, and an open file pins
-/// the module, so none is open), then the state, whose own drop detaches
-/// the module notifiers and every probe before its memory is freed.
+/// The loadable module: the parameters stop reaching the state first (once
+/// no write to one runs), then the files, which own the state, go (removing
+/// them waits for running reads and writes, and an open file pins the
+/// module, so none is open), then the state, whose own drop detaches the
+/// module notifiers and every probe before its memory is freed.
 #[cfg(MODULE)]
 struct StackWatch {
+    _params: params::Published,
     _files: files::Files<Pin<KBox<State>>>,
 }
 
@@ -200,8 +200,13 @@ impl kernel::Module for StackWatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let (state, probes) = new_state()?;
         start(&state, probes, Specs::All);
+        let files = new_files(state)?;
+        // SAFETY: the state stays in place until `files` drops, which is
+        // after `_params` (field order).
+        let params = unsafe { params::Published::new(files.state()) };
         Ok(StackWatch {
-            _files: new_files(state)?,
+            _params: params,
+            _files: files,
         })
     }
 }
@@ -229,6 +234,7 @@ fn new_files(state: Pin<KBox<State>>) -> Result<files::Files<Pin<KBox<State>>>> 
 /// since an early initcall (see `boot.rs`); debugfs comes up later and shows it.
 #[cfg(not(MODULE))]
 struct StackWatch {
+    _params: params::Published,
     _files: files::Files<&'static State>,
 }
 
@@ -248,7 +254,10 @@ impl kernel::Module for StackWatch {
         // From early boot, hits on IRQ stacks were only counted off-stack
         // until now (no work items then to find the stacks with).
         st.find_irq_stacks();
+        // SAFETY: the state lives for ever.
+        let params = unsafe { params::Published::new(st) };
         Ok(StackWatch {
+            _params: params,
             _files: files::Files::create(st)?,
         })
     }

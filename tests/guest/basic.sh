@@ -105,7 +105,11 @@ check "debugfs directory exists" test -d $SWD
 expect_eq "thread_size matches the kernel" "$(cat $SWD/thread_size)" "$want"
 cfg=$(sw_kconfig | sed -n 's/^CONFIG_THREAD_SIZE_ORDER=//p')
 [ -n "$cfg" ] && expect_eq "thread_size = PAGE_SIZE << THREAD_SIZE_ORDER" "$(cat $SWD/thread_size)" $((4096 << cfg))
-expect_eq "module parameter budgets (sysfs)" "$(cat /sys/module/stackwatch/parameters/budgets)" default
+# The controls are module parameters too (for lockdown, issue 26): a read
+# shows what the debugfs file shows.
+swp=/sys/module/stackwatch/parameters
+expect_eq "module parameter budgets reads the budgets file" "$(cut -d' ' -f1 $swp/budgets | paste -sd' ')" "$(cut -d' ' -f1 $SWD/budgets | paste -sd' ')"
+expect_eq "module parameter threshold reads the threshold file" "$(cat $swp/threshold)" "$(cat $SWD/threshold)"
 expect_eq "threshold default" "$(cat $SWD/threshold)" 2048
 # A glob never covers stackwatch's own functions (its C shim runs inside
 # the handler; the stack tracer measures captures at sw_save_trace, so they

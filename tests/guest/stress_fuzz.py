@@ -8,6 +8,13 @@ probe set predicts, and the attached set and the settings read back must
 equal the model's. Prints TAP-like lines for the guest runner.
 
   stress_fuzz.py DEBUGFS_DIR WRITES THREAD_SIZE SEED
+  stress_fuzz.py PARAMS_DIR WRITES THREAD_SIZE SEED params
+
+With `params`, the same files as module parameters
+(/sys/module/stackwatch/parameters, lockdown.sh): the module parses what it
+gets with the same code, but sysfs hands a write over in pieces of at most
+a page and the parameter code stops at its first NUL, which the model
+applies to the bytes first (and an empty write never reaches the module).
 """
 import errno
 import os
@@ -17,6 +24,16 @@ import subprocess
 import sys
 
 swd, nwrites, ts, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+params = sys.argv[5:] == ["params"]
+# The report files (summary) are in debugfs either way.
+DEBUGFS = "/sys/kernel/debug/stackwatch" if params else swd
+PAGE = 4096
+
+
+def transported(data):
+    """What the module's parsing gets of one write(2) of data."""
+    return data[:PAGE].split(b"\0")[0] if params else data
+
 rng = random.Random(seed)
 MAX_WRITE, MAX_NAME, MAX_BUDGETS = 4096, 256, 4
 # What Rust's str::trim strips: the White_Space characters.
@@ -280,21 +297,24 @@ for i in range(nwrites):
         data = budget_write()
     else:
         data = bool_write()
+    sent = transported(data)
     try:
+        if params and not data:
+            raise Refused("OK")  # sysfs does not call the parameter: no change
         if f == "probes":
-            new = model_probes(data, specs)
+            new = model_probes(sent, specs)
         elif f == "threshold":
-            new = model_threshold(data)
+            new = model_threshold(sent)
         elif f == "budgets":
-            new = model_budgets(data)
+            new = model_budgets(sent)
         else:
-            new = model_bool(data)
+            new = model_bool(sent)
         want = "OK"
     except Refused as e:
         want, new = e.name, None
     got = do_write(os.path.join(swd, f), data)
     results[got] = results.get(got, 0) + 1
-    if want == "OK":
+    if want == "OK" and new is not None:
         if f == "probes":
             specs = new
         elif f == "threshold":
@@ -315,7 +335,8 @@ for i in range(nwrites):
     else:
         ok += 1
     if i % 50 == 0:
-        read("summary")  # the module still answers
+        with open(os.path.join(DEBUGFS, "summary")) as fs:  # the module still answers
+            fs.read()
     if i % 100 == 0:
         print(f"  fuzz: {i}/{nwrites} writes, results {sorted(results.items())}", flush=True)
 print(f"measure: fuzz: {nwrites} writes, results {sorted(results.items())}")

@@ -2,7 +2,9 @@
 //! Where the module's files are (its live debugfs directory, or a snapshot
 //! copy), reading and writing them, and saying plainly why that failed:
 //! debugfs not mounted, module not loaded, permission denied, or the errno
-//! a control file returned.
+//! a control file returned. Under kernel lockdown, which refuses debugfs
+//! files that can be written (EPERM), the controls are read and written
+//! through the module's parameters instead, which take the same writes.
 
 use crate::errno;
 use crate::error::{Error, Result};
@@ -16,6 +18,13 @@ pub const DEFAULT_DIR: &str = "/sys/kernel/debug/stackwatch";
 const MOUNTS: &str = "/proc/self/mounts";
 /// Present while the module is loaded.
 const MODULE_SYSFS: &str = "/sys/module/stackwatch";
+/// The controls as module parameters: same names, same writes, same reads.
+pub const PARAMS_DIR: &str = "/sys/module/stackwatch/parameters";
+/// The kernel's lockdown level, `none [integrity] confidentiality` (where
+/// securityfs is mounted).
+const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
+/// The control files, which the module also has as parameters.
+const CONTROLS: [&str; 5] = ["probes", "threshold", "budgets", "enabled", "reset"];
 
 /// A directory holding the module's files.
 #[derive(Clone, Debug)]
@@ -24,6 +33,8 @@ pub struct Dir {
     pub path: PathBuf,
     /// True for the module's live debugfs directory, false for a snapshot.
     pub live: bool,
+    /// The module's parameters directory (live only).
+    pub params: PathBuf,
 }
 
 impl Dir {
@@ -32,6 +43,7 @@ impl Dir {
         Dir {
             path: path.into(),
             live: true,
+            params: PathBuf::from(PARAMS_DIR),
         }
     }
 
@@ -40,6 +52,7 @@ impl Dir {
         Dir {
             path: path.into(),
             live: false,
+            params: PathBuf::new(),
         }
     }
 
@@ -56,11 +69,37 @@ impl Dir {
         }
     }
 
+    /// The control `name`'s module parameter, if the debugfs file `name`
+    /// was refused with `e` because the kernel is locked down.
+    fn locked_down(&self, name: &str, e: &io::Error) -> Option<PathBuf> {
+        (self.live && e.raw_os_error() == Some(errno::EPERM) && CONTROLS.contains(&name))
+            .then(|| self.params.join(name))
+    }
+
+    /// The control `name`'s module parameter, if the kernel says it is
+    /// locked down: its debugfs file would be refused (and the kernel would
+    /// log that it was).
+    fn known_locked_down(&self, name: &str) -> Option<PathBuf> {
+        let level = fs::read_to_string(LOCKDOWN).unwrap_or_default();
+        (self.live && CONTROLS.contains(&name) && is_locked_down(&level))
+            .then(|| self.params.join(name))
+    }
+
     /// Reads a text file; `None` if the directory is fine but the file is
     /// not there.
     pub fn read(&self, name: &str) -> Result<Option<String>> {
+        if let Some(param) = self.known_locked_down(name) {
+            return self.read_param(&param).map(Some);
+        }
         let path = self.file(name);
-        match fs::read(&path) {
+        let read = match fs::read(&path) {
+            Err(e) => match self.locked_down(name, &e) {
+                Some(param) => return self.read_param(&param).map(Some),
+                None => Err(e),
+            },
+            r => r,
+        };
+        match read {
             Ok(bytes) => String::from_utf8(bytes)
                 .map(Some)
                 .map_err(|_| Error::runtime(format!("{}: not UTF-8 text", path.display()))),
@@ -70,6 +109,19 @@ impl Dir {
             }
             Err(e) => Err(self.diagnose(&e, &path)),
         }
+    }
+
+    /// Reads a control's module parameter (under lockdown).
+    fn read_param(&self, param: &Path) -> Result<String> {
+        let bytes = fs::read(param).map_err(|e| match e.raw_os_error() {
+            Some(errno::EFBIG) => Error::runtime(format!(
+                "{}: more than a page to show, and the kernel is locked down (debugfs control files are refused): `stackwatch probes` cannot list this many",
+                param.display()
+            )),
+            _ => self.diagnose(&e, param),
+        })?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::runtime(format!("{}: not UTF-8 text", param.display())))
     }
 
     /// Reads a text file that must be there.
@@ -87,8 +139,21 @@ impl Dir {
     /// `echo text > file` would, and explains a rejection.
     pub fn write(&self, name: &str, text: &str) -> Result<()> {
         self.check()?;
-        let path = self.file(name);
-        let mut f = match OpenOptions::new().write(true).truncate(true).open(&path) {
+        let open = |p: &Path| OpenOptions::new().write(true).truncate(true).open(p);
+        let mut path = self
+            .known_locked_down(name)
+            .unwrap_or_else(|| self.file(name));
+        let opened = match open(&path) {
+            Err(e) => match self.locked_down(name, &e) {
+                Some(param) => {
+                    path = param;
+                    open(&path)
+                }
+                None => Err(e),
+            },
+            f => f,
+        };
+        let mut f = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::runtime(format!(
@@ -111,6 +176,14 @@ impl Dir {
 
     fn diagnose(&self, e: &io::Error, target: &Path) -> Error {
         match e.kind() {
+            io::ErrorKind::PermissionDenied
+                if self.live && e.raw_os_error() == Some(errno::EPERM) =>
+            {
+                Error::runtime(format!(
+                    "operation not permitted: {}: is the kernel locked down? (cat /sys/kernel/security/lockdown)",
+                    target.display()
+                ))
+            }
             io::ErrorKind::PermissionDenied if self.live => Error::runtime(format!(
                 "permission denied: {}: debugfs is readable by root only; run stackwatch as root (sudo)",
                 target.display()
@@ -127,6 +200,12 @@ impl Dir {
             _ => Error::runtime(format!("{}: {e}", target.display())),
         }
     }
+}
+
+/// Whether a lockdown file's text says the kernel is locked down (any
+/// level refuses writable debugfs files).
+fn is_locked_down(level: &str) -> bool {
+    level.contains('[') && !level.contains("[none]")
 }
 
 /// The error for a write the module rejected.
@@ -217,6 +296,41 @@ mod tests {
             ),
             "{rejected}"
         );
+    }
+
+    #[test]
+    fn locked_down_controls_go_to_the_parameters() {
+        let live = Dir::live(DEFAULT_DIR);
+        let eperm = io::Error::from_raw_os_error(errno::EPERM);
+        let eacces = io::Error::from_raw_os_error(errno::EACCES);
+        assert_eq!(
+            live.locked_down("threshold", &eperm),
+            Some(PathBuf::from("/sys/module/stackwatch/parameters/threshold"))
+        );
+        assert_eq!(live.locked_down("probes", &eacces), None);
+        assert_eq!(live.locked_down("summary", &eperm), None);
+        assert_eq!(Dir::snapshot("/x").locked_down("probes", &eperm), None);
+        assert!(is_locked_down("none [integrity] confidentiality\n"));
+        assert!(is_locked_down("none integrity [confidentiality]\n"));
+        assert!(!is_locked_down("[none] integrity confidentiality\n"));
+        assert!(!is_locked_down(""));
+        let e = live.diagnose(&eperm, &live.file("summary"));
+        assert!(e.message.contains("locked down"), "{e}");
+    }
+
+    /// Not locked down: the debugfs file is read when it is there.
+    #[test]
+    fn unlocked_reads_the_debugfs_file() {
+        let dir = std::env::temp_dir().join(format!("sw-params-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut live = Dir::live(&dir);
+        live.params = dir.join("params");
+        fs::create_dir_all(&live.params).unwrap();
+        fs::write(live.params.join("threshold"), "2048\n").unwrap();
+        // Not locked down here: the debugfs file is read when it is there.
+        fs::write(live.file("threshold"), "1024\n").unwrap();
+        assert_eq!(live.read("threshold").unwrap().unwrap(), "1024\n");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

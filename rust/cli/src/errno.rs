@@ -3,7 +3,8 @@
 //! for each kind of write.
 
 pub use stackwatch_core::errno::{
-    name, E2BIG, EACCES, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EOPNOTSUPP, EPERM, ERANGE,
+    name, E2BIG, EACCES, EBUSY, EEXIST, EFBIG, EINVAL, ENODEV, ENOENT, ENOMEM, EOPNOTSUPP, EPERM,
+    ERANGE,
 };
 
 /// What an errno from a write to the control file `file` means.
@@ -34,7 +35,8 @@ pub fn explain_write(file: &str, errno: i32) -> String {
         (ERANGE, _) => "value out of range",
         (EEXIST, _) => "already attached",
         (EPERM | EACCES, _) => "permission denied (run as root)",
-        (EBUSY, _) => "busy (the symbol may not be probeable)",
+        (EBUSY, "probes") => "busy (the symbol may not be probeable)",
+        (EBUSY, _) => "busy (the module is starting or stopping)",
         (ENOMEM, _) => "out of memory",
         (EOPNOTSUPP, _) => "not supported (this symbol cannot be probed)",
         (ENODEV, _) => "no such device (is the module being unloaded?)",

@@ -30,6 +30,8 @@ errnos! {
     EEXIST => 17,
     /// No such device.
     ENODEV => 19,
+    /// File too large (a module parameter's read: more than a page).
+    EFBIG => 27,
     /// Invalid argument.
     EINVAL => 22,
     /// Result out of range.
