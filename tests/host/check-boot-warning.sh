@@ -5,7 +5,7 @@
 # still stack left, and that warning reached the console before the kernel
 # died, from the very initcall that was running when it died (the console has
 # initcall_debug's "calling"/"returned" lines). With a glob in
-# stackwatch.probes=, also that the glob attached once fprobe was up. Every
+# stackwatch.probes=, also that the glob attached at core_initcall_sync. Every
 # warning is checked too: each function is known by one address and warned
 # once per depth (a name and a glob reaching it count it once), and its chain
 # starts at the probed function with no frame of its own yet, followed by the
@@ -31,11 +31,11 @@ if grep -aq 'stackwatch: attached from early boot' <<<"$lines"; then
   ok "stackwatch attached from early boot ($(grep -ao 'stackwatch: watching [0-9]* functions' <<<"$lines" | head -n1 | sed 's/stackwatch: //'))"
 else nok "no 'attached from early boot' line: stackwatch did not start in the early initcall"; fi
 
-# A glob on the command line attaches at core_initcall_sync, once fprobe is up.
+# A glob on the command line attaches at core_initcall_sync.
 probes=$(grep -aom1 'stackwatch\.probes=[^ ]*' <<<"$lines" | head -n1 | cut -d= -f2-)
 if grep -q '[*?[]' <<<"$probes"; then
   if grep -aq 'stackwatch: attached the globs of stackwatch.probes=' <<<"$lines"; then
-    ok "the globs of stackwatch.probes= attached once fprobe was up ($(grep -ao 'stackwatch: watching [0-9]* functions' <<<"$lines" | tail -n1 | sed 's/stackwatch: //'))"
+    ok "the globs of stackwatch.probes= attached at core_initcall_sync ($(grep -ao 'stackwatch: watching [0-9]* functions' <<<"$lines" | tail -n1 | sed 's/stackwatch: //'))"
   else nok "stackwatch.probes=$probes has a glob, but no 'attached the globs' line"; fi
 fi
 
@@ -101,7 +101,7 @@ records=$(awk -v d="$death" '$1 < d' <<<"$lines" | cut -f1,2 | awk -F'\t' '
 nrec=$(grep -c . <<<"$records")
 
 # One function, one address: frame 0 of every warning is the warned function
-# at the same offset (a kprobe and an fprobe on it report one address), and no
+# at the same offset (a kprobe and the ftrace ops on it report one address), and no
 # function warns twice at the same depth (which two slots for it would do).
 twoaddr=$(awk '{ n = $6; sub(/\+.*/, "", n); o = $6; sub(/^[^+]*\+/, "", o); sub(/\/.*/, "", o)
   if (n != $2) print "warned " $2 " with frame 0 " $6
