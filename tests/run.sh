@@ -574,7 +574,7 @@ fi
 # line below, and the test checks from the console that the warning, with its
 # chain through the initcall that overflowed, came before the kernel died
 # (tests/host/check-boot-warning.sh). The glob sysfs_create_* attaches once
-# fprobe is up and overlaps the name sysfs_create_dir_ns: every warning's
+# core_initcall_sync and overlaps the name sysfs_create_dir_ns: every warning's
 # function must have one address and count once, and every chain's second
 # frame must be the probed function's caller (checked against vmlinux).
 BOOT4K_APPEND="initcall_debug ignore_loglevel stackwatch.threshold=2048 stackwatch.warn_interval_ms=0 stackwatch.max_functions=64"
