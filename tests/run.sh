@@ -573,7 +573,7 @@ fi
 # riscv64 build is covered), attached from an early initcall by the command
 # line below, and the test checks from the console that the warning, with its
 # chain through the initcall that overflowed, came before the kernel died
-# (tests/host/check-boot-warning.sh). The glob sysfs_create_* attaches once
+# (tests/host/check-boot-warning.sh). The glob sysfs_create_* attaches at
 # core_initcall_sync and overlaps the name sysfs_create_dir_ns: every warning's
 # function must have one address and count once, and every chain's second
 # frame must be the probed function's caller (checked against vmlinux).
