@@ -282,22 +282,28 @@ if sel clone; then
   rm -rf "$clone"
 fi
 
-if sel dkms; then
-  step "dkms build for $release (in the trixie tool root, as on a trixie machine)"
-  log="$results/dkms.log"
-  # The sources where DKMS wants them (/usr/src/stackwatch-VERSION) in the tool root.
-  dsrc="$TOOLROOT/usr/src/stackwatch-0.1.0"
+# dkms_build RELEASE: `dkms add` + `dkms build` in the trixie tool root (as on
+# a trixie machine running RELEASE), the built module's vermagic checked.
+dkms_build() {
+  local rel=$1 log="$results/dkms-$1.log" tr dsrc
+  tr=$(cat "$(scripts/stock-kernel.sh --print-kdir "$rel")/.stackwatch-toolroot")
+  dsrc="$tr/usr/src/stackwatch-0.1.0"
   rm -rf "$dsrc"; mkdir -p "$dsrc"
   git ls-files -z | xargs -0 cp --parents -t "$dsrc"
-  if scripts/toolroot.sh --run "$TOOLROOT" sh -c "
+  if scripts/toolroot.sh --run "$tr" sh -c "
        set -e; dkms remove stackwatch/0.1.0 --all >/dev/null 2>&1 || true
-       dkms add stackwatch/0.1.0 && dkms build stackwatch/0.1.0 -k $release
-       modinfo -F vermagic /var/lib/dkms/stackwatch/0.1.0/$release/x86_64/module/stackwatch.ko*
+       dkms add stackwatch/0.1.0 && dkms build stackwatch/0.1.0 -k $rel
+       modinfo -F vermagic /var/lib/dkms/stackwatch/0.1.0/$rel/x86_64/module/stackwatch.ko*
        dkms remove stackwatch/0.1.0 --all" > "$log" 2>&1 \
-     && grep -q "^$release " "$log"; then
-    pass "dkms build stackwatch/0.1.0 -k $release ($(grep "^$release " "$log"))"
-  else fail "dkms build for $release (log: $log)"; fi
+     && grep -q "^$rel " "$log"; then
+    pass "dkms build stackwatch/0.1.0 -k $rel ($(grep "^$rel " "$log"))"
+  else fail "dkms build for $rel (log: $log)"; fi
   rm -rf "$dsrc"
+}
+
+if sel dkms; then
+  step "dkms build for $release (in the trixie tool root, as on a trixie machine)"
+  dkms_build "$release"
 fi
 
 # Named only this round: the metadata step inside the DKMS build takes 5 to
@@ -402,24 +408,6 @@ flavour_ready() {
   if [ -n "$want" ] && [ "$vm" = "$want" ]; then pass "stackwatch.ko for $rel ($((SECONDS - t0))s): vermagic '$vm', the same as the flavour's own xfs.ko"
   else fail "stackwatch.ko for $rel: vermagic '$vm', the flavour's xfs.ko has '$want'"; fi
   if out=$(tests/host/check-no-panic.sh "$FKO" 2>&1); then pass "$rel: no panic path: $out"; else fail "$rel: no panic path: $out"; fi
-}
-# dkms_build RELEASE: `dkms add` + `dkms build` in the trixie tool root (as on
-# a trixie machine running RELEASE), the built module's vermagic checked.
-dkms_build() {
-  local rel=$1 log="$results/dkms-$1.log" tr dsrc
-  tr=$(cat "$(scripts/stock-kernel.sh --print-kdir "$rel")/.stackwatch-toolroot")
-  dsrc="$tr/usr/src/stackwatch-0.1.0"
-  rm -rf "$dsrc"; mkdir -p "$dsrc"
-  git ls-files -z | xargs -0 cp --parents -t "$dsrc"
-  if scripts/toolroot.sh --run "$tr" sh -c "
-       set -e; dkms remove stackwatch/0.1.0 --all >/dev/null 2>&1 || true
-       dkms add stackwatch/0.1.0 && dkms build stackwatch/0.1.0 -k $rel
-       modinfo -F vermagic /var/lib/dkms/stackwatch/0.1.0/$rel/x86_64/module/stackwatch.ko*
-       dkms remove stackwatch/0.1.0 --all" > "$log" 2>&1 \
-     && grep -q "^$rel " "$log"; then
-    pass "dkms build stackwatch/0.1.0 -k $rel ($(grep "^$rel " "$log"))"
-  else fail "dkms build for $rel (log: $log)"; fi
-  rm -rf "$dsrc"
 }
 
 # PREEMPT_RT (Debian's rt-amd64): spinlocks sleep, softirqs and IRQ handlers
