@@ -96,8 +96,8 @@ DEPTH_KO=$SW_ROOT/tests/modules/sw_depth_test.ko LEAF=sw_depth_leaf
 # path, a chain taken); the least deepest point of the five: an interrupt
 # that lands at the deepest moment only adds to it.
 deepest() {
-  local i v min=
-  for i in 1 2 3 4 5; do
+  local v min=
+  for _ in 1 2 3 4 5; do
     eval "$1"
     echo 20 > /sys/module/sw_depth_test/parameters/run
     v=$(cat /sys/module/sw_depth_test/parameters/deepest)
