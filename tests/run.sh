@@ -149,8 +149,8 @@ for crate in core format cli; do
     pass "clippy rust/$crate"; else fail "clippy rust/$crate (log: $results/clippy-$crate.log)"; fi
 done
 # (shim_generated.rs is bindgen's output: formatted only where bindgen finds rustfmt.)
-kmod_sources=(); for f in rust/kmod/*.rs rust/kmod/shim/*.rs; do [ "$f" = rust/kmod/shim_generated.rs ] || kmod_sources+=("$f"); done
-if rustfmt --edition 2021 --check "${kmod_sources[@]}" >/dev/null 2>&1; then pass "rustfmt rust/kmod"; else fail "rustfmt rust/kmod (run rustfmt --edition 2021 rust/kmod/*.rs rust/kmod/shim/*.rs)"; fi
+kmod_sources=(); for f in rust/kmod/*.rs rust/kmod/shim/*.rs rust/kmod/probes/*.rs; do [ "$f" = rust/kmod/shim_generated.rs ] || kmod_sources+=("$f"); done
+if rustfmt --edition 2021 --check "${kmod_sources[@]}" >/dev/null 2>&1; then pass "rustfmt rust/kmod"; else fail "rustfmt rust/kmod (run rustfmt --edition 2021 rust/kmod/*.rs rust/kmod/shim/*.rs rust/kmod/probes/*.rs)"; fi
 # Every shell script of the tree, at warning level (.shellcheckrc: bash).
 if git ls-files -z '*.sh' | xargs -0 shellcheck -S warning > "$results/shellcheck.log" 2>&1; then
   pass "shellcheck: $(git ls-files '*.sh' | wc -l) scripts, no warning"
