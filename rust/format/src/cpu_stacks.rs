@@ -225,7 +225,7 @@ pub mod reader {
                 .record()?
                 .ok_or(truncated(no, "functions", "missing"))?;
             if line.text.starts_with(FUNCTION_COLUMNS) {
-                break over_columns(line)?;
+                break crate::summary::reader::over_columns(line, FUNCTION_COLUMNS)?;
             }
             if line.text.starts_with(is_space) {
                 let i = current.ok_or(malformed(
@@ -277,22 +277,6 @@ pub mod reader {
             functions,
             all,
         })
-    }
-
-    /// The budgets of the `over_<budget>` columns, in order.
-    fn over_columns(cols: Line<'_>) -> Result<Vec<u64>, FormatError> {
-        let extra = cols.text.get(FUNCTION_COLUMNS.len()..).unwrap_or("");
-        extra
-            .split(is_space)
-            .filter(|t| !t.is_empty())
-            .map(|tok| {
-                tok.strip_prefix("over_").and_then(decimal).ok_or(malformed(
-                    cols.no,
-                    "columns",
-                    "expected over_<bytes>",
-                ))
-            })
-            .collect()
     }
 }
 

@@ -225,7 +225,10 @@ pub mod reader {
                 Some(1) => true,
                 _ => return Err(malformed(first.no, "enabled", "expected 0 or 1")),
             },
-            budgets: over_columns(lines.expect(COLUMNS, "columns", "unexpected column names")?)?,
+            budgets: over_columns(
+                lines.expect(COLUMNS, "columns", "unexpected column names")?,
+                COLUMNS,
+            )?,
         };
         let mut counters = None;
         let (functions, all) = function_rows(
@@ -261,9 +264,10 @@ pub mod reader {
         })
     }
 
-    /// The budgets of the `over_<budget>` columns, in order.
-    fn over_columns(cols: Line<'_>) -> Result<Vec<u64>, FormatError> {
-        let extra = cols.text.get(COLUMNS.len()..).unwrap_or("");
+    /// The budgets of the `over_<budget>` columns after `columns` (the
+    /// fixed ones), in order: the layout of every per-function table.
+    pub(crate) fn over_columns(cols: Line<'_>, columns: &str) -> Result<Vec<u64>, FormatError> {
+        let extra = cols.text.get(columns.len()..).unwrap_or("");
         let budgets = extra
             .split(is_space)
             .filter(|t| !t.is_empty())
