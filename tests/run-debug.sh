@@ -2,8 +2,10 @@
 # tests/run.sh, which runs debug_suites in the background beside the stock
 # kernel's suites: a TCG guest keeps one host core busy, and once the debug
 # kernel is built (in the background from the start) the other core is free
-# for the debug kernel's guests. Uses run.sh's pass, fail, step, say,
-# guest_suite, wait_kernel and $results.
+# for the debug kernel's guests, in two streams (the second in the
+# background again), so that once the stock kernel's suites are done both
+# cores run them. Uses run.sh's pass, fail, step, say, guest_suite,
+# wait_kernel, in_background, merge_background and $results.
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # results and SW_LOGS are run.sh's
 # Our x86_64 build with the kernel's checkers for code like ours (lockdep and
@@ -33,49 +35,62 @@ debug_suites() {
     pass "build x86_64-debug (${KSECS}s, in the background), stackwatch.ko and the test modules for it"
     dkdir=$(qemu/build-kernel.sh --print-dir x86_64-debug)
     dts=16384; grep -qx 'CONFIG_KASAN=y' "$dkdir/.config" && dts=32768
-    guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 1500 -- tests/guest/basic.sh "$dts"
-    # Signed, booted with lockdown=integrity (issue 26): the module signed
-    # with this kernel's own key (MODULE_SIG: certs/signing_key.pem from its
-    # build) loads, the unsigned one is refused with the kernel's message,
-    # and the controls and the command work through the module parameters
-    # (100 fuzzed writes: each is several times slower under KASAN).
-    if grep -qx 'CONFIG_MODULE_SIG=y' "$dkdir/.config"; then
-      dsigned=${dko%.ko}-signed.ko
-      if "$dkdir/scripts/sign-file" "$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$dkdir/.config")" \
-           "$dkdir/certs/signing_key.pem" "$dkdir/certs/signing_key.x509" "$dko" "$dsigned"; then
-        guest_suite debug-lockdown --kernel x86_64-debug --module "$dko" --append lockdown=integrity --timeout 1500 -- \
-          tests/guest/lockdown.sh signed "$dsigned" 100
-      else fail "sign stackwatch.ko with the debug kernel's key ($dkdir/certs/signing_key.pem)"; fi
-    else fail "the debug kernel has no MODULE_SIG (qemu/configs/x86_64-debug.config)"; fi
-    guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
-    # shellcheck disable=SC2086  # the amounts, word-split
-    guest_suite debug-churn --kernel x86_64-debug --module "$dko" --timeout 2400 -- tests/guest/tasks_churn.sh $DEBUG_CHURN
-    # The unwinder's own stack under KASAN's larger frames (it grows them
-    # all): the most any unload of the basic run reports, at most half of it.
-    read -r cs_used cs_size < <(sed -n "s/.*stackwatch: unloaded; the unwinder's stack used at most \([0-9]*\) of \([0-9]*\) bytes.*/\1 \2/p" "$results/debug-basic/console.log" 2>/dev/null | sort -n | tail -n1)
-    if [ -n "${cs_size:-}" ] && [ "${cs_used:-0}" -gt 0 ] && [ $((cs_used * 2)) -le "$cs_size" ]; then
-      pass "debug kernel: the unwinder's own stack used at most $cs_used of $cs_size bytes under KASAN (at most half)"
-    else fail "debug kernel: the unwinder's own stack: '${cs_used:-no unload line}' of '${cs_size:-?}' bytes (want > 0 and at most half)"; fi
-    guest_suite debug-stress --kernel x86_64-debug --module "$dko" --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh $DEBUG_STRESS
-    # What the kernel's checkers said over the whole stress run, from its console.
-    con="$results/debug-stress/console.log"
-    counts=$(for w in 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage:lockdep' \
-                      'KASAN:KASAN' 'sleeping function called from invalid context:might_sleep' 'WARNING:WARN' \
-                      'detected stalls:RCU stall' 'blocked for more than:hung task'; do
-               n=$(grep -acE "${w%:*}" "$con" 2>/dev/null); printf '%s %s / ' "${n:-?}" "${w##*:}"; done)
-    leaks=$(sed -n 's/.*measure: kmemleak: \([0-9]*\) unreferenced objects in all, \([0-9]*\) allocated by stackwatch.*/\2 kmemleak (of \1 unreferenced objects in all)/p' "$con" 2>/dev/null)
-    if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
-      pass "debug kernel, console of the stress run: ${counts}${leaks}"
-    else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
-    step "harness self-test on the debug kernel: a lock-order inversion must fail the run"
-    out="$results/harness-lockdep"
-    if qemu/run.sh --kernel x86_64-debug --quiet --out "$out" --timeout 600 tests/guest/load_module.sh "$dtests/sw_lockdep_test.ko" 2>"$out.log"; then
-      fail "runner passed a guest whose module inverted a lock order"
-    elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
-      pass "runner fails a lock-order inversion and names lockdep's report"
-    else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
-    guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
+    in_background debug-stream-b debug_stream_b
+    debug_stream_a
+    merge_background debug-stream-b
   else
     fail "build x86_64-debug or its modules (logs: $results/build-x86_64-debug.log, $SW_LOGS/kernel-x86_64-debug-build.log, $SW_LOGS/module-x86_64-debug.log)"
   fi
+}
+
+# The two streams of the debug kernel's suites: dko (stackwatch.ko for it),
+# dtests (its test modules), dkdir (its build) and dts (its THREAD_SIZE) are
+# debug_suites'.
+debug_stream_a() {
+  guest_suite debug-basic --kernel x86_64-debug --module "$dko" --timeout 1500 -- tests/guest/basic.sh "$dts"
+  # Signed, booted with lockdown=integrity (issue 26): the module signed
+  # with this kernel's own key (MODULE_SIG: certs/signing_key.pem from its
+  # build) loads, the unsigned one is refused with the kernel's message,
+  # and the controls and the command work through the module parameters
+  # (100 fuzzed writes: each is several times slower under KASAN).
+  if grep -qx 'CONFIG_MODULE_SIG=y' "$dkdir/.config"; then
+    dsigned=${dko%.ko}-signed.ko
+    if "$dkdir/scripts/sign-file" "$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$dkdir/.config")" \
+         "$dkdir/certs/signing_key.pem" "$dkdir/certs/signing_key.x509" "$dko" "$dsigned"; then
+      guest_suite debug-lockdown --kernel x86_64-debug --module "$dko" --append lockdown=integrity --timeout 1500 -- \
+        tests/guest/lockdown.sh signed "$dsigned" 100
+    else fail "sign stackwatch.ko with the debug kernel's key ($dkdir/certs/signing_key.pem)"; fi
+  else fail "the debug kernel has no MODULE_SIG (qemu/configs/x86_64-debug.config)"; fi
+  # The unwinder's own stack under KASAN's larger frames (it grows them
+  # all): the most any unload of the basic run reports, at most half of it.
+  read -r cs_used cs_size < <(sed -n "s/.*stackwatch: unloaded; the unwinder's stack used at most \([0-9]*\) of \([0-9]*\) bytes.*/\1 \2/p" "$results/debug-basic/console.log" 2>/dev/null | sort -n | tail -n1)
+  if [ -n "${cs_size:-}" ] && [ "${cs_used:-0}" -gt 0 ] && [ $((cs_used * 2)) -le "$cs_size" ]; then
+    pass "debug kernel: the unwinder's own stack used at most $cs_used of $cs_size bytes under KASAN (at most half)"
+  else fail "debug kernel: the unwinder's own stack: '${cs_used:-no unload line}' of '${cs_size:-?}' bytes (want > 0 and at most half)"; fi
+  guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+  step "harness self-test on the debug kernel: a lock-order inversion must fail the run"
+  out="$results/harness-lockdep"
+  if qemu/run.sh --kernel x86_64-debug --quiet --out "$out" --timeout 600 tests/guest/load_module.sh "$dtests/sw_lockdep_test.ko" 2>"$out.log"; then
+    fail "runner passed a guest whose module inverted a lock order"
+  elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
+    pass "runner fails a lock-order inversion and names lockdep's report"
+  else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
+  guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
+}
+
+debug_stream_b() {
+  # shellcheck disable=SC2086  # the amounts, word-split
+  guest_suite debug-churn --kernel x86_64-debug --module "$dko" --timeout 2400 -- tests/guest/tasks_churn.sh $DEBUG_CHURN
+  # shellcheck disable=SC2086  # the amounts, word-split
+  guest_suite debug-stress --kernel x86_64-debug --module "$dko" --disks 1 --disk-size 2G --timeout 3600 -- tests/guest/stress.sh $DEBUG_STRESS
+  # What the kernel's checkers said over the whole stress run, from its console.
+  con="$results/debug-stress/console.log"
+  counts=$(for w in 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage:lockdep' \
+                    'KASAN:KASAN' 'sleeping function called from invalid context:might_sleep' 'WARNING:WARN' \
+                    'detected stalls:RCU stall' 'blocked for more than:hung task'; do
+             n=$(grep -acE "${w%:*}" "$con" 2>/dev/null); printf '%s %s / ' "${n:-?}" "${w##*:}"; done)
+  leaks=$(sed -n 's/.*measure: kmemleak: \([0-9]*\) unreferenced objects in all, \([0-9]*\) allocated by stackwatch.*/\2 kmemleak (of \1 unreferenced objects in all)/p' "$con" 2>/dev/null)
+  if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
+    pass "debug kernel, console of the stress run: ${counts}${leaks}"
+  else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
 }

@@ -207,21 +207,39 @@ guest_suite() {
     fail "suite $name: $(grep 'FAILED' "$results/$name.runner.log" | tail -n1 | sed 's/.*FAILED: //')"; fi
 }
 
-# --- the x86_64 debug kernel, in the background ---------------------------------
-# Its suites (tests/run-debug.sh) run beside the stock kernel's from here on,
-# as soon as its background build is done, with their own counts and output,
-# merged at the end of the run.
-. tests/run-debug.sh
-debug_pid=
-if sel debug; then
-  step "the debug kernel's suites start in the background (output: $results/debug-suites.log, shown at the end)"
+# in_background NAME COMMAND...: runs COMMAND (a function of this script)
+# in a background subshell with counts of its own, its output in
+# $results/NAME.log; merge_background NAME waits for it, shows its output and
+# adds its counts and failures here.
+declare -A bg_pids=()
+in_background() {
+  local name=$1; shift
   (
     passed=0 failed=0 failures=()
-    debug_suites
-    echo "debug suites: $passed $failed"
-    for l in "${failures[@]}"; do echo "debug suites failure: $l"; done
-  ) > "$results/debug-suites.log" 2>&1 &
-  debug_pid=$!
+    "$@"
+    echo "counted: $passed $failed"
+    for l in "${failures[@]}"; do echo "counted failure: $l"; done
+  ) > "$results/$name.log" 2>&1 &
+  bg_pids[$name]=$!
+}
+merge_background() {
+  local name=$1 log="$results/$1.log" bp bf l
+  wait "${bg_pids[$name]}"
+  grep -av '^counted\(:\| failure:\) ' "$log"
+  read -r bp bf < <(sed -n 's/^counted: \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$log")
+  if [ -n "${bp:-}" ]; then
+    passed=$((passed + bp)); failed=$((failed + bf))
+    while read -r l; do failures+=("$l"); done < <(sed -n 's/^counted failure: //p' "$log")
+  else fail "$name ended without its counts ($log)"; fi
+}
+
+# --- the x86_64 debug kernel, in the background ---------------------------------
+# Its suites (tests/run-debug.sh) run beside the stock kernel's from here on,
+# as soon as its background build is done, merged at the end of the run.
+. tests/run-debug.sh
+if sel debug; then
+  step "the debug kernel's suites start in the background (output: $results/debug-suites.log, shown at the end)"
+  in_background debug-suites debug_suites
 fi
 
 sel basic && guest_suite basic --kernel $STOCK --timeout 900 -- tests/guest/basic.sh 16384
@@ -471,15 +489,9 @@ if want_suite kernels; then
 fi
 
 # --- the x86_64 debug kernel's suites, merged -----------------------------------
-if [ -n "$debug_pid" ]; then
+if sel debug; then
   step "waiting for the debug kernel's suites (started in the background)"
-  wait "$debug_pid"
-  grep -v '^debug suites\(:\| failure:\) ' "$results/debug-suites.log"
-  read -r dp df < <(sed -n 's/^debug suites: \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$results/debug-suites.log")
-  if [ -n "${dp:-}" ]; then
-    passed=$((passed + dp)); failed=$((failed + df))
-    while read -r l; do failures+=("$l"); done < <(sed -n 's/^debug suites failure: //p' "$results/debug-suites.log")
-  else fail "the debug kernel's suites ended without their counts ($results/debug-suites.log)"; fi
+  merge_background debug-suites
 fi
 
 # Named only: the debug kernel booted SW_DEBUG_BOOTS times (20) in a row
