@@ -17,7 +17,7 @@ TOOLROOT = $(shell cat $(KDIR)/.stackwatch-toolroot 2>/dev/null)
 KMAKE = $(if $(TOOLROOT),scripts/toolroot.sh --run $(TOOLROOT) make -C $(KDIR) $(shell cat $(KDIR)/.stackwatch-make),\
 	$(MAKE) -C $(KDIR) ARCH=$(shell bash -c '. scripts/lib.sh && kernel_arch $(KERNEL)') LLVM=$(LLVM))
 
-.PHONY: all module kernel stock-kernel setup test test-riscv test-kernels demo torture bench clean help host-test docs deb
+.PHONY: all module kernel stock-kernel setup test test-riscv test-arm64 test-kernels demo torture bench clean help host-test docs deb
 
 ## build stackwatch.ko against KDIR (default KERNEL=debian: Debian's stock kernel; KERNEL=riscv64-8k ... for ours)
 all: module
@@ -53,6 +53,10 @@ test:
 ## riscv64 16K, 8K and 4K kernels (make test has 4K only; 8K and 16K are left out for CI time)
 test-riscv:
 	tests/run.sh riscv
+
+## Debian's arm64 flavour, cross-built and booted under qemu-system-aarch64 (TCG): basic and chains
+test-arm64:
+	tests/run.sh arm64
 
 ## every Rust-enabled Debian amd64 flavour (amd64, cloud-amd64, rt-amd64): metadata, stackwatch built and loaded, dkms build
 test-kernels:

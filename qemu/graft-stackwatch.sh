@@ -15,7 +15,7 @@ set -euo pipefail
 # re-key or rebuild a kernel).
 files() {
   cd "$SW_ROOT"
-  { printf '%s\n' Kbuild rust/kmod/*.rs rust/kmod/shim/*.rs rust/kmod/probes/*.rs rust/kmod/shim.c rust/kmod/shim.h
+  { printf '%s\n' Kbuild rust/kmod/*.rs rust/kmod/shim/*.rs rust/kmod/probes/*.rs rust/kmod/*.c rust/kmod/*.h
     sed -n 's@^#\[path = "\.\./\(core\|format\)/src/\(.*\)"\]$@rust/\1/src/\2@p' rust/kmod/swcore.rs rust/kmod/swformat.rs
   } | grep -v '^rust/kmod/shim_generated.rs$'
 }

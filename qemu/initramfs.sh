@@ -7,11 +7,15 @@
 # mounts the 9p root read-only and switches to the init named by init= on the
 # kernel command line (qemu/guest/init.sh). Cached per release and recipe in
 # the release's directory. Prints the initramfs's path.
-#   qemu/initramfs.sh RELEASE
+# BUSYBOX: the (static) busybox of the guest's architecture; this machine's
+# by default.
+#   qemu/initramfs.sh RELEASE [BUSYBOX]
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
-release=${1:?usage: qemu/initramfs.sh RELEASE}
+release=${1:?usage: qemu/initramfs.sh RELEASE [BUSYBOX]}
+busybox=${2:-/bin/busybox}
+[ -f "$busybox" ] || die "no busybox at $busybox"
 dir=$(stock_dir "$release")
 moddir=$(stock_moddir "$release")
 [ -f "$moddir/modules.dep" ] || die "no modules for $release in $dir/root: run scripts/stock-kernel.sh --boot $release"
@@ -20,7 +24,7 @@ moddir=$(stock_moddir "$release")
 # built in there (qemu/run.sh): no module.
 ROOT_MODULES=(9p 9pnet_virtio)
 grep -qE '^CONFIG_NET_9P_VIRTIO=[ym]' "$moddir/config" || ROOT_MODULES=()
-key=$( { cat "$0"; printf '%s\n' "${ROOT_MODULES[@]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0"; printf '%s\n' "${ROOT_MODULES[@]}"; cmp -s "$busybox" /bin/busybox || sha256sum < "$busybox"; } | sha256sum | cut -c1-16)
 out="$dir/initramfs-$key.cpio.gz"
 [ -f "$out" ] && { echo "$out"; exit 0; }
 
@@ -44,7 +48,7 @@ for m in "${ROOT_MODULES[@]+"${ROOT_MODULES[@]}"}"; do add_module "$m"; done
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,newroot,modules}
-cp /bin/busybox "$stage/bin/busybox"
+cp -L "$busybox" "$stage/bin/busybox"
 for t in sh mount umount insmod switch_root mkdir cat sed grep; do ln -s busybox "$stage/bin/$t"; done
 mknod "$stage/dev/console" c 5 1
 mknod "$stage/dev/null" c 1 3

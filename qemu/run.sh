@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boots a stackwatch test kernel (one of ours, or Debian's stock signed kernel:
-# --kernel debian, debian-rt, debian-cloud or debian-RELEASE, with its own
+# --kernel debian, debian-rt, debian-cloud, debian-arm64 (under
+# qemu-system-aarch64, on an arm64 Debian root) or debian-RELEASE, with its own
 # modules and qemu/initramfs.sh; a flavour's stackwatch.ko is the one
 # scripts/build-module.sh builds for it) under
 # QEMU (TCG) on a read-only 9p view of this machine's root file system (virtiofs
@@ -70,7 +71,7 @@ if release=$(stock_release "$kernel"); then
   moddir=$(stock_moddir "$release")
   image="$moddir/vmlinuz"
   [ -f "$image" ] && [ -f "$moddir/modules.dep" ] || die "stock kernel $release is not fetched: run scripts/stock-kernel.sh --boot $release"
-  initrd=$("$SW_ROOT/qemu/initramfs.sh" "$release")
+  initrd=stock   # made below, with the busybox of the guest's root
   stock_env="SW_MODULES_DIR='$(dirname "$moddir")'
 SW_KCONFIG='$moddir/config'
 SW_PRELOAD=$preload"
@@ -103,13 +104,21 @@ case "$arch" in
     # per-CPU area (0xff11... in the 5-level direct map) as a
     # wild-memory-access in rcu_is_watching (1 boot in 14 on a busy machine).
     [ "$kernel" != x86_64-debug ] || extra_append=" pci=noacpi no5lvl" ;;
-  riscv)
-    # virt machine, OpenSBI from qemu-system-data; the 8250 UART at 0x10000000.
-    qemu=("$qemu_bin" -machine "$qemu_machine"); console=ttyS0
-    command -v "$qemu_bin" >/dev/null || die "$qemu_bin is missing: run scripts/rootfs-riscv64.sh"
-    rootdir=$("$SW_ROOT/scripts/rootfs-riscv64.sh" --print-dir)
+  riscv|arm64)
+    if [ "$arch" = riscv ]; then
+      # virt machine, OpenSBI from qemu-system-data; the 8250 UART at 0x10000000.
+      qemu=("$qemu_bin" -machine "$qemu_machine"); console=ttyS0
+      extra_append=" earlycon=uart8250,mmio,0x10000000"
+    else
+      # virt machine (PL011 UART), a CPU with pointer authentication (QEMU's
+      # IMPDEF algorithm: the architected QARMA is slow under TCG) and BTI.
+      qemu=("$qemu_bin" -machine "$qemu_machine" -cpu "${SW_QEMU_CPU:-max,pauth-impdef=on}"); console=ttyAMA0
+    fi
+    deb_arch=$(arch_debian "$arch")
+    command -v "$qemu_bin" >/dev/null || die "$qemu_bin is missing: run scripts/rootfs.sh $deb_arch"
+    rootdir=$("$SW_ROOT/scripts/rootfs.sh" --print-dir "$deb_arch")
     if [ ! -f "$rootdir.built" ]; then
-      [ $expect_death = 1 ] || die "no riscv64 root file system: run scripts/rootfs-riscv64.sh"
+      [ $expect_death = 1 ] || die "no $deb_arch root file system: run scripts/rootfs.sh $deb_arch"
       # A kernel meant to die while booting never gets to mount its root.
       rootdir="$SW_CACHE/rootfs/none"; mkdir -p "$rootdir/sbin"
     fi
@@ -117,13 +126,18 @@ case "$arch" in
     cmp -s "$SW_ROOT/qemu/guest/preinit.sh" "$rootdir/sbin/stackwatch-preinit" ||
       install -m 0755 "$SW_ROOT/qemu/guest/preinit.sh" "$rootdir/sbin/stackwatch-preinit"
     mkdir -p "$rootdir/host"
-    extra_append=" earlycon=uart8250,mmio,0x10000000 sw.init=$init"
+    extra_append="$extra_append sw.init=$init"
     init=/sbin/stackwatch-preinit
     # shellcheck disable=SC2054 # QEMU options: the commas are its own
     extra_fs=(-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap
               -device virtio-9p-pci,fsdev=host,mount_tag=host) ;;
   *) die "no QEMU machine for kernel $kernel yet" ;;
 esac
+# A stock kernel's initramfs, with the busybox of the guest's root (another
+# architecture's, or this machine's).
+if [ "$initrd" = stock ]; then
+  initrd=$("$SW_ROOT/qemu/initramfs.sh" "$release" "$rootdir/bin/busybox")
+fi
 # A stock kernel other than the default one (debian-rt, debian-cloud): its
 # module as scripts/build-module.sh builds it, unless --module names one.
 if [ -n "$stock_env" ] && [ "$(stock_release "$kernel")" != "$(stock_release debian)" ]; then

@@ -63,7 +63,7 @@ stock_dir() { echo "$SW_CACHE/stock/$1"; }
 # stock_moddir RELEASE: the release's /usr/lib/modules/RELEASE as unpacked
 # from its packages (modules, modules.dep, vmlinuz, config).
 stock_moddir() { echo "$SW_CACHE/stock/$1/root/usr/lib/modules/$1"; }
-# kernel_arch KERNEL: the kernel's ARCH= (x86_64, riscv). The one place that
+# kernel_arch KERNEL: the kernel's ARCH= (x86_64, riscv, arm64). The one place that
 # tells a kernel's architecture from its name (Makefile, build-kernel.sh,
 # build-module.sh and run.sh ask here).
 kernel_arch() {
@@ -84,6 +84,7 @@ arch_image() {
   case "$1" in
     x86_64) echo arch/x86/boot/bzImage ;;
     riscv) echo arch/riscv/boot/Image ;;
+    arm64) echo arch/arm64/boot/Image ;;
     *) die "no boot image known for ARCH=$1" ;;
   esac
 }
@@ -92,7 +93,18 @@ arch_qemu() {
   case "$1" in
     x86_64) echo qemu-system-x86_64 pc ;;
     riscv) echo qemu-system-riscv64 virt ;;
+    arm64) echo qemu-system-aarch64 virt ;;
     *) die "no QEMU machine known for ARCH=$1" ;;
+  esac
+}
+# arch_debian ARCH: the Debian architecture of ARCH (its guests' root file
+# system, scripts/rootfs.sh).
+arch_debian() {
+  case "$1" in
+    x86_64) echo amd64 ;;
+    riscv) echo riscv64 ;;
+    arm64) echo arm64 ;;
+    *) die "no Debian architecture known for ARCH=$1" ;;
   esac
 }
 # kernel_kdir KERNEL: the KDIR of a kernel (ours: its cached build; stock: the overlay).

@@ -62,17 +62,49 @@ if [ "$toolroot" = / ] && grep -qx 'VERSION_CODENAME=trixie' /etc/os-release 2>/
   fi
 fi
 headers=/usr/src/linux-headers-$release
+# The release's Debian architecture. A foreign one's (arm64 on an amd64 tool
+# root) headers cannot be installed (they depend on gcc-14-for-host of their
+# architecture): they are unpacked into the tool root, beside the host
+# architecture's linux-kbuild of the same version (its scripts/ and tools/
+# links point there: host binaries), with the cross compilers (and the
+# C library olddefconfig links a test program with: CC_CAN_LINK).
+case "$release" in
+  *-arm64|*-arm64-16k) deb_arch=arm64 cross_pkgs="gcc-14-aarch64-linux-gnu gcc-14-arm-linux-gnueabihf libc6-dev-arm64-cross" ;;
+  *) deb_arch=amd64 cross_pkgs= ;;
+esac
+foreign=0
+[ "$(in_root dpkg --print-architecture)" = "$deb_arch" ] || foreign=1
+hdr_stamp=$dir/.headers-version
 
-# The release's .config: from its headers in the tool root, else from its
-# package in the cache (scripts/stock-kernel.sh --boot), else the headers are
-# installed first. The toolchain is compared with it before anything is built.
+# install_cross: for a foreign release, its architecture's package lists, the
+# cross compilers and the host's linux-kbuild of the version.
+install_cross() {
+  in_root dpkg --print-foreign-architectures | grep -qx "$deb_arch" || {
+    in_root dpkg --add-architecture "$deb_arch"
+    run_logged "stock-$release-apt-update" in_root apt-get update; }
+  # shellcheck disable=SC2086 # a list of package names
+  DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-cross" \
+    in_root apt-get install -y --no-install-recommends $cross_pkgs "linux-kbuild-$STOCK_VERSION"
+}
 install_headers() {
   say "installing linux-headers-$release in the tool root ($toolroot)"
   stamp="$dir/.apt-updated"
   [ -n "$(find "$stamp" -mmin -1440 2>/dev/null)" ] || { run_logged "stock-$release-apt-update" in_root apt-get update; touch "$stamp"; }
-  DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-headers" \
-    in_root apt-get install -y --no-install-recommends "linux-headers-$release"
+  if [ $foreign = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-headers" \
+      in_root apt-get install -y --no-install-recommends "linux-headers-$release"
+    in_root dpkg-query -W -f='${Version}' "linux-headers-$release" > "$hdr_stamp"
+    return
+  fi
+  install_cross
+  run_logged "stock-$release-headers" in_root sh -c "cd \$(mktemp -d) && apt-get download 'linux-headers-$release:$deb_arch' &&
+    dpkg-deb -f linux-headers-*.deb Version > '$hdr_stamp' && dpkg-deb -x linux-headers-*.deb / && rm linux-headers-*.deb"
+  [ "$(in_root dpkg-query -W -f='${Version}' "linux-kbuild-$STOCK_VERSION")" = "$(cat "$hdr_stamp")" ] ||
+    die "linux-kbuild-$STOCK_VERSION in the tool root is not version $(cat "$hdr_stamp") of linux-headers-$release"
 }
+# The release's .config: from its headers in the tool root, else from its
+# package in the cache (scripts/stock-kernel.sh --boot), else the headers are
+# installed first. The toolchain is compared with it before anything is built.
 if in_root test -f "$headers/.config"; then config=$(in_root cat "$headers/.config")
 elif [ -f "$(stock_moddir "$release")/config" ]; then config=$(cat "$(stock_moddir "$release")/config")
 else install_headers; config=$(in_root cat "$headers/.config"); fi
@@ -104,6 +136,7 @@ toolchain_check() {
   [ "$want" = "${got:-0}" ] || { echo "  pahole: kernel built with version $want, this toolchain has '${got:-nothing}'"; bad=1; }
   return $bad
 }
+[ $foreign = 0 ] || in_root sh -c "command -v $cc" >/dev/null || install_cross
 if ! diffs=$(toolchain_check); then
   printf '%s\n' "$diffs" >&2
   die "the toolchain in $toolroot is not the one $release was built with (above): its Rust metadata would not match the kernel"
@@ -114,7 +147,11 @@ in_root test -f "$headers/.config" || install_headers
 
 # The key of the metadata: the headers' version and the .config (which names
 # the toolchain, checked above); a different key regenerates.
-hdr_ver=$(in_root dpkg-query -W -f='${Version}' "linux-headers-$release")
+if [ ! -s "$hdr_stamp" ]; then
+  if [ $foreign = 1 ]; then install_headers
+  else in_root dpkg-query -W -f='${Version}' "linux-headers-$release" > "$hdr_stamp"; fi
+fi
+hdr_ver=$(cat "$hdr_stamp")
 # Bump recipe when what is laid over the headers changes.
 recipe=2
 key=$(printf '%s\n' "$recipe" "$hdr_ver" "$make_args" "$(sha256sum <<<"$config")" | sha256sum | cut -c1-16)
@@ -143,7 +180,11 @@ if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
   kv=$(in_root cat "$headers/.kernelvariables")
   arch=$(sed -n 's/^override ARCH = //p' <<<"$kv")
   cross=$(sed -n 's/^override CROSS_COMPILE = //p' <<<"$kv")
+  compat=$(sed -n 's/^override CROSS_COMPILE_COMPAT = //p' <<<"$kv")
   mk=(make -C "$src" O="$build" ARCH="${arch:-x86}" CROSS_COMPILE="$cross" "$make_args")
+  # arm64's prepare builds the 32-bit vDSO (COMPAT_VDSO) with trixie's
+  # versioned arm-linux-gnueabihf-gcc-14 (the unversioned name is another package).
+  [ -z "$compat" ] || mk+=(CROSS_COMPILE_COMPAT="$compat" CC_COMPAT="${compat}gcc-14")
   run_logged "stock-$release-olddefconfig" in_root "${mk[@]}" olddefconfig
   if ! changed=$(diff <(grep -v '^#' <<<"$config" | grep .) <(grep -v '^#' "$build/.config" | grep .)); then
     printf '%s\n' "$changed" | head -n 40 >&2
@@ -163,9 +204,12 @@ if [ "$(cat "$kdir/.stackwatch-key" 2>/dev/null)" != "$key" ]; then
   rm -rf "$kdir"; mkdir -p "$kdir/scripts" "$kdir/rust"
   common=$(in_root sed -n 's/^include //p' "$headers/Makefile")
   printf 'KBUILD_OUTPUT=%s\ninclude %s\n' "$kdir" "$common" > "$kdir/Makefile"
-  for f in .config .kernelvariables Module.symvers arch include tools vmlinux; do ln -s "$headers/$f" "$kdir/$f"; done
+  for f in .config .kernelvariables Module.symvers arch include tools vmlinux; do
+    in_root test -e "$headers/$f" && ln -s "$headers/$f" "$kdir/$f"
+  done
   for f in $(in_root ls -A "$headers/scripts/"); do ln -s "$headers/scripts/$f" "$kdir/scripts/$f"; done
-  cp "$build/scripts/target.json" "$kdir/scripts/"
+  # (x86 only: arm64's rustc target is built in.)
+  [ ! -f "$build/scripts/target.json" ] || cp "$build/scripts/target.json" "$kdir/scripts/"
   cp "$build"/rust/*.rmeta "$build"/rust/*.so "$kdir/rust/"
   # Assembly the kernel crate's macros include! from the objtree where they
   # expand, in the module (warn_on!, static_branch!).
@@ -187,7 +231,7 @@ fetch_deb() {
   [ -f "$dir/debs/.$p-$hdr_ver" ] && return 0
   say "fetching $p $hdr_ver"
   rm -f "$dir/debs/${p}_"*.deb
-  run_logged "stock-$release-download" in_root sh -c "cd '$dir/debs' && apt-get download '$p=$hdr_ver'"
+  run_logged "stock-$release-download" in_root sh -c "cd '$dir/debs' && apt-get download '$p:$deb_arch=$hdr_ver'"
   dpkg-deb --fsys-tarfile "$dir/debs/${p}_"*.deb | tar -x -C "$dir/root" "$@"
   rm -f "$dir/debs/${p}_"*.deb
   touch "$dir/debs/.$p-$hdr_ver"

@@ -17,6 +17,9 @@
 #                               flavours: metadata, build, basic, and rt's
 #                               unload and torture, cloud's storage smoke; out
 #                               of make test for its 70 minutes),
+#                               arm64 (Debian's arm64 flavour under
+#                               qemu-system-aarch64: metadata, build, basic,
+#                               chains: make test-arm64),
 #                               kernels (every Debian amd64 flavour: metadata,
 #                               build, load, dkms build: make test-kernels),
 #                               unload (30 load/unload cycles on the stock
@@ -476,6 +479,25 @@ if want_suite cloud && flavour_ready debian-cloud; then
   guest_suite cloud-basic --kernel debian-cloud --timeout 600 -- tests/guest/basic.sh 16384
   guest_suite cloud-smoke --kernel debian-cloud --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384
 fi
+# Debian's arm64 flavour (named only: tests/run.sh arm64, make test-arm64):
+# the metadata made with trixie's cross compilers, stackwatch.ko built for it
+# (no panic path, the flavour's vermagic), then under qemu-system-aarch64
+# (TCG, a CPU with pointer authentication) on an arm64 Debian root: `basic`
+# and `chains` (every chain's frame sizes sum to its depth, every frame a
+# kallsyms symbol: no PAC bits), both checked on the host from the files the
+# guest saved (the stackwatch command is this machine's).
+if want_suite arm64; then
+  step "arm64 root file system (scripts/rootfs.sh arm64)"
+  if scripts/rootfs.sh arm64 >/dev/null; then
+    pass "arm64 root file system"
+    if flavour_ready debian-arm64; then
+      guest_suite arm64-basic --kernel debian-arm64 --timeout 1200 -- tests/guest/basic.sh 16384
+      saved_checks arm64-basic tests/guest/basic.sh 16384
+      guest_suite arm64-chains --kernel debian-arm64 --timeout 900 -- tests/guest/chains.sh
+      saved_checks arm64-chains tests/guest/chains.sh
+    fi
+  else fail "arm64 root file system (log: $SW_LOGS/rootfs-arm64.log)"; fi
+fi
 # Named only (make test-kernels): every Rust-enabled amd64 flavour of the
 # release, each with its metadata, stackwatch built and loaded
 # (tests/guest/flavour.sh: the release, THREAD_SIZE, the default set's
@@ -546,8 +568,8 @@ riscv_kernels=()
 named_riscv && riscv_kernels+=(riscv64-16k)
 { want_suite riscv8k || named_riscv; } && riscv_kernels+=(riscv64-8k)
 if [ ${#riscv_kernels[@]} -gt 0 ]; then
-  step "riscv64 root file system (scripts/rootfs-riscv64.sh)"
-  if scripts/rootfs-riscv64.sh >/dev/null; then pass "riscv64 root file system"; else fail "riscv64 root file system (log: $SW_LOGS/rootfs-riscv64.log)"; fi
+  step "riscv64 root file system (scripts/rootfs.sh riscv64)"
+  if scripts/rootfs.sh riscv64 >/dev/null; then pass "riscv64 root file system"; else fail "riscv64 root file system (log: $SW_LOGS/rootfs-riscv64.log)"; fi
 fi
 for k in "${riscv_kernels[@]}"; do
   size=${k#riscv64-}; size=$(( ${size%k} * 1024 ))

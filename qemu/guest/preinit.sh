@@ -1,6 +1,6 @@
 #!/bin/sh
-# First stage of a guest whose root file system is not the host's (riscv64:
-# Debian riscv64, scripts/rootfs-riscv64.sh). qemu/run.sh installs it as
+# First stage of a guest whose root file system is not the host's (that of
+# Debian riscv64 or arm64, scripts/rootfs.sh ARCH). qemu/run.sh installs it as
 # /sbin/stackwatch-preinit in that root. It mounts the host's root file system
 # (9p tag "host", read-only) at /host, bind-mounts the host directories listed
 # in sw.bind= (comma-separated: the checkout, the cache, the guest script's

@@ -35,6 +35,11 @@
 #include <linux/cc_platform.h>
 #include <linux/irq_work.h>
 #endif
+#ifdef CONFIG_ARM64
+#include <linux/irq_work.h>
+#include <asm/insn.h>
+#include <asm/stack_pointer.h>
+#endif
 #include "shim.h"
 
 /*
@@ -160,12 +165,29 @@ struct sw_ctx {
  * endbr64, arch_adjust_kprobe_addr()). On riscv64 a kprobe sits on sym+0, and
  * rec->ip is the jalr after the auipc (ftrace_call_adjust()): its function
  * is arch_ftrace_get_symaddr()'s fentry_ip - MCOUNT_AUIPC_SIZE
- * (arch/riscv/kernel/ftrace.c; not exported, so repeated here).
+ * (arch/riscv/kernel/ftrace.c; not exported, so repeated here). On arm64
+ * (patchable-function-entry) a kprobe sits on sym+0, and rec->ip (the ip the
+ * ops' callback gets: ftrace_caller passes the BL's address) is the BL to
+ * the trampoline at sym+4, or sym+8 after a BTI C at sym+0
+ * (arch_ftrace_get_symaddr() in arch/arm64/kernel/ftrace.c, not exported;
+ * Debian's arm64 kernels have no ARM64_BTI_KERNEL, so it is sym+4 there).
  */
+#ifdef CONFIG_ARM64
+static inline bool sw_bti_at(unsigned long addr)
+{
+	u32 insn;
+
+	return IS_ENABLED(CONFIG_ARM64_BTI_KERNEL) &&
+	       !get_kernel_nofault(insn, (u32 *)addr) && aarch64_insn_is_bti(le32_to_cpu(insn));
+}
+#endif
+
 static inline unsigned long sw_func_addr(unsigned long entry_ip)
 {
 #if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE)
 	return entry_ip - MCOUNT_AUIPC_SIZE;
+#elif defined(CONFIG_ARM64) && defined(CONFIG_DYNAMIC_FTRACE)
+	return entry_ip - (sw_bti_at(entry_ip - 2 * AARCH64_INSN_SIZE) ? 2 : 1) * AARCH64_INSN_SIZE;
 #else
 	return entry_ip;
 #endif
@@ -176,6 +198,8 @@ static inline unsigned long sw_fentry_of(unsigned long kprobe_addr)
 {
 #if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE)
 	return kprobe_addr + MCOUNT_AUIPC_SIZE;
+#elif defined(CONFIG_ARM64) && defined(CONFIG_DYNAMIC_FTRACE)
+	return kprobe_addr + (sw_bti_at(kprobe_addr) ? 2 : 1) * AARCH64_INSN_SIZE;
 #else
 	return kprobe_addr;
 #endif
@@ -1000,7 +1024,7 @@ int sw_exception_stack(unsigned int cpu, unsigned int kind, unsigned long *begin
 	}
 	return -EINVAL;
 }
-#else
+#elif !defined(CONFIG_ARM64)
 unsigned long sw_irq_stack(unsigned int cpu)
 {
 	return 0;
@@ -1091,9 +1115,10 @@ int sw_trace_off_stack(void)
 {
 	return 1;
 }
-#elif defined(CONFIG_RISCV) && defined(CONFIG_64BIT) && defined(CONFIG_FRAME_POINTER)
+#elif (defined(CONFIG_RISCV) && defined(CONFIG_64BIT) && defined(CONFIG_FRAME_POINTER)) || \
+	defined(CONFIG_ARM64)
 /*
- * riscv64: the chain from the probed context's registers, by the kernel's own
+ * riscv64 (and arm64 alike: shim_arm64.c): the chain from the probed context's registers, by the kernel's own
  * frame-pointer unwinder, on the current stack (arch_stack_walk() and
  * stack_trace_save_regs() are not exported; stack_trace_save() is).
  *
@@ -1122,6 +1147,9 @@ int sw_trace_off_stack(void)
 unsigned int sw_walk_from(unsigned long *store, unsigned int size, unsigned long fp,
 			  unsigned long ra);
 extern const char sw_walk_from_ret[];
+#ifdef CONFIG_ARM64
+#include "shim_arm64.c"
+#else
 asm(
 "	.pushsection .text, \"ax\", @progbits\n"
 "	.balign 4\n"
@@ -1144,6 +1172,21 @@ asm(
 "	ret\n"
 "	.size sw_walk_from, . - sw_walk_from\n"
 "	.popsection\n");
+
+/* The probed function's return address and its caller's frame pointer. */
+static __always_inline void sw_entry_regs(const struct sw_ctx *ctx, unsigned long *ra,
+					  unsigned long *fp)
+{
+	if (ctx->regs) {
+		*ra = ctx->regs->ra;
+		*fp = ctx->regs->s0;
+	} else {
+		/* s0 is in ftrace_regs: HAVE_FUNCTION_GRAPH_FP_TEST (asm/ftrace.h). */
+		*ra = ftrace_regs_get_return_address(ctx->fregs);
+		*fp = ftrace_regs_get_frame_pointer(ctx->fregs);
+	}
+}
+#endif
 NOKPROBE_SYMBOL(sw_walk_from);
 
 unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
@@ -1154,14 +1197,7 @@ unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct
 
 	if (!ctx || size < 2)
 		return stack_trace_save(store, size, 0);
-	if (ctx->regs) {
-		ra = ctx->regs->ra;
-		fp = ctx->regs->s0;
-	} else {
-		/* s0 is in ftrace_regs: HAVE_FUNCTION_GRAPH_FP_TEST (asm/ftrace.h). */
-		ra = ftrace_regs_get_return_address(ctx->fregs);
-		fp = ftrace_regs_get_frame_pointer(ctx->fregs);
-	}
+	sw_entry_regs(ctx, &ra, &fp);
 	n = sw_walk_from(store + 1, size - 1, fp, ra);
 	for (i = 0; i < n && store[1 + i] != (unsigned long)sw_walk_from_ret; i++)
 		;
@@ -1215,13 +1251,30 @@ NOKPROBE_SYMBOL(sw_save_trace_irqs_off);
  * context's stack pointer and the top for return addresses, words that other
  * code owns. READ_ONCE_NOCHECK, as the ftrace stack tracer and the unwinders
  * do: exempt from KASAN (a stack word below a live frame may be poisoned) and
- * KCSAN.
+ * KCSAN. Read as a return address: see sw_strip_pac().
  */
 unsigned long sw_stack_word(const unsigned long *addr)
 {
-	return READ_ONCE_NOCHECK(*addr);
+	return sw_strip_pac(READ_ONCE_NOCHECK(*addr));
 }
 NOKPROBE_SYMBOL(sw_stack_word);
+
+/*
+ * A word as a return address: on arm64 (ARM64_PTR_AUTH_KERNEL) a saved lr
+ * carries a pointer-authentication code in its upper bits, which the
+ * kernel's helper strips (XPACLRI, a hint: a no-op on a CPU without PAuth,
+ * which signs nothing); any other word comes out as some other value that is
+ * no return address either. Unchanged elsewhere.
+ */
+unsigned long sw_strip_pac(unsigned long word)
+{
+#ifdef CONFIG_ARM64
+	return ptrauth_strip_kernel_insn_pac(word);
+#else
+	return word;
+#endif
+}
+NOKPROBE_SYMBOL(sw_strip_pac);
 
 int sw_symbol(char *buf, unsigned long len, unsigned long addr, int name_only)
 {

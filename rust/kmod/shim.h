@@ -154,12 +154,12 @@ unsigned long sw_thread_stack(const struct task_struct *t);
 /* len bytes of kernel memory at src into dst without faulting; 0 or -errno. */
 int sw_read_kernel(void *dst, unsigned long src, unsigned long len);
 /*
- * The bottom of cpu's IRQ stack (x86_64), found from an interrupt raised on
+ * The bottom of cpu's IRQ stack (x86_64, arm64), found from an interrupt raised on
  * it; 0 if it is offline or not found (or elsewhere). Process context: it
  * waits for a work item on that CPU.
  */
 unsigned long sw_irq_stack(unsigned int cpu);
-/* IRQ_STACK_SIZE (x86_64), 0 elsewhere. */
+/* IRQ_STACK_SIZE (x86_64, arm64), 0 elsewhere. */
 unsigned long sw_irq_stack_size(void);
 /*
  * cpu's exception stack kind (as swcore::cpu_stacks::KINDS: 1 #DF, 2 NMI,
@@ -169,8 +169,10 @@ unsigned long sw_irq_stack_size(void);
 int sw_exception_stack(unsigned int cpu, unsigned int kind, unsigned long *begin,
 		       unsigned long *size);
 /* A word of the current task's stack read without KASAN/KCSAN checks
- * (READ_ONCE_NOCHECK). */
+ * (READ_ONCE_NOCHECK), as a return address (sw_strip_pac()). */
 unsigned long sw_stack_word(const unsigned long *addr);
+/* A stack word as a return address: its PAC stripped (arm64), else itself. */
+unsigned long sw_strip_pac(unsigned long word);
 /*
  * The probed context's call chain, from its own function outwards, into
  * store. On x86_64 the unwinder runs on the separate stack whose top word is

@@ -507,7 +507,8 @@ pub(crate) fn current_comm(out: &mut [u8; 16]) {
 
 /// Reads the stack word at `addr` as the kernel's stack tracer does
 /// (`READ_ONCE_NOCHECK`): exempt from KASAN and KCSAN, since other frames
-/// own the words read and some may be poisoned.
+/// own the words read and some may be poisoned; as a return address
+/// ([`strip_pac`]).
 ///
 /// # Safety
 ///
@@ -517,6 +518,14 @@ pub(crate) unsafe fn stack_word(addr: usize) -> usize {
     // SAFETY: by this function's contract `addr` is an aligned, mapped word
     // of the current task's stack; the C side only loads it.
     unsafe { ffi::sw_stack_word(addr as *const kernel::ffi::c_ulong) as usize }
+}
+
+/// `word` as a return address: without the pointer-authentication code a
+/// saved return address carries on arm64 (`ARM64_PTR_AUTH_KERNEL`; the
+/// kernel's `ptrauth_strip_kernel_insn_pac()`), unchanged elsewhere.
+pub(crate) fn strip_pac(word: usize) -> usize {
+    // SAFETY: no preconditions; computes on its argument only.
+    unsafe { ffi::sw_strip_pac(word as kernel::ffi::c_ulong) as usize }
 }
 
 /// jiffies.

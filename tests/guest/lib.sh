@@ -63,12 +63,12 @@ sw_chain_through() {
     | .function) // empty' --argjson res "$(jq -nc '$ARGS.positional' --args "$@")"
 }
 # sw_getppid_fn: a function under getppid() that ftrace can trace (Debian's
-# kernel does not trace the x86_64 syscall wrappers; riscv64's SYSCALL_DEFINE0
-# has no __do_sys_), for counts compared with a known number of calls;
+# kernel does not trace the x86_64 syscall wrappers; riscv64's and arm64's
+# SYSCALL_DEFINE0 have no __do_sys_), for counts compared with a known number of calls;
 # empty if none.
 sw_getppid_fn() {
   local f
-  for f in __do_sys_getppid __riscv_sys_getppid __x64_sys_getppid; do
+  for f in __do_sys_getppid __riscv_sys_getppid __arm64_sys_getppid __x64_sys_getppid; do
     if cut -d' ' -f1 /sys/kernel/tracing/available_filter_functions | grep -qx "$f"; then echo "$f"; return; fi
   done
 }

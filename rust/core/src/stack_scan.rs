@@ -145,6 +145,17 @@ pub fn riscv_call_before(b: &[u8; 8]) -> bool {
     ((op == 0x6f || op == 0x67) && rd == 1) || (h & 0xf07f == 0x9002 && (h >> 7) & 0x1f != 0)
 }
 
+/// Whether the 8 bytes that end at a candidate return address end with an
+/// arm64 call, which links `x30`: `BL imm26`, `BLR Xn`, or the
+/// pointer-authenticated `BLRAA`/`BLRAB`/`BLRAAZ`/`BLRABZ` (4 bytes each).
+pub fn arm64_call_before(b: &[u8; 8]) -> bool {
+    let w = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+    w & 0xfc00_0000 == 0x9400_0000
+        || w & 0xffff_fc1f == 0xd63f_0000
+        || w & 0xffff_f800 == 0xd73f_0800
+        || w & 0xffff_f81f == 0xd63f_081f
+}
+
 /// Return addresses among the `n` words above a deepest point, innermost
 /// first, into `out`; returns how many. `word(i)` reads the `i`th word
 /// from the deepest point up; `is_return(w)` says whether `w` points just
@@ -534,6 +545,17 @@ mod tests {
         // jal zero (a jump, 0x0000006f); c.jr a5 (0x8782).
         assert!(!riscv_call_before(&[0, 0, 0, 0, 0x6f, 0, 0, 0]));
         assert!(!riscv_call_before(&[0, 0, 0, 0, 0, 0, 0x82, 0x87]));
+        // bl #-0x10 (0x97fffffc), blr x8 (0xd63f0100), blraaz x1 (0xd63f083f),
+        // blrab x2, x3 (0xd73f0c43).
+        assert!(arm64_call_before(&[0, 0, 0, 0, 0xfc, 0xff, 0xff, 0x97]));
+        assert!(arm64_call_before(&[0, 0, 0, 0, 0x00, 0x01, 0x3f, 0xd6]));
+        assert!(arm64_call_before(&[0, 0, 0, 0, 0x3f, 0x08, 0x3f, 0xd6]));
+        assert!(arm64_call_before(&[0, 0, 0, 0, 0x43, 0x0c, 0x3f, 0xd7]));
+        // b #-0x10 (0x17fffffc), br x8 (0xd61f0100), ret (0xd65f03c0), nop.
+        assert!(!arm64_call_before(&[0, 0, 0, 0, 0xfc, 0xff, 0xff, 0x17]));
+        assert!(!arm64_call_before(&[0, 0, 0, 0, 0x00, 0x01, 0x1f, 0xd6]));
+        assert!(!arm64_call_before(&[0, 0, 0, 0, 0xc0, 0x03, 0x5f, 0xd6]));
+        assert!(!arm64_call_before(&[0, 0, 0, 0, 0x1f, 0x20, 0x03, 0xd5]));
     }
 
     #[test]

@@ -64,12 +64,17 @@ impl CaptureStack {
 }
 
 /// Whether the return address into the probed function's caller is in a
-/// register at its entry, and each function saves its own at the top of its
-/// frame (riscv64: `ra`, then the frame record at `fp - 8`), rather than
-/// pushed by the call just above the entry stack pointer (x86_64). The chain's
-/// frame sizes are found accordingly
-/// (`swcore::trace::entry_frame_sizes_ra_in_register`).
-pub(crate) const RETURN_ADDRESS_IN_REGISTER: bool = cfg!(target_arch = "riscv64");
+/// register at its entry, and each function saves its own in a frame record
+/// in its own frame (riscv64: `ra`, then the record at the top of the frame,
+/// `fp - 8`; arm64: `x30`, then the record `{x29, x30}` at `x29`, below the
+/// callee-saved registers GCC puts above it), rather than pushed by the call
+/// just above the entry stack pointer (x86_64). The chain's frame sizes are
+/// found accordingly (`swcore::trace::entry_frame_sizes_ra_in_register`: a
+/// frame ends just above the record that holds its caller's return address;
+/// on arm64 the callee-saved registers above that record count to the
+/// caller).
+pub(crate) const RETURN_ADDRESS_IN_REGISTER: bool =
+    cfg!(any(target_arch = "riscv64", target_arch = "aarch64"));
 
 /// Whether `save_trace` runs the unwinder on a [`CaptureStack`] (x86_64) or
 /// on the current stack.
@@ -80,7 +85,7 @@ pub(crate) fn trace_off_stack() -> bool {
 
 /// Saves the probed context's call chain into `store`, from the probed
 /// function outwards, walked from the probe's registers (on x86_64 the
-/// unwinder runs on `stack`; on riscv64 it runs here, and the shim drops
+/// unwinder runs on `stack`; on riscv64 and arm64 it runs here, and the shim drops
 /// its frames and the handler's; elsewhere it runs here and the chain starts
 /// with the handler's own frames); returns the number of entries: 0 once an
 /// unwind has reached a capture stack's guard words (then none is taken

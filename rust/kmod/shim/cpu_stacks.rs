@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The per-CPU stacks beside the threads' (x86_64: the IRQ stack and the
-//! exception stacks), for the `cpu_stacks` file and the handler: where they
-//! are, and each one's deepest point with the return addresses just above
-//! it (the logic is `swcore::cpu_stacks`' and `swcore::stack_scan`'s). They
-//! are static per-CPU memory, never freed: read without faulting all the
-//! same (a CPU's stack is live while it is read; an unmapped one fails).
+//! exception stacks; arm64: the IRQ stack), for the `cpu_stacks` file and
+//! the handler: where they are, and each one's deepest point with the
+//! return addresses just above it (the logic is `swcore::cpu_stacks`' and
+//! `swcore::stack_scan`'s). They are per-CPU memory allocated at boot, never
+//! freed: read without faulting all the same (a CPU's stack is live while
+//! it is read; an unmapped one fails).
 
 use kernel::prelude::*;
 
@@ -16,7 +17,7 @@ use crate::swcore::stack_scan;
 /// Words read at a time: the window searched above a deepest point.
 const CHUNK_WORDS: usize = stack_scan::POINT_WINDOW / core::mem::size_of::<usize>();
 
-/// IRQ_STACK_SIZE (x86_64; 0 elsewhere: no IRQ stack measured).
+/// IRQ_STACK_SIZE (x86_64, arm64; 0 elsewhere: no IRQ stack measured).
 pub(crate) fn irq_stack_size() -> usize {
     // SAFETY: no preconditions; returns a constant.
     unsafe { ffi::sw_irq_stack_size() as usize }
@@ -87,7 +88,7 @@ pub(crate) fn scan(s: &mut CpuStack, begin: usize, buf: &mut [usize], scratch: &
     let window = &*window;
     s.nframes = stack_scan::point_frames(
         window.len(),
-        |j| window.get(j).copied().unwrap_or(0),
+        |j| window.get(j).copied().map_or(0, super::strip_pac),
         |w| is_return_address(w, scratch),
         &mut s.frames,
     );

@@ -12,7 +12,7 @@ use core::ffi::c_void;
 use kernel::ffi::{c_char, c_int, c_ulong};
 use kernel::prelude::*;
 
-use super::{ffi, symbol, SYM_LEN};
+use super::{ffi, strip_pac, symbol, SYM_LEN};
 use crate::swcore::stack_scan::{self, Deepest, Point, TaskRow, ThreadStack};
 
 /// Words copied out of a stack at a time: the window above a deepest point
@@ -148,6 +148,8 @@ pub(super) fn is_return_address(addr: usize, scratch: &mut [u8; SYM_LEN]) -> boo
         stack_scan::x86_call_before(&b)
     } else if cfg!(target_arch = "riscv64") {
         stack_scan::riscv_call_before(&b)
+    } else if cfg!(target_arch = "aarch64") {
+        stack_scan::arm64_call_before(&b)
     } else {
         false
     }
@@ -176,7 +178,7 @@ pub(crate) fn find_points(points: &mut [Point], scratch: &mut [u8; SYM_LEN]) -> 
         };
         p.nframes = stack_scan::point_frames(
             window.len(),
-            |j| window.get(j).copied().unwrap_or(0),
+            |j| window.get(j).copied().map_or(0, strip_pac),
             |w| is_return_address(w, scratch),
             &mut p.frames,
         );

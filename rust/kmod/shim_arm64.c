@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The arm64 part of the shim, #included by shim.c (one object, sharing its
+ * struct sw_ctx): where the chain's walk starts from at a probe, and the
+ * per-CPU IRQ stack. Checked in 7.3's arch/arm64 (kernel/stacktrace.c,
+ * kernel/irq.c, kernel/entry-ftrace.S, include/asm/{memory.h,ftrace.h}).
+ *
+ * Every probe sits at the probed function's entry, before its prologue: a
+ * kprobe (a BRK trap; KPROBES_ON_FTRACE is off) on sym+0, the ftrace ops at
+ * the BL to ftrace_caller (which saves the callsite's x29, its LR, taken
+ * from x9, and the entry sp in ftrace_regs). So the return address into the
+ * caller is still in x30 and x29 is still the caller's frame pointer, whose
+ * frame record {fp, lr} at [x29] leads on. The kernel's unwinder (kunwind,
+ * reached through the exported stack_trace_save(); arch_stack_walk() and
+ * stack_trace_save_regs() are not exported) accepts a record only on a
+ * stack it knows (task, IRQ, overflow, ...) above the previous one, strips
+ * the pointer-authentication code from every lr it reads
+ * (ptrauth_strip_kernel_insn_pac()), and recovers graph-tracer and
+ * kretprobe return addresses. sw_walk_from() gives it one record of its
+ * own making, {fp = the probed x29, lr = the probed x30}, in its frame below
+ * the probed sp, as its own frame pointer: the walk goes from
+ * stack_trace_save() to sw_walk_from_ret, to the probed lr, then through
+ * the caller's record and on. shim.c drops what comes before the probed lr.
+ */
+
+/*
+ * sw_walk_from(store, size, fp, lr): stack_trace_save(store, size, 0) under
+ * the record {fp, lr}. x29/x30 are saved in a record at sp (restored
+ * after), the made-up one is at sp + 16, and x29 points at it. No PAC on
+ * x30 here: it is never stored signed (the unwinder strips whatever it
+ * reads anyway). BTI C as the landing pad, as the kernel's functions have
+ * under ARM64_BTI_KERNEL (a hint: a no-op elsewhere).
+ */
+asm(
+"	.pushsection .text, \"ax\", %progbits\n"
+"	.balign 4\n"
+"	.globl sw_walk_from\n"
+"	.type sw_walk_from, %function\n"
+"sw_walk_from:\n"
+"	hint	34\n"			/* bti c */
+"	stp	x29, x30, [sp, #-32]!\n"
+"	stp	x2, x3, [sp, #16]\n"	/* the record: {fp, lr} */
+"	add	x29, sp, #16\n"
+"	mov	x2, #0\n"			/* skipnr */
+"	bl	stack_trace_save\n"
+"	.globl sw_walk_from_ret\n"
+"sw_walk_from_ret:\n"
+"	ldp	x29, x30, [sp], #32\n"
+"	ret\n"
+"	.size sw_walk_from, . - sw_walk_from\n"
+"	.popsection\n");
+
+/*
+ * The probed function's return address (PAC stripped: x30 holds a plain one
+ * at an entry, but a tail call through an authenticated return leaves what
+ * the strip keeps as it is) and its caller's frame pointer.
+ */
+static __always_inline void sw_entry_regs(const struct sw_ctx *ctx, unsigned long *lr,
+					  unsigned long *fp)
+{
+	if (ctx->regs) {
+		*lr = ctx->regs->regs[30];
+		*fp = ctx->regs->regs[29];
+	} else {
+		*lr = ftrace_regs_get_return_address(ctx->fregs);
+		*fp = ftrace_regs_get_frame_pointer(ctx->fregs);
+	}
+	*lr = ptrauth_strip_kernel_insn_pac(*lr);
+}
+
+/*
+ * The IRQ stacks: each CPU's irq_stack_ptr (7.3 arch/arm64/kernel/irq.c) is
+ * not exported. Under VMAP_STACK each is IRQ_STACK_SIZE (= THREAD_SIZE)
+ * bytes, allocated THREAD_ALIGN (2 * THREAD_SIZE) aligned
+ * (arch_alloc_vmap_stack()), and the kernel moves to it on an interrupt
+ * taken on a task stack (call_on_irq_stack()). So it is found from inside an
+ * interrupt on that CPU: an irq_work raised on the CPU itself (a self-IPI,
+ * IPI_IRQ_WORK; IRQ_WORK_INIT_HARD so that PREEMPT_RT runs it in hard
+ * interrupt context too), from a kworker bound to it: the stack pointer
+ * there, off the task's stack, rounded down to IRQ_STACK_SIZE. The overflow
+ * stack (per-CPU overflow_stack, not exported either) is used only on the
+ * way to a panic: not looked for.
+ */
+struct sw_irq_find {
+	struct irq_work work;
+	unsigned int cpu;
+	unsigned long begin;
+};
+
+static void sw_irq_find_fn(struct irq_work *work)
+{
+	struct sw_irq_find *f = container_of(work, struct sw_irq_find, work);
+	unsigned long sp = current_stack_pointer;
+
+	if (smp_processor_id() == f->cpu &&
+	    sp - (unsigned long)task_stack_page(current) >= THREAD_SIZE)
+		f->begin = sp & ~(IRQ_STACK_SIZE - 1);
+}
+
+static long sw_irq_find_here(void *arg)
+{
+	struct sw_irq_find *f = arg;
+
+	f->work = IRQ_WORK_INIT_HARD(sw_irq_find_fn);
+	if (irq_work_queue(&f->work))
+		irq_work_sync(&f->work);
+	return 0;
+}
+
+unsigned long sw_irq_stack(unsigned int cpu)
+{
+	struct sw_irq_find f = { .cpu = cpu };
+
+	if (!IS_ENABLED(CONFIG_VMAP_STACK) || cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return 0;
+	work_on_cpu(cpu, sw_irq_find_here, &f);
+	return f.begin;
+}
+
+unsigned long sw_irq_stack_size(void)
+{
+	return IRQ_STACK_SIZE;
+}
+
+/* No exception stacks as x86_64's (the SDEI ones serve firmware events only). */
+int sw_exception_stack(unsigned int cpu, unsigned int kind, unsigned long *begin,
+		       unsigned long *size)
+{
+	return -ENOENT;
+}

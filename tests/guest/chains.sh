@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Issue 24 (arm64, any architecture): the chains stackwatch takes are exact.
+# With a kprobe (kprobe:FN, a BRK trap on arm64), stackwatch's ftrace ops
+# (FN) on a function under getppid(), a glob over the VFS under a file
+# workload, and functions that run in softirq or hard interrupt context
+# (chains on the IRQ stack): every chain's per-frame sizes sum to its used
+# bytes exactly, every frame is a function the running kernel's
+# /proc/kallsyms names (a return address still carrying its
+# pointer-authentication code would print as a bare 0x... address, or as
+# no symbol at all), and chains go deeper than the probed function
+# (at least 3 frames). Also prints the deepest chain and its frames.
+# The module's files are saved and checked through the stackwatch command,
+# here or, in a guest it does not run in (riscv64, arm64), on the host:
+#   chains.sh                the guest's part, then the checks
+#   chains.sh --check OUT    the checks of the copies in OUT
+. "$(dirname "$0")/lib.sh"
+
+RUNS="kprobe ftrace glob irq"
+
+# chains_checks OUT: the checks of what the guest's part saved in OUT.
+chains_checks() {
+  local out=$1 run n bad unknown deep
+  for run in $RUNS; do
+    [ -f "$out/$run/summary" ] || { not_ok "$run: its files were saved" "no $out/$run/summary"; continue; }
+    at() { sw_jq_in "$out/$run" chains "$@"; }
+    n=$(at '.chains | length')
+    expect_cmp "$run: chains taken" "${n:-0}" -ge 1
+    expect_cmp "$run: a chain of at least 3 frames" "$(at '[.chains[].frames | length] | max // 0')" -ge 3
+    bad=$(at '[.chains[] | select(([.frames[].size] | add) != .used) | "\(.function):\([.frames[].size] | add)!=\(.used)"] | join(" ")')
+    expect_eq "$run: every chain's frame sizes sum to its used bytes" "${bad:-none}" none
+    unknown=$(at '.chains[].frames[].function' | sort -u | LC_ALL=C comm -23 - "$out/kallsyms-names" | head -n 5 | paste -sd ' ')
+    expect_eq "$run: every frame is a function in /proc/kallsyms (no PAC bits)" "${unknown:-none}" none
+    deep=$(at '[.chains[]] | max_by(.used) | "\(.function) used \(.used) in \(.frames | length) frames: \([.frames[] | "\(.function) \(.size)"] | join(", "))"')
+    echo "measure: $run: deepest chain: $deep"
+  done
+}
+if [ "${1:-}" = --check ]; then chains_checks "$2"; finish; fi
+
+FN=$(sw_getppid_fn)
+[ -n "$FN" ] || { not_ok "a traceable function under getppid()" "none of the candidates"; finish; }
+echo "kernel $(uname -r) on $(uname -m); probed function $FN"
+# Softirq and hard-interrupt functions, as far as this kernel has them.
+IRQ_FNS=$(for f in run_timer_softirq rcu_core net_rx_action blk_mq_complete_request vring_interrupt; do
+  grep -qx "$f" <(cut -d' ' -f1 /sys/kernel/tracing/available_filter_functions) && echo "$f"; done | paste -sd ,)
+# run NAME PROBES CMD...: loads with PROBES and threshold 0, runs CMD, saves the files.
+run() {
+  local name=$1 probes=$2; shift 2
+  if check "$name: insmod stackwatch probes=$probes" sw_load "probes=$probes" threshold=0; then
+    "$@"
+    sw_save "$SW_OUT/$name" traces max_trace
+    check "$name: rmmod stackwatch" sw_unload
+  fi
+}
+workload() { for _ in 1 2 3; do find /usr/lib -xdev -name '*.so*' > /dev/null 2>&1; cat /etc/* > /dev/null 2>&1; done; }
+irq_load() { workload; sleep 2; }
+run kprobe "kprobe:$FN" sw_getppid 200
+run ftrace "$FN" sw_getppid 200
+run glob 'vfs_*' workload
+run irq "${IRQ_FNS:-run_timer_softirq}" irq_load
+awk '{ print $3 }' /proc/kallsyms | LC_ALL=C sort -u > "$SW_OUT/kallsyms-names"
+if sw_checks_here; then chains_checks "$SW_OUT"; fi
+finish
