@@ -24,7 +24,10 @@
 #     reset, the tracer's stack_max_size zeroed); the least of five runs'
 #     deepest points, less the same thread's with nothing attached. Goal: stackwatch's ftrace ops adds no more than the
 #     tracer.
-#   ownstack.sh [GOAL]   (default 312: half of the 624 bytes before)
+#   ownstack.sh [GOAL [DIR]]   (GOAL default 312: half of the 624 bytes before;
+#                              DIR: where the test modules are built for this
+#                              kernel, scripts/build-module.sh --tests;
+#                              default tests/modules)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/stack_tracer.sh"
 GOAL=${1:-312}
@@ -90,7 +93,7 @@ for kind in kprobe ftrace; do
 done
 
 # e) the stack a hit adds, seen from a fresh thread's own stack.
-DEPTH_KO=$SW_ROOT/tests/modules/sw_depth_test.ko LEAF=sw_depth_leaf
+DEPTH_KO=${2:-$SW_ROOT/tests/modules}/sw_depth_test.ko LEAF=sw_depth_leaf
 # deepest RESET: five runs of the thread (20 calls of the leaf each), RESET
 # run before each so that every run's first hit is a new maximum (the slow
 # path, a chain taken); the least deepest point of the five: an interrupt
