@@ -234,6 +234,8 @@ if [ "$rootdir" != / ]; then
     mkdir -p "$rootdir$d"
     binds=${binds:+$binds,}$d
   done
+  # A stock kernel's modules are bind-mounted at /lib/modules (guest/init.sh).
+  [ -z "$stock_env" ] || mkdir -p "$rootdir/lib/modules"
   extra_append="$extra_append sw.bind=$binds"
 fi
 noreboot=(-no-reboot)
