@@ -58,7 +58,7 @@ test-riscv:
 test-arm64:
 	tests/run.sh arm64
 
-## every Rust-enabled Debian amd64 flavour (amd64, cloud-amd64, rt-amd64): metadata, stackwatch built and loaded, dkms build
+## every Rust-enabled Debian flavour (amd64, cloud-amd64, rt-amd64; arm64, arm64-16k, cloud-arm64, rt-arm64 under qemu-system-aarch64): metadata, stackwatch built and loaded, dkms build (amd64)
 test-kernels:
 	tests/run.sh kernels
 

@@ -20,7 +20,7 @@
 #                               arm64 (Debian's arm64 flavour under
 #                               qemu-system-aarch64: metadata, build, basic,
 #                               chains: make test-arm64),
-#                               kernels (every Debian amd64 flavour: metadata,
+#                               kernels (every Debian amd64 and arm64 flavour: metadata,
 #                               build, load, dkms build: make test-kernels),
 #                               unload (30 load/unload cycles on the stock
 #                               kernel: the debug kernel's stress covers it),
@@ -502,11 +502,20 @@ fi
 # release, each with its metadata, stackwatch built and loaded
 # (tests/guest/flavour.sh: the release, THREAD_SIZE, the default set's
 # storage groups attached, getppid() counted, a clean unload), and `dkms build`.
+# The arm64 flavours the same way under qemu-system-aarch64 on the arm64
+# Debian root, the checks on the host from the files the guest saved; no
+# `dkms build` there (DKMS builds natively: this machine's would be a cross
+# build, which it does not do).
 if want_suite kernels; then
-  for k in debian debian-cloud debian-rt; do
+  kernels=(debian debian-cloud debian-rt)
+  step "arm64 root file system (scripts/rootfs.sh arm64)"
+  if scripts/rootfs.sh arm64 >/dev/null; then pass "arm64 root file system"; kernels+=(debian-arm64 debian-arm64-16k debian-cloud-arm64 debian-rt-arm64)
+  else fail "arm64 root file system (log: $SW_LOGS/rootfs-arm64.log)"; fi
+  for k in "${kernels[@]}"; do
     flavour_ready "$k" || continue
-    guest_suite "kernels-$k" --kernel "$k" --module "$FKO" --timeout 600 -- tests/guest/flavour.sh "$(stock_release "$k")" 16384
-    dkms_build "$(stock_release "$k")"
+    guest_suite "kernels-$k" --kernel "$k" --module "$FKO" --timeout 900 -- tests/guest/flavour.sh "$(stock_release "$k")" 16384
+    saved_checks "kernels-$k" tests/guest/flavour.sh "$(stock_release "$k")" 16384
+    [ "$(kernel_arch "$k")" = arm64 ] || dkms_build "$(stock_release "$k")"
   done
 fi
 
