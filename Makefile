@@ -54,7 +54,7 @@ test:
 test-riscv:
 	tests/run.sh riscv
 
-## Debian's arm64 flavour, cross-built and booted under qemu-system-aarch64 (TCG): basic and chains
+## Debian's arm64 flavour, cross-built and booted under qemu-system-aarch64 (TCG): basic, chains, smoke
 test-arm64:
 	tests/run.sh arm64
 

@@ -19,7 +19,7 @@
 #                               of make test for its 70 minutes),
 #                               arm64 (Debian's arm64 flavour under
 #                               qemu-system-aarch64: metadata, build, basic,
-#                               chains: make test-arm64),
+#                               chains, smoke: make test-arm64),
 #                               kernels (every Debian amd64 and arm64 flavour: metadata,
 #                               build, load, dkms build: make test-kernels),
 #                               unload (30 load/unload cycles on the stock
@@ -482,9 +482,10 @@ fi
 # Debian's arm64 flavour (named only: tests/run.sh arm64, make test-arm64):
 # the metadata made with trixie's cross compilers, stackwatch.ko built for it
 # (no panic path, the flavour's vermagic), then under qemu-system-aarch64
-# (TCG, a CPU with pointer authentication) on an arm64 Debian root: `basic`
-# and `chains` (every chain's frame sizes sum to its depth, every frame a
-# kallsyms symbol: no PAC bits), both checked on the host from the files the
+# (TCG, a CPU with pointer authentication) on an arm64 Debian root: `basic`,
+# `chains` (every chain's frame sizes sum to its depth, every frame a
+# kallsyms symbol: no PAC bits; the IRQ stacks found) and the
+# XFS-on-LVM-over-NFS `smoke`, each checked on the host from the files the
 # guest saved (the stackwatch command is this machine's).
 if want_suite arm64; then
   step "arm64 root file system (scripts/rootfs.sh arm64)"
@@ -495,6 +496,8 @@ if want_suite arm64; then
       saved_checks arm64-basic tests/guest/basic.sh 16384
       guest_suite arm64-chains --kernel debian-arm64 --timeout 900 -- tests/guest/chains.sh
       saved_checks arm64-chains tests/guest/chains.sh
+      guest_suite arm64-smoke --kernel debian-arm64 --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384
+      saved_checks arm64-smoke tests/guest/smoke.sh 16384
     fi
   else fail "arm64 root file system (log: $SW_LOGS/rootfs-arm64.log)"; fi
 fi

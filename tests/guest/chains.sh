@@ -21,7 +21,7 @@ RUNS="kprobe ftrace glob irq"
 
 # chains_checks OUT: the checks of what the guest's part saved in OUT.
 chains_checks() {
-  local out=$1 run n bad unknown deep
+  local out=$1 run n bad unknown deep ts ncpu
   for run in $RUNS; do
     [ -f "$out/$run/summary" ] || { not_ok "$run: its files were saved" "no $out/$run/summary"; continue; }
     at() { sw_jq_in "$out/$run" chains "$@"; }
@@ -43,6 +43,14 @@ chains_checks() {
     deep=$(at '[.chains[]] | max_by(.used) | "\(.function) used \(.used) in \(.frames | length) frames: \([.frames[] | "\(.function) \(.size)"] | join(", "))"')
     echo "measure: $run: deepest chain: $deep"
   done
+  # The IRQ stacks (arm64: found from an irq_work's self-IPI), after the
+  # interrupt run: one per online CPU, each used (timer interrupts at least).
+  cs() { local f=$1; shift; sw_jq_in "$out/irq" cpu-stacks ".cpu_stacks | $f" "$@"; }
+  ts=$(cat "$out/thread_size") ncpu=$(cat "$out/ncpu")
+  expect_eq "irq_stack_size is THREAD_SIZE" "$(cs .irq_stack_size)" "$ts"
+  expect_eq "every online CPU's IRQ stack found and used" \
+    "$(cs '[.stacks[] | select(.stack == "IRQ" and .size == $ts and (.used // 0) > 0 and .left == .size - .used)] | length' --argjson ts "$ts")" "$ncpu"
+  echo "measure: IRQ stacks: $(cs '[.stacks[] | select(.stack == "IRQ") | "cpu \(.cpu) used \(.used)"] | join(", ")')"
 }
 if [ "${1:-}" = --check ]; then chains_checks "$2"; finish; fi
 
@@ -56,8 +64,9 @@ IRQ_FNS=$(for f in run_timer_softirq rcu_core net_rx_action blk_mq_complete_requ
 run() {
   local name=$1 probes=$2; shift 2
   if check "$name: insmod stackwatch probes=$probes" sw_load "probes=$probes" threshold=0; then
+    cat $SWD/thread_size > "$SW_OUT/thread_size"
     "$@"
-    sw_save "$SW_OUT/$name" traces max_trace
+    sw_save "$SW_OUT/$name" traces max_trace cpu_stacks irq_max_trace
     check "$name: rmmod stackwatch" sw_unload
   fi
 }
@@ -67,6 +76,7 @@ run kprobe "kprobe:$FN" sw_getppid 200
 run ftrace "$FN" sw_getppid 200
 run glob 'vfs_*' workload
 run irq "${IRQ_FNS:-run_timer_softirq}" irq_load
+nproc > "$SW_OUT/ncpu"
 awk '{ print $3 }' /proc/kallsyms | LC_ALL=C sort -u > "$SW_OUT/kallsyms-names"
 if sw_checks_here; then chains_checks "$SW_OUT"; fi
 finish
