@@ -51,6 +51,15 @@ chains_checks() {
   expect_eq "every online CPU's IRQ stack found and used" \
     "$(cs '[.stacks[] | select(.stack == "IRQ" and .size == $ts and (.used // 0) > 0 and .left == .size - .used)] | length' --argjson ts "$ts")" "$ncpu"
   echo "measure: IRQ stacks: $(cs '[.stacks[] | select(.stack == "IRQ") | "cpu \(.cpu) used \(.used)"] | join(", ")')"
+  # The deepest chain taken on an IRQ stack (hard interrupts, and softirqs
+  # run there), if any: exact too, and every frame a kernel function.
+  irq() { sw_jq_in "$out/irq" cpu-stacks ".irq_max_trace | $1"; }
+  if [ "$(irq 'if . == null then 0 else (.frames | length) end')" -gt 0 ]; then
+    expect_eq "the deepest IRQ-stack chain's frame sizes sum to its used bytes" "$(irq '[.frames[].size] | add')" "$(irq .used)"
+    unknown=$(irq '.frames[].function' | sort -u | LC_ALL=C comm -23 - "$out/kallsyms-names" | head -n 5 | paste -sd ' ')
+    expect_eq "every frame of the deepest IRQ-stack chain is in /proc/kallsyms" "${unknown:-none}" none
+    echo "measure: deepest IRQ-stack chain: $(irq '"\(.function) used \(.used) in \(.frames | length) frames"')"
+  else echo "no chain was taken on an IRQ stack"; fi
 }
 if [ "${1:-}" = --check ]; then chains_checks "$2"; finish; fi
 
