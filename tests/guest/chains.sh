@@ -10,14 +10,15 @@
 # no symbol at all), every frame between the first and the last has a
 # size (its saved return address was recognised on the stack: PAC
 # stripped), and chains go deeper than the probed function (at least 3
-# frames). Also prints the deepest chain and its frames.
+# frames). Also prints the deepest chain and its frames, and stackwatch's
+# deepest hit beside the ftrace stack tracer's over the same workload.
 # The module's files are saved and checked through the stackwatch command,
 # here or, in a guest it does not run in (riscv64, arm64), on the host:
 #   chains.sh                the guest's part, then the checks
 #   chains.sh --check OUT    the checks of the copies in OUT
 . "$(dirname "$0")/lib.sh"
 
-RUNS="kprobe ftrace glob irq"
+RUNS="kprobe ftrace glob irq tracer"
 
 # chains_checks OUT: the checks of what the guest's part saved in OUT.
 chains_checks() {
@@ -43,6 +44,10 @@ chains_checks() {
     deep=$(at '[.chains[]] | max_by(.used) | "\(.function) used \(.used) in \(.frames | length) frames: \([.frames[] | "\(.function) \(.size)"] | join(", "))"')
     echo "measure: $run: deepest chain: $deep"
   done
+  # Beside the ftrace stack tracer (every function), over the same workload.
+  if [ -f "$out/tracer/stack_max_size" ]; then
+    echo "measure: beside the stack tracer: stackwatch's deepest vfs_* hit $(sw_jq_in "$out/tracer" table .all.max_used) bytes, the tracer's deepest $(cat "$out/tracer/stack_max_size") bytes ($(sed -n 's/.*(\([0-9]*\) entries).*/\1/p' "$out/tracer/stack_trace") entries in its stack_trace; it finds a frame only where the saved return address equals the unwinder's, PAC stripped)"
+  fi
   # The IRQ stacks (arm64: found from an irq_work's self-IPI), after the
   # interrupt run: one per online CPU, each used (timer interrupts at least).
   cs() { local f=$1; shift; sw_jq_in "$out/irq" cpu-stacks ".cpu_stacks | $f" "$@"; }
@@ -85,6 +90,17 @@ run kprobe "kprobe:$FN" sw_getppid 200
 run ftrace "$FN" sw_getppid 200
 run glob 'vfs_*' workload
 run irq "${IRQ_FNS:-run_timer_softirq}" irq_load
+# tracer_load: the workload with the ftrace stack tracer on every function.
+tracer_load() {
+  echo 0 > /sys/kernel/tracing/stack_max_size
+  echo 1 > /proc/sys/kernel/stack_tracer_enabled
+  workload
+  echo 0 > /proc/sys/kernel/stack_tracer_enabled
+  mkdir -p "$SW_OUT/tracer"
+  cat /sys/kernel/tracing/stack_max_size > "$SW_OUT/tracer/stack_max_size"
+  cat /sys/kernel/tracing/stack_trace > "$SW_OUT/tracer/stack_trace"
+}
+run tracer 'vfs_*' tracer_load
 nproc > "$SW_OUT/ncpu"
 awk '{ print $3 }' /proc/kallsyms | LC_ALL=C sort -u > "$SW_OUT/kallsyms-names"
 if sw_checks_here; then chains_checks "$SW_OUT"; fi
