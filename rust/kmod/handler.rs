@@ -34,8 +34,15 @@ const WARN_STEP: usize = 256;
 /// measures. On riscv64 a kprobe's trap frame and handlers take 608 bytes,
 /// `slow` 192 and `stack_trace_save` 224: 1024, plus room for an
 /// interrupt's entry.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 const CAPTURE_RESERVE: usize = 1152;
+/// On arm64 the unwinder runs on the current stack too: a kprobe's hit (its
+/// BRK trap frame, the handlers, the walk) adds 1048 bytes below the probed
+/// function, the ftrace ops' 712, on the stock kernel (tests/guest/ownstack.sh,
+/// e); plus an interrupt's entry frame (`pt_regs`, 336 bytes, built on the
+/// current stack before the kernel moves to its IRQ stack), rounded up.
+#[cfg(target_arch = "aarch64")]
+const CAPTURE_RESERVE: usize = 1408;
 /// On x86_64 the unwinder runs on a stack of its own (`shim/capture_stack.rs`):
 /// the probe mechanism and the handler's frames down to `sw_save_trace`
 /// take 432 bytes for a kprobe (344 for the ftrace ops) as the ftrace stack
@@ -55,8 +62,13 @@ const CAPTURE_RESERVE: usize = 704;
 /// the tracer saw (the symbol lookup stays shallower); plus an interrupt's
 /// entry frame (168) and that function's own frame and callees: the same
 /// 1536 as riscv64, whose printk path is no deeper.
-#[cfg(not(CONFIG_KASAN))]
+#[cfg(all(not(CONFIG_KASAN), not(target_arch = "aarch64")))]
 const WARN_RESERVE: usize = 1536;
+/// On arm64, measured the same way: 1408 bytes for a kprobe (1312 for the
+/// ftrace ops) down to `data_push_tail`; plus an interrupt's entry frame
+/// (336) and 176 for that function's own frame and callees (x86_64 leaves 160).
+#[cfg(all(not(CONFIG_KASAN), target_arch = "aarch64"))]
+const WARN_RESERVE: usize = 1920;
 /// Under KASAN frames grow: on our x86_64 debug kernel the tracer sees
 /// 1384 bytes under a kprobe (1344 under the fprobe stackwatch used before
 /// its own ftrace ops, whose trampoline is smaller), the same path; plus
