@@ -90,5 +90,5 @@ docs:
 ## this list
 help:
 	@awk '/^## / { d = substr($$0, 4); next } \
-	     /^[a-z][a-z-]*:/ && d != "" { split($$0, t, ":"); printf "make %-13s %s\n", t[1], d } \
+	     /^[a-z][a-z0-9-]*:/ && d != "" { split($$0, t, ":"); printf "make %-13s %s\n", t[1], d } \
 	     { d = "" }' $(firstword $(MAKEFILE_LIST))
