@@ -203,20 +203,30 @@ else
           -chardev "socket,id=vfsout,path=$diskdir/out.sock" -device vhost-user-fs-pci,chardev=vfsout,tag=swout)
   # The guest mounts its root read-only (virtiofsd itself has no such mode).
   root_append="root=root rootfstype=virtiofs"
+  # Another architecture's root: this machine's root at /host over virtiofs too
+  # (guest/preinit.sh mounts tag "host" either way).
+  if [ "$rootdir" != / ]; then
+    # shellcheck disable=SC2054 # QEMU options: the commas are its own
+    extra_fs=(-chardev "socket,id=vfshost,path=$diskdir/host.sock" -device vhost-user-fs-pci,chardev=vfshost,tag=host)
+  fi
 fi
 # start_virtiofsd: one daemon per share, for one QEMU run (each ends when
 # QEMU disconnects); waits for their sockets.
 start_virtiofsd() {
-  local name src i
-  for name in root out; do
-    src=$rootdir; [ $name = out ] && src=$out
+  local name src i up
+  local names=(root out)
+  [ "$rootdir" = / ] || names+=(host)
+  for name in "${names[@]}"; do
+    src=$rootdir; [ $name = out ] && src=$out; [ $name = host ] && src=/
     rm -f "$diskdir/$name.sock"
     "$virtiofsd" --socket-path="$diskdir/$name.sock" -o source="$src" -o cache=always -o sandbox=chroot \
       >"$out/virtiofsd-$name.log" 2>&1 &
     vfsd_pids+=($!)
   done
   for i in $(seq 1 50); do
-    [ -S "$diskdir/root.sock" ] && [ -S "$diskdir/out.sock" ] && return 0
+    up=1
+    for name in "${names[@]}"; do [ -S "$diskdir/$name.sock" ] || up=0; done
+    [ $up = 1 ] && return 0
     sleep 0.2
   done
   die "virtiofsd did not start (logs: $out/virtiofsd-*.log)"
