@@ -137,6 +137,11 @@ toolchain_check() {
   return $bad
 }
 [ $foreign = 0 ] || in_root sh -c "command -v $cc" >/dev/null || install_cross
+# arm64's prepare builds the 32-bit vDSO: on an arm64 machine too, its compiler.
+if [ $foreign = 0 ] && [ "$deb_arch" = arm64 ] && ! in_root sh -c 'command -v arm-linux-gnueabihf-gcc-14' >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive run_logged "stock-$release-compat" \
+    in_root apt-get install -y --no-install-recommends gcc-14-arm-linux-gnueabihf
+fi
 if ! diffs=$(toolchain_check); then
   printf '%s\n' "$diffs" >&2
   die "the toolchain in $toolroot is not the one $release was built with (above): its Rust metadata would not match the kernel"
