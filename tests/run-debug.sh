@@ -2,9 +2,9 @@
 # tests/run.sh, which runs debug_suites in the background beside the stock
 # kernel's suites: a TCG guest keeps one host core busy, and once the debug
 # kernel is built (in the background from the start) the other core is free
-# for the debug kernel's guests, in two streams (the second in the
-# background again), so that once the stock kernel's suites are done both
-# cores run them. Uses run.sh's pass, fail, step, say, guest_suite,
+# for the debug kernel's guests, in two streams of about the same length
+# (the second in the background again), so that once the stock kernel's
+# suites are done both cores run them. Uses run.sh's pass, fail, step, say, guest_suite,
 # wait_kernel, in_background, merge_background and $results.
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # results and SW_LOGS are run.sh's
@@ -19,10 +19,10 @@
 # scan), and the harness's proof that a lock-order inversion and a leak are
 # caught.
 # The stress suite's amounts there (cycles, operations per writer, fuzz writes).
-# 12 cycles, not the stock suite's 100: one cycle with its globs takes about
+# 8 cycles, not the stock suite's 100: one cycle with its globs takes about
 # 17 s under KASAN and lockdep beside a build (SW_DEBUG_STRESS="100 200 1000" for the full
 # amounts, about 36 minutes).
-DEBUG_STRESS=${SW_DEBUG_STRESS:-12 40 1000}
+DEBUG_STRESS=${SW_DEBUG_STRESS:-8 40 1000}
 # The churn suite's there (reads, at most this many hotplug cycles, storm
 # operations per round): fewer reads, each several times slower under KASAN,
 # and no CPU hotplug: the debug kernel boots with one CPU (pci=noacpi skips
@@ -67,7 +67,6 @@ debug_stream_a() {
   if [ -n "${cs_size:-}" ] && [ "${cs_used:-0}" -gt 0 ] && [ $((cs_used * 2)) -le "$cs_size" ]; then
     pass "debug kernel: the unwinder's own stack used at most $cs_used of $cs_size bytes under KASAN (at most half)"
   else fail "debug kernel: the unwinder's own stack: '${cs_used:-no unload line}' of '${cs_size:-?}' bytes (want > 0 and at most half)"; fi
-  guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
   step "harness self-test on the debug kernel: a lock-order inversion must fail the run"
   out="$results/harness-lockdep"
   if qemu/run.sh --kernel x86_64-debug --quiet --out "$out" --timeout 600 tests/guest/load_module.sh "$dtests/sw_lockdep_test.ko" 2>"$out.log"; then
@@ -75,7 +74,6 @@ debug_stream_a() {
   elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
     pass "runner fails a lock-order inversion and names lockdep's report"
   else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
-  guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
 }
 
 debug_stream_b() {
@@ -93,4 +91,6 @@ debug_stream_b() {
   if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
     pass "debug kernel, console of the stress run: ${counts}${leaks}"
   else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
+  guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+  guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
 }
