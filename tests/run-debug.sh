@@ -74,6 +74,8 @@ debug_stream_a() {
   elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
     pass "runner fails a lock-order inversion and names lockdep's report"
   else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
+  guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
+  guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
 }
 
 debug_stream_b() {
@@ -91,6 +93,4 @@ debug_stream_b() {
   if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
     pass "debug kernel, console of the stress run: ${counts}${leaks}"
   else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
-  guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
-  guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
 }
