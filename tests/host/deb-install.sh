@@ -26,6 +26,16 @@ mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$out/work" 
 cleanup() { umount "$root" 2>/dev/null; rm -rf "$out/work"; }
 trap cleanup EXIT
 in_root() { "$SW_ROOT/scripts/toolroot.sh" --run "$root" "$@"; }
+# A machine running RELEASE has its own kernel's headers alone. The tool root
+# holds other flavours' too (make test-kernels, make test-arm64), and DKMS
+# builds for every kernel that has headers (an arm64 one it cannot, from
+# here): they are hidden in the overlay, and their whiteouts not counted as
+# left by the packages.
+hidden=$out/hidden-kernels
+: > "$hidden"
+for d in "$root"/usr/lib/modules/*; do
+  [ "${d##*/}" = "$release" ] || { rm -rf "$d" && echo "./usr/lib/modules/${d##*/}" >> "$hidden"; }
+done
 pkgs=("$debs"/stackwatch-dkms_*_all.deb "$debs"/stackwatch_*_amd64.deb)
 [ -f "${pkgs[0]}" ] && [ -f "${pkgs[1]}" ] || { not_ok "packages in $debs" "missing"; exit 1; }
 version=$(dpkg-deb -f "${pkgs[0]}" Version); version=${version%-*}
@@ -78,6 +88,7 @@ left() {
    find . -mindepth 1 -type d -printf '%p\n' | while read -r d; do [ -e "$lower/$d" ] || echo "$d"; done) |
     grep -Ev '^\./(var/lib/dpkg|var/lib/apt|var/log|var/cache/(apt|debconf|ldconfig)|var/lib/dkms/mok\.(key|pub)$|etc/ld\.so\.cache$|tmp|proc|dev|work|var/cache/stackwatch$)' |
     grep -Ev "^\./lib/modules/$release/modules\.[a-z.]*$|^\./usr/lib/modules/$release/modules\.[a-z.]*$" |
+    grep -vxF -f "$hidden" |
     while read -r f; do if [ -c "$upper/$f" ]; then echo "deleted:${f#.}"; else echo "${f#.}"; fi; done |
     grep -v "^${SW_ROOT}\|^${SW_CACHE}" | sort
 }
