@@ -1173,21 +1173,34 @@ asm(
 "	.size sw_walk_from, . - sw_walk_from\n"
 "	.popsection\n");
 
-/* The probed function's return address and its caller's frame pointer. */
+/* A kprobe's registers at the probed function's entry: its return address and its caller's frame pointer. */
+static __always_inline void sw_kprobe_entry_regs(const struct pt_regs *regs, unsigned long *ra,
+						 unsigned long *fp)
+{
+	*ra = regs->ra;
+	*fp = regs->s0;
+}
+#endif
+NOKPROBE_SYMBOL(sw_walk_from);
+
+/*
+ * The probed function's return address and its caller's frame pointer, from
+ * a kprobe's registers or ftrace's (the frame pointer is in ftrace_regs:
+ * riscv64's HAVE_FUNCTION_GRAPH_FP_TEST, arm64's ftrace_caller saves x29).
+ * PAC stripped on arm64: x30 holds a plain address at an entry, but a tail
+ * call through an authenticated return leaves what the strip keeps as it is.
+ */
 static __always_inline void sw_entry_regs(const struct sw_ctx *ctx, unsigned long *ra,
 					  unsigned long *fp)
 {
 	if (ctx->regs) {
-		*ra = ctx->regs->ra;
-		*fp = ctx->regs->s0;
+		sw_kprobe_entry_regs(ctx->regs, ra, fp);
 	} else {
-		/* s0 is in ftrace_regs: HAVE_FUNCTION_GRAPH_FP_TEST (asm/ftrace.h). */
 		*ra = ftrace_regs_get_return_address(ctx->fregs);
 		*fp = ftrace_regs_get_frame_pointer(ctx->fregs);
 	}
+	*ra = sw_strip_pac(*ra);
 }
-#endif
-NOKPROBE_SYMBOL(sw_walk_from);
 
 unsigned int sw_save_trace(unsigned long *store, unsigned int size, const struct sw_ctx *ctx,
 			   unsigned long *stack_top)

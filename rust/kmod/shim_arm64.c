@@ -50,22 +50,12 @@ asm(
 "	.size sw_walk_from, . - sw_walk_from\n"
 "	.popsection\n");
 
-/*
- * The probed function's return address (PAC stripped: x30 holds a plain one
- * at an entry, but a tail call through an authenticated return leaves what
- * the strip keeps as it is) and its caller's frame pointer.
- */
-static __always_inline void sw_entry_regs(const struct sw_ctx *ctx, unsigned long *lr,
-					  unsigned long *fp)
+/* A kprobe's registers at the probed function's entry: its return address and its caller's frame pointer. */
+static __always_inline void sw_kprobe_entry_regs(const struct pt_regs *regs, unsigned long *lr,
+						 unsigned long *fp)
 {
-	if (ctx->regs) {
-		*lr = ctx->regs->regs[30];
-		*fp = ctx->regs->regs[29];
-	} else {
-		*lr = ftrace_regs_get_return_address(ctx->fregs);
-		*fp = ftrace_regs_get_frame_pointer(ctx->fregs);
-	}
-	*lr = ptrauth_strip_kernel_insn_pac(*lr);
+	*lr = regs->regs[30];
+	*fp = regs->regs[29];
 }
 
 /*
