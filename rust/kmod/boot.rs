@@ -18,8 +18,9 @@ use core::sync::atomic::{
 use kernel::prelude::*;
 
 use crate::state::State;
+use crate::swcore::command::{is_glob, split_list};
 use crate::swcore::settings::Settings;
-use crate::{attach_all, log_watching, start, Specs};
+use crate::{log_watching, start, Specs};
 
 /// The state started by the early initcall, if any.
 static EARLY: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
@@ -92,13 +93,26 @@ pub(crate) unsafe extern "C" fn stackwatch_boot_globs() -> c_int {
     let Ok(probes) = crate::shim::param_probes().to_str() else {
         return EINVAL.to_errno();
     };
-    if !crate::swcore::command::split_list(probes).any(|s| Specs::Globs.admits(s)) {
+    if !split_list(probes).any(is_glob) {
         return 0;
     }
-    attach_all(st, probes, Specs::Globs);
+    attach_globs(st, probes);
     log_globs(probes);
     log_watching(st);
     0
+}
+
+/// Attaches the globs of `probes` (the default set has none). Not
+/// `attach_all`: this frame holds only the list's iterator and the lock, for
+/// under it ftrace matches the glob against every record (`match_records`
+/// keeps an 800-byte frame, and reschedules) on a kworker's stack, 4K on the
+/// smallest kernels (the riscv64 4K boot overflowed there).
+#[inline(never)]
+fn attach_globs(st: &State, probes: &str) {
+    let mut set = st.probes.lock();
+    for spec in split_list(probes).filter(|s| is_glob(s)) {
+        set.add_or_pend(st, spec);
+    }
 }
 
 #[inline(never)]

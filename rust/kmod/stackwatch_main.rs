@@ -101,8 +101,6 @@ enum Specs {
     All,
     /// Symbols only: built in, from the early initcall (`boot.rs`).
     Names,
-    /// Globs only: built in, from the core_initcall_sync.
-    Globs,
 }
 
 impl Specs {
@@ -110,7 +108,6 @@ impl Specs {
         match self {
             Specs::All => true,
             Specs::Names => !is_glob(spec),
-            Specs::Globs => is_glob(spec),
         }
     }
 }
