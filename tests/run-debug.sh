@@ -9,7 +9,10 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # results and SW_LOGS are run.sh's
 # Our x86_64 build with the kernel's checkers for code like ours (lockdep and
-# PROVE_RCU, DEBUG_ATOMIC_SLEEP, KASAN, kmemleak, debug objects; the runner
+# PROVE_RCU, DEBUG_ATOMIC_SLEEP, KASAN, kmemleak, debug objects), on
+# PREEMPT_RT since issue 24 (spinlocks sleep, IRQ handlers and softirqs run in
+# threads: a sleeping lock taken where stackwatch must not sleep is reported;
+# the runner
 # fails a run on any of their reports) and DEBUG_STACK_USAGE, whose per-task
 # numbers (sysrq-t's "stack:") the `tasks` file must match. KASAN doubles
 # x86_64 stacks: THREAD_SIZE is read back (32K). On it: `basic`, the `tasks`
@@ -30,7 +33,7 @@ DEBUG_STRESS=${SW_DEBUG_STRESS:-8 40 1000}
 # the stock kernel's churn suite covers hotplug.
 DEBUG_CHURN=${SW_DEBUG_CHURN:-10 0 200}
 debug_suites() {
-  step "x86_64 debug kernel (lockdep, KASAN, kmemleak, DEBUG_STACK_USAGE), its stackwatch.ko and test modules"
+  step "x86_64 debug kernel (PREEMPT_RT, lockdep, KASAN, kmemleak, DEBUG_STACK_USAGE), its stackwatch.ko and test modules"
   if wait_kernel x86_64-debug && dko=$(scripts/build-module.sh x86_64-debug) && dtests=$(scripts/build-module.sh --tests x86_64-debug); then
     pass "build x86_64-debug (${KSECS}s, in the background), stackwatch.ko and the test modules for it"
     dkdir=$(qemu/build-kernel.sh --print-dir x86_64-debug)
@@ -74,6 +77,18 @@ debug_stream_a() {
   elif grep -q 'FAILED: the kernel reported: .*possible circular locking' "$out.log"; then
     pass "runner fails a lock-order inversion and names lockdep's report"
   else fail "lock-order inversion run failed without naming lockdep's report: $(tail -n1 "$out.log")"; fi
+  # PREEMPT_RT with DEBUG_ATOMIC_SLEEP: a spinlock_t (a sleeping lock there)
+  # taken with preemption off must be reported, and fail the run.
+  step "harness self-test on the debug kernel: a sleeping lock taken with preemption off must fail the run"
+  if grep -qx 'CONFIG_PREEMPT_RT=y' "$dkdir/.config" && grep -aq 'Linux version .*PREEMPT_RT' "$results/debug-basic/console.log" 2>/dev/null; then
+    pass "the debug kernel is PREEMPT_RT ($(grep -ao 'Linux version [^ ]* .*PREEMPT_RT' "$results/debug-basic/console.log" | head -n1 | grep -o 'SMP.*PREEMPT_RT'))"
+  else fail "the debug kernel is not PREEMPT_RT (CONFIG_PREEMPT_RT in $dkdir/.config, the banner in debug-basic's console)"; fi
+  out="$results/harness-atomic-sleep"
+  if qemu/run.sh --kernel x86_64-debug --quiet --out "$out" --timeout 600 tests/guest/load_module.sh "$dtests/sw_atomic_sleep_test.ko" 2>"$out.log"; then
+    fail "runner passed a guest whose module took a sleeping lock with preemption off"
+  elif grep -q 'FAILED: the kernel reported: .*sleeping function called from invalid context' "$out.log"; then
+    pass "runner fails a sleeping lock taken with preemption off and names the report ($(grep -o 'BUG: sleeping function.*' "$out.log" | head -n1 | cut -c1-60))"
+  else fail "sleeping-lock run failed without naming the sleeping-function report: $(tail -n1 "$out.log")"; fi
   guest_suite debug-stackusage --kernel x86_64-debug --module "$dko" --timeout 900 -- tests/guest/stackusage.sh
   guest_suite debug-leak-check --kernel x86_64-debug --module "$dko" --timeout 600 -- tests/guest/leak_check.sh "$dtests"
 }
@@ -86,11 +101,12 @@ debug_stream_b() {
   # What the kernel's checkers said over the whole stress run, from its console.
   con="$results/debug-stress/console.log"
   counts=$(for w in 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage:lockdep' \
-                    'KASAN:KASAN' 'sleeping function called from invalid context:might_sleep' 'WARNING:WARN' \
+                    'KASAN:KASAN' 'sleeping function called from invalid context:might_sleep' 'scheduling while atomic:atomic' \
+                    'Invalid wait context:wait context' 'WARNING:WARN' \
                     'detected stalls:RCU stall' 'blocked for more than:hung task'; do
              n=$(grep -acE "${w%:*}" "$con" 2>/dev/null); printf '%s %s / ' "${n:-?}" "${w##*:}"; done)
   leaks=$(sed -n 's/.*measure: kmemleak: \([0-9]*\) unreferenced objects in all, \([0-9]*\) allocated by stackwatch.*/\2 kmemleak (of \1 unreferenced objects in all)/p' "$con" 2>/dev/null)
-  if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
+  if [ -f "$con" ] && [ "$(grep -acE 'possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|KASAN:|sleeping function called from invalid context|scheduling while atomic|Invalid wait context|WARNING:|detected stalls|blocked for more than' "$con")" = 0 ] && [ -n "$leaks" ]; then
     pass "debug kernel, console of the stress run: ${counts}${leaks}"
   else fail "debug kernel, console of the stress run: ${counts}${leaks:-no kmemleak scan}"; fi
 }
