@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # The whole stackwatch test suite: sets everything up (packages, toolchain,
-# Debian's stock kernel with its regenerated Rust metadata, our riscv64 4K test
-# kernel, the module), runs the host unit tests, boots QEMU
+# Debian's stock kernels with their regenerated Rust metadata, our x86_64
+# debug kernel, the module), runs the host unit tests, boots QEMU
 # guests that check values read back from the running kernel, and checks the
 # harness itself (a WARNing module and a hung guest must fail the runner).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
-# Our own kernels (the x86_64 debug kernel, riscv64 4K) build in the
-# background, at the lowest priority, while the stock kernel's guests run:
-# TCG runs a guest on one host core and leaves the other to the build.
-#   tests/run.sh [SUITE...]     SUITE: toolchain basic ownstack watchdog torture irqstacks
-#                               churn modorder reload netconsole pstore clone dkms deb
-#                               lockdown harness debug (default: all of these; debug
-#                               runs debug-lockdown too, the signed module on the
-#                               debug kernel under lockdown=integrity); named only:
-#                               rt, cloud (Debian's rt-amd64 and cloud-amd64
-#                               flavours: metadata, build, basic, and rt's
-#                               unload and torture, cloud's storage smoke; out
-#                               of make test for its 70 minutes),
+# Our own debug kernel builds in the background, at the lowest priority,
+# while the stock kernel's guests run: TCG runs a guest on one host core and
+# leaves the other to the build.
+#   tests/run.sh [SUITE...]     SUITE: toolchain basic lockdown ownstack watchdog
+#                               torture irqstacks modorder reload netconsole pstore
+#                               clone deb harness rt cloud debug (default: all of
+#                               these; debug runs debug-lockdown too, the signed
+#                               module on the PREEMPT_RT debug kernel under
+#                               lockdown=integrity; rt and cloud are Debian's
+#                               rt-amd64 and cloud-amd64 flavours: metadata,
+#                               build, basic, and rt's unload and smoke, cloud's
+#                               smoke); named only: churn (the stock kernel's,
+#                               with CPU hotplug), dkms, rt-torture,
 #                               arm64 (Debian's arm64 flavour under
 #                               qemu-system-aarch64: metadata, build, basic,
 #                               chains, smoke: make test-arm64),
