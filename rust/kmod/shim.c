@@ -928,18 +928,18 @@ int sw_read_kernel(void *dst, unsigned long src, unsigned long len)
 	return copy_from_kernel_nofault(dst, (const void *)src, len);
 }
 
-#ifdef CONFIG_X86_64
+#if defined(CONFIG_X86_64) || defined(CONFIG_ARM64)
 /*
- * The per-CPU stacks beside the threads'. The IRQ stack's place is in the
- * per-CPU hardirq_stack_ptr, which is not exported (7.3
- * arch/x86/kernel/irq.c), nor is irq_stack_backing_store: it is found from
- * inside an interrupt on that CPU, where the unwinder's get_stack_info()
- * (through the exported __unwind_start()) reports the stack the interrupt
- * runs on, its type, begin and end. The interrupt is an irq_work raised on
- * the CPU itself (a self-IPI, whose handler runs on the IRQ stack:
- * run_sysvec_on_irqstack_cond()); IRQ_WORK_INIT_HARD so that PREEMPT_RT
- * runs it in hard interrupt context too.
+ * The per-CPU IRQ stack's place is not exported (x86_64's hardirq_stack_ptr,
+ * arm64's irq_stack_ptr): it is found from inside an interrupt on that CPU,
+ * where sw_irq_stack_here() (one per architecture) tells the IRQ stack the
+ * interrupt runs on. The interrupt is an irq_work raised on the CPU itself,
+ * from a kworker bound to it (a self-IPI, whose handler runs on the IRQ
+ * stack); IRQ_WORK_INIT_HARD so that PREEMPT_RT runs it in hard interrupt
+ * context too.
  */
+static unsigned long sw_irq_stack_here(void);
+
 struct sw_irq_find {
 	struct irq_work work;
 	unsigned int cpu;
@@ -949,13 +949,9 @@ struct sw_irq_find {
 static void sw_irq_find_fn(struct irq_work *work)
 {
 	struct sw_irq_find *f = container_of(work, struct sw_irq_find, work);
-	struct unwind_state state;
 
-	unwind_start(&state, current, NULL, NULL);
-	if (smp_processor_id() == f->cpu && state.stack_info.type == STACK_TYPE_IRQ &&
-	    (unsigned long)state.stack_info.end - (unsigned long)state.stack_info.begin ==
-		    IRQ_STACK_SIZE)
-		f->begin = (unsigned long)state.stack_info.begin;
+	if (smp_processor_id() == f->cpu)
+		f->begin = sw_irq_stack_here();
 }
 
 static long sw_irq_find_here(void *arg)
@@ -981,6 +977,25 @@ unsigned long sw_irq_stack(unsigned int cpu)
 unsigned long sw_irq_stack_size(void)
 {
 	return IRQ_STACK_SIZE;
+}
+#endif
+
+#ifdef CONFIG_X86_64
+/*
+ * x86_64 (7.3 arch/x86/kernel/irq.c): inside an interrupt, the unwinder's
+ * get_stack_info() (through the exported __unwind_start()) reports the
+ * stack it runs on, its type, begin and end.
+ */
+static unsigned long sw_irq_stack_here(void)
+{
+	struct unwind_state state;
+
+	unwind_start(&state, current, NULL, NULL);
+	if (state.stack_info.type == STACK_TYPE_IRQ &&
+	    (unsigned long)state.stack_info.end - (unsigned long)state.stack_info.begin ==
+		    IRQ_STACK_SIZE)
+		return (unsigned long)state.stack_info.begin;
+	return 0;
 }
 
 /*

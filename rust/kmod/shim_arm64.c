@@ -59,57 +59,23 @@ static __always_inline void sw_kprobe_entry_regs(const struct pt_regs *regs, uns
 }
 
 /*
- * The IRQ stacks: each CPU's irq_stack_ptr (7.3 arch/arm64/kernel/irq.c) is
- * not exported. Under VMAP_STACK each is IRQ_STACK_SIZE (= THREAD_SIZE)
- * bytes, allocated THREAD_ALIGN (2 * THREAD_SIZE) aligned
- * (arch_alloc_vmap_stack()), and the kernel moves to it on an interrupt
- * taken on a task stack (call_on_irq_stack()). So it is found from inside an
- * interrupt on that CPU: an irq_work raised on the CPU itself (a self-IPI,
- * IPI_IRQ_WORK; IRQ_WORK_INIT_HARD so that PREEMPT_RT runs it in hard
- * interrupt context too), from a kworker bound to it: the stack pointer
- * there, off the task's stack, rounded down to IRQ_STACK_SIZE. The overflow
- * stack (per-CPU overflow_stack, not exported either) is used only on the
- * way to a panic: not looked for.
+ * The IRQ stack this interrupt runs on (shim.c's sw_irq_stack() calls this
+ * from an irq_work on the CPU): each CPU's irq_stack_ptr (7.3
+ * arch/arm64/kernel/irq.c) is not exported. Under VMAP_STACK each is
+ * IRQ_STACK_SIZE (= THREAD_SIZE) bytes, allocated THREAD_ALIGN (2 *
+ * THREAD_SIZE) aligned (arch_alloc_vmap_stack()), and the kernel moves to it
+ * on an interrupt taken on a task stack (call_on_irq_stack()): the stack
+ * pointer here, off the task's stack, rounded down to IRQ_STACK_SIZE. The
+ * overflow stack (per-CPU overflow_stack, not exported either) is used only
+ * on the way to a panic: not looked for.
  */
-struct sw_irq_find {
-	struct irq_work work;
-	unsigned int cpu;
-	unsigned long begin;
-};
-
-static void sw_irq_find_fn(struct irq_work *work)
+static unsigned long sw_irq_stack_here(void)
 {
-	struct sw_irq_find *f = container_of(work, struct sw_irq_find, work);
 	unsigned long sp = current_stack_pointer;
 
-	if (smp_processor_id() == f->cpu &&
-	    sp - (unsigned long)task_stack_page(current) >= THREAD_SIZE)
-		f->begin = sp & ~(IRQ_STACK_SIZE - 1);
-}
-
-static long sw_irq_find_here(void *arg)
-{
-	struct sw_irq_find *f = arg;
-
-	f->work = IRQ_WORK_INIT_HARD(sw_irq_find_fn);
-	if (irq_work_queue(&f->work))
-		irq_work_sync(&f->work);
+	if (IS_ENABLED(CONFIG_VMAP_STACK) && sp - (unsigned long)task_stack_page(current) >= THREAD_SIZE)
+		return sp & ~(IRQ_STACK_SIZE - 1);
 	return 0;
-}
-
-unsigned long sw_irq_stack(unsigned int cpu)
-{
-	struct sw_irq_find f = { .cpu = cpu };
-
-	if (!IS_ENABLED(CONFIG_VMAP_STACK) || cpu >= nr_cpu_ids || !cpu_online(cpu))
-		return 0;
-	work_on_cpu(cpu, sw_irq_find_here, &f);
-	return f.begin;
-}
-
-unsigned long sw_irq_stack_size(void)
-{
-	return IRQ_STACK_SIZE;
 }
 
 /* No exception stacks as x86_64's (the SDEI ones serve firmware events only). */
