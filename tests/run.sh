@@ -498,6 +498,10 @@ if want_suite arm64; then
       saved_checks arm64-chains tests/guest/chains.sh
       guest_suite arm64-smoke --kernel debian-arm64 --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384
       saved_checks arm64-smoke tests/guest/smoke.sh 16384
+      if tmods=$(scripts/build-module.sh --tests debian-arm64 2>"$SW_LOGS/test-modules-arm64.log"); then
+        pass "build test modules for debian-arm64"
+        guest_suite arm64-ownstack --kernel debian-arm64 --timeout 900 -- tests/guest/ownstack.sh 312 "$tmods"
+      else fail "build test modules for debian-arm64 (log: $SW_LOGS/test-modules-arm64.log)"; fi
     fi
   else fail "arm64 root file system (log: $SW_LOGS/rootfs-arm64.log)"; fi
 fi
