@@ -502,6 +502,8 @@ if want_suite arm64; then
         pass "build test modules for debian-arm64"
         guest_suite arm64-ownstack --kernel debian-arm64 --timeout 900 -- tests/guest/ownstack.sh 312 "$tmods"
       else fail "build test modules for debian-arm64 (log: $SW_LOGS/test-modules-arm64.log)"; fi
+      guest_suite arm64-watchdog --kernel debian-arm64 --disks 2 --disk-size 3G --timeout 1500 -- tests/guest/watchdog.sh
+      saved_checks arm64-watchdog tests/guest/watchdog.sh
     fi
   else fail "arm64 root file system (log: $SW_LOGS/rootfs-arm64.log)"; fi
 fi
