@@ -494,9 +494,13 @@ fi
 # (no panic path, the flavour's vermagic), then under qemu-system-aarch64
 # (TCG, a CPU with pointer authentication) on an arm64 Debian root: `basic`,
 # `chains` (every chain's frame sizes sum to its depth, every frame a
-# kallsyms symbol: no PAC bits; the IRQ stacks found) and the
-# XFS-on-LVM-over-NFS `smoke`, each checked on the host from the files the
-# guest saved (the stackwatch command is this machine's).
+# kallsyms symbol: no PAC bits; the IRQ stacks found), the
+# XFS-on-LVM-over-NFS `smoke` with the stack tracer beside it (torture's
+# checks: a chain nfsd -> XFS -> dm/block, the deepest nfsd thread against
+# the tracer), `ownstack` (the stack stackwatch adds, arm64's bounds in
+# tests/guest/ownstack.sh) and `watchdog` (the stack tracer beside it), each
+# checked on the host from the files the guest saved (the stackwatch
+# command is this machine's).
 if want_suite arm64; then
   step "arm64 root file system (scripts/rootfs.sh arm64)"
   if scripts/rootfs.sh arm64 >/dev/null; then
@@ -506,8 +510,14 @@ if want_suite arm64; then
       saved_checks arm64-basic tests/guest/basic.sh 16384
       guest_suite arm64-chains --kernel debian-arm64 --timeout 900 -- tests/guest/chains.sh
       saved_checks arm64-chains tests/guest/chains.sh
-      guest_suite arm64-smoke --kernel debian-arm64 --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384
-      saved_checks arm64-smoke tests/guest/smoke.sh 16384
+      guest_suite arm64-smoke --kernel debian-arm64 --disks 1 --disk-size 2G --timeout 1500 -- tests/guest/smoke.sh 16384 tracer
+      saved_checks arm64-smoke tests/guest/smoke.sh 16384 tracer
+      if tmods=$(scripts/build-module.sh --tests debian-arm64 2>"$SW_LOGS/test-modules-arm64.log"); then
+        pass "build test modules for debian-arm64"
+        guest_suite arm64-ownstack --kernel debian-arm64 --timeout 900 -- tests/guest/ownstack.sh 312 "$tmods"
+      else fail "build test modules for debian-arm64 (log: $SW_LOGS/test-modules-arm64.log)"; fi
+      guest_suite arm64-watchdog --kernel debian-arm64 --disks 2 --disk-size 3G --timeout 1500 -- tests/guest/watchdog.sh
+      saved_checks arm64-watchdog tests/guest/watchdog.sh
     fi
   else fail "arm64 root file system (log: $SW_LOGS/rootfs-arm64.log)"; fi
 fi

@@ -3,11 +3,16 @@
 # and dm/block layers, keeps every maximum inside the stack, records a chain
 # that runs nfsd -> XFS, warns (with the chain) exactly when the threshold
 # (3/8 of the stack) is crossed, and unloads.
+# With `tracer` (arm64: the torture suite's checks, in a run of a few
+# minutes), the ftrace stack tracer runs beside stackwatch over the same
+# workload, and the checks add: a chain nfsd -> XFS -> dm/block, the `tasks`
+# file's deepest nfsd thread against the deepest nfsd* probe entry and, when
+# the tracer's deepest stack ran in nfsd, against the tracer's maximum.
 # The module's files and the kernel log are saved to the results folder and
 # read by field name through the stackwatch command (smoke_checks, below):
-# here if it runs here, else (riscv64) by the host's runner on the copies:
-#   smoke.sh THREAD_SIZE               the guest's part, then the checks
-#   smoke.sh --check OUT THREAD_SIZE   the checks of the copies in OUT
+# here if it runs here, else (riscv64, arm64) by the host's runner on the copies:
+#   smoke.sh THREAD_SIZE [tracer]               the guest's part, then the checks
+#   smoke.sh --check OUT THREAD_SIZE [tracer]   the checks of the copies in OUT
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
@@ -44,10 +49,44 @@ smoke_checks() {
   done < <(at budgets '.budget_totals[] | "\(.budget) \(.over)"')
   echo "deepest: $(at table '.functions[0] | "\(.name) \(.max_used) bytes used, \(.min_remaining) left"')"
   echo "measure: $(cat "$out/machine") THREAD_SIZE $want: deepest $global bytes, $((want - global)) left"
+  [ "${3:-}" = tracer ] && smoke_tracer_checks "$out" "$want" "$global"
 }
 
-if [ "${1:-}" = --check ]; then smoke_checks "${2:?usage: smoke.sh --check OUT THREAD_SIZE}" "${3:?}"; finish; fi
-want=${1:?usage: smoke.sh THREAD_SIZE}
+# smoke_tracer_checks OUT THREAD_SIZE GLOBAL: as torture.sh's, on the copies.
+smoke_tracer_checks() {
+  local out=$1 want=$2 global=$3 tracer_max chain bad nfsd_thread nfsd_entry deepest_thread
+  tracer_max=$(cat "$out/ftrace_stack_max_size")
+  expect_cmp "stackwatch max is not above the stack tracer's (same run)" "$global" -le "$tracer_max"
+  expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
+  # Chain nfsd -> XFS -> dm/block, innermost first in a trace record (dm/block:
+  # a dm_ function, or one starting with a name of the default set's block group).
+  chain=$(SW_FROM=$out sw_chain_through "^(dm_|$(sw_defaults block | tr ' ' '|'))" '^xfs_' '^nfsd')
+  expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
+  [ -n "$chain" ] && echo "chain found in the trace of $chain:" && sw_jq_in "$out" chains '.chains[] | select(.function == $n)
+    | "  \(.function) \(.used) bytes used, \(.comm), \(.frames | length) frames", (.frames[] | "    \(.size) \(.symbol)")' --arg n "$chain" | head -n 50
+  # The deepest point (issue 13): each thread's lowest written stack word
+  # (`tasks`), saved while nfsd's threads live on.
+  threads() { sw_jq_in "$out" tasks "$@"; }
+  expect_eq "tasks: thread_size in its header" "$(threads .tasks.thread_size)" "$want"
+  expect_cmp "tasks: threads scanned" "$(threads .tasks.threads)" -gt 20
+  bad=$(SW_FROM=$out sw_tasks_bad "$want")
+  expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
+  deepest_thread=$(threads '.tasks.rows[0] | "\(.used) (\(.comm) pid \(.pid))"')
+  nfsd_thread=$(threads '[.tasks.rows[] | select(.comm == "nfsd") | .used] | max // 0')
+  nfsd_entry=$(sw_jq_in "$out" table '[.functions[] | select(.name | test("^nfsd")) | .max_used] | max // 0')
+  echo "measure: deepest probe entry $global bytes; deepest nfsd* probe entry $nfsd_entry; deepest thread stack $deepest_thread; deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
+  expect_cmp "the deepest nfsd thread stack is at least its deepest nfsd* probe entry" "$nfsd_thread" -ge "${nfsd_entry:-1}"
+  echo "the tracer's deepest stack:"; sed 's/^/   /' "$out/ftrace_stack_trace"
+  if grep -q ' nfsd' "$out/ftrace_stack_trace"; then
+    expect_cmp "the tracer's deepest stack ran in nfsd: an nfsd thread's deepest point is within 128 bytes of it, or deeper" "$nfsd_thread" -ge $((tracer_max - 128))
+  else
+    echo "note: the tracer's deepest stack is not in nfsd this run; the nfsd comparison is skipped"
+  fi
+}
+
+if [ "${1:-}" = --check ]; then smoke_checks "${2:?usage: smoke.sh --check OUT THREAD_SIZE [tracer]}" "${3:?}" "${4:-}"; finish; fi
+want=${1:?usage: smoke.sh THREAD_SIZE [tracer]} tracer=${2:-}
+T=/sys/kernel/tracing
 echo "uname: $(uname -m) $(uname -r)"
 uname -m > "$SW_OUT/machine"
 thr=$((want * 3 / 8))
@@ -56,12 +95,18 @@ check "insmod stackwatch threshold=$thr" sw_load threshold=$thr
 expect_eq "thread_size read back" "$(cat $SWD/thread_size)" "$want"
 check "storage up (XFS on LVM)" storage_up
 check "NFS v4.1 export mounted back" nfs_up 4.1
+if [ "$tracer" = tracer ]; then echo 0 > $T/stack_max_size; echo 1 > /proc/sys/kernel/stack_tracer_enabled; fi
 wl_smallfiles $NFS_MNT 100
 wl_fio $NFS_MNT 10
+if [ "$tracer" = tracer ]; then
+  echo 0 > /proc/sys/kernel/stack_tracer_enabled
+  cat $T/stack_max_size > "$SW_OUT/ftrace_stack_max_size"; cat $T/stack_trace > "$SW_OUT/ftrace_stack_trace"
+  sw_save "$SW_OUT" tasks
+fi
 sw_save "$SW_OUT" traces max_trace probes budgets
 dmesg > "$SW_OUT/dmesg.txt"
 nfs_down
 check "storage down" storage_down
 check "rmmod stackwatch" sw_unload
-if sw_checks_here; then smoke_checks "$SW_OUT" "$want"; fi
+if sw_checks_here; then smoke_checks "$SW_OUT" "$want" "$tracer"; fi
 finish
