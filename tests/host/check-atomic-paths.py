@@ -10,7 +10,11 @@ and the relocations of the calls the linker has not resolved) from the
 handlers' entry points, collects every kernel function reachable from them,
 and fails if one may sleep or take a sleeping lock on PREEMPT_RT. An
 indirect call inside the module fails the check too (its target cannot be
-followed), except the kernel's retpoline thunks, named.
+followed), except the kernel's retpoline thunks, named, and a paravirt
+operation (`call *pv_ops+N(%rip)`: on a PARAVIRT kernel the irq-flags
+helpers raw_local_irq_save/restore are such calls, patched to pushf/cli/sti
+on bare metal; pv_ops are hypervisor hooks that never sleep), listed as
+pv_ops+N among the kernel functions reached.
 
     check-atomic-paths.py STACKWATCH.KO [ENTRY...]
 
@@ -60,6 +64,7 @@ def disassemble(ko):
     cur = None
     section = None
     pending = False  # the last instruction was a call/jmp awaiting its relocation
+    pending_indirect = False  # the last instruction was `call *...`: a pv_ops relocation may follow
     for line in out.splitlines():
         m = re.match(r"^Disassembly of section (\S+):$", line)
         if m:
@@ -67,6 +72,9 @@ def disassemble(ko):
             continue
         m = re.match(r"^([0-9a-f]+) <([^>]+)>:$", line)
         if m:
+            if pending_indirect:
+                calls[cur].add("(indirect call)")
+                pending_indirect = False
             cur = m.group(2)
             calls.setdefault(cur, set())
             starts.setdefault(section, []).append((int(m.group(1), 16), cur))
@@ -76,6 +84,12 @@ def disassemble(ko):
             continue
         m = re.match(r"^\s+[0-9a-f]+: (R_\w+)\s+(\S+?)([-+]0x[0-9a-f]+)?$", line)
         if m:
+            if pending_indirect:
+                # call *pv_ops+N(%rip): a paravirt operation; any other
+                # memory-indirect call stays unfollowable.
+                calls[cur].add(f"pv_ops{m.group(3) or ''}" if m.group(2) == "pv_ops" else "(indirect call)")
+                pending_indirect = False
+                continue
             if pending:
                 sym = m.group(2)
                 if sym.startswith(".") and m.group(3):
@@ -85,6 +99,10 @@ def disassemble(ko):
                 calls[cur].add(sym)
                 pending = False
             continue
+        if pending_indirect:
+            # No relocation after `call *...`: a register or a fixed address.
+            calls[cur].add("(indirect call)")
+            pending_indirect = False
         m = re.match(r"^\s+[0-9a-f]+:\s+(call|jmp)\w*\s+(.*)$", line)
         if not m:
             pending = False
@@ -92,8 +110,7 @@ def disassemble(ko):
         target = m.group(2)
         if target.startswith("*"):
             # call *%rax, or a jump table within the function: not a call.
-            if m.group(1) == "call":
-                calls[cur].add("(indirect call)")
+            pending_indirect = m.group(1) == "call"
             pending = False
             continue
         t = re.search(r"<([^>+]+)(\+0x[0-9a-f]+)?>", target)
