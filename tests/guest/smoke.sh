@@ -16,6 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
+. "$(dirname "$0")/beside_tracer.sh"
 
 # smoke_checks OUT THREAD_SIZE: the checks of what the guest's part saved in OUT.
 smoke_checks() {
@@ -52,36 +53,16 @@ smoke_checks() {
   [ "${3:-}" = tracer ] && smoke_tracer_checks "$out" "$want" "$global"
 }
 
-# smoke_tracer_checks OUT THREAD_SIZE GLOBAL: as torture.sh's, on the copies.
+# smoke_tracer_checks OUT THREAD_SIZE GLOBAL: torture.sh's checks beside the
+# stack tracer (beside_tracer.sh), on the copies.
 smoke_tracer_checks() {
-  local out=$1 want=$2 global=$3 tracer_max chain bad nfsd_thread nfsd_entry deepest_thread
-  tracer_max=$(cat "$out/ftrace_stack_max_size")
-  expect_cmp "stackwatch max is not above the stack tracer's (same run)" "$global" -le "$tracer_max"
-  expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
-  # Chain nfsd -> XFS -> dm/block, innermost first in a trace record (dm/block:
-  # a dm_ function, or one starting with a name of the default set's block group).
-  chain=$(SW_FROM=$out sw_chain_through "^(dm_|$(sw_defaults block | tr ' ' '|'))" '^xfs_' '^nfsd')
+  local out=$1 chain nfsd_entry
+  chain=$(bt_nfsd_chain "$out")
   expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
   [ -n "$chain" ] && echo "chain found in the trace of $chain:" && sw_jq_in "$out" chains '.chains[] | select(.function == $n)
     | "  \(.function) \(.used) bytes used, \(.comm), \(.frames | length) frames", (.frames[] | "    \(.size) \(.symbol)")' --arg n "$chain" | head -n 50
-  # The deepest point (issue 13): each thread's lowest written stack word
-  # (`tasks`), saved while nfsd's threads live on.
-  threads() { sw_jq_in "$out" tasks "$@"; }
-  expect_eq "tasks: thread_size in its header" "$(threads .tasks.thread_size)" "$want"
-  expect_cmp "tasks: threads scanned" "$(threads .tasks.threads)" -gt 20
-  bad=$(SW_FROM=$out sw_tasks_bad "$want")
-  expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
-  deepest_thread=$(threads '.tasks.rows[0] | "\(.used) (\(.comm) pid \(.pid))"')
-  nfsd_thread=$(threads '[.tasks.rows[] | select(.comm == "nfsd") | .used] | max // 0')
   nfsd_entry=$(sw_jq_in "$out" table '[.functions[] | select(.name | test("^nfsd")) | .max_used] | max // 0')
-  echo "measure: deepest probe entry $global bytes; deepest nfsd* probe entry $nfsd_entry; deepest thread stack $deepest_thread; deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
-  expect_cmp "the deepest nfsd thread stack is at least its deepest nfsd* probe entry" "$nfsd_thread" -ge "${nfsd_entry:-1}"
-  echo "the tracer's deepest stack:"; sed 's/^/   /' "$out/ftrace_stack_trace"
-  if grep -q ' nfsd' "$out/ftrace_stack_trace"; then
-    expect_cmp "the tracer's deepest stack ran in nfsd: an nfsd thread's deepest point is within 128 bytes of it, or deeper" "$nfsd_thread" -ge $((tracer_max - 128))
-  else
-    echo "note: the tracer's deepest stack is not in nfsd this run; the nfsd comparison is skipped"
-  fi
+  bt_checks "$out" "$2" "$3" "$(cat "$out/ftrace_stack_max_size")" "$out/ftrace_stack_trace" "$nfsd_entry"
 }
 
 if [ "${1:-}" = --check ]; then smoke_checks "${2:?usage: smoke.sh --check OUT THREAD_SIZE [tracer]}" "${3:?}" "${4:-}"; finish; fi

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storage.sh"
 . "$(dirname "$0")/workload.sh"
+. "$(dirname "$0")/beside_tracer.sh"
 mode=${1:-short}
 if [ "$mode" = long ]; then SECS=120 NFILES=3000 FILL=85; else SECS=12 NFILES=300 FILL=70; fi
 T=/sys/kernel/tracing
@@ -122,38 +123,13 @@ snapshot reclaim traces
 echo 0 > /proc/sys/kernel/stack_tracer_enabled
 tracer_max=$(cat $T/stack_max_size)
 global=$(sw_jq table .all.max_used)
-expect_cmp "stackwatch max is not above the stack tracer's (same run)" "$global" -le "$tracer_max"
-expect_cmp "stackwatch max within a factor 2 of the stack tracer's" $((global * 2)) -ge "$tracer_max"
-# The deepest point (issue 13): each thread's lowest written stack word (the
-# `tasks` file) sees what runs below the probes -- leaves, interrupts, the
-# scheduler -- so it is at least as deep as the stack tracer, which checks
-# the stack at the entry of every function (the tracer's and stackwatch's
-# own handler frames, which run below those entries, make it deeper still).
-# Threads live on (nfsd's, the workqueues'), so this read covers the run.
+# The deepest points (`tasks`), read while nfsd's threads and the
+# workqueues' live on, so that this read covers the run; the checks against
+# the tracer are beside_tracer.sh's, shared with the smoke.
 TS=$(cat $SWD/thread_size)
 sw_save "$SW_OUT/threads" tasks
-threads() { sw_jq_in "$SW_OUT/threads" tasks "$@"; }
-read -r t_ts t_threads < <(threads '"\(.tasks.thread_size) \(.tasks.threads)"')
-expect_eq "tasks: thread_size in its header" "$t_ts" "$TS"
-expect_cmp "tasks: threads scanned" "${t_threads:-0}" -gt 20
-bad=$(SW_FROM=$SW_OUT/threads sw_tasks_bad "$TS")
-expect_eq "tasks: used in (0, THREAD_SIZE], left = THREAD_SIZE - used, deepest first" "${bad:-none}" none
-read -r deepest_thread deepest_at < <(threads '.tasks.rows[0] | "\(.used) \(.comm) pid \(.pid)"')
-nfsd_thread=$(threads '[.tasks.rows[] | select(.comm == "nfsd") | .used] | max // 0')
-expect_cmp "return addresses found above the deepest points" "$(threads '[.tasks.points[].frames[] | select(test("^[A-Za-z_]"))] | length')" -ge 3
-echo "measure: deepest probe entry $global bytes; deepest thread stack $deepest_thread ($deepest_at); deepest nfsd thread $nfsd_thread; stack tracer $tracer_max"
-# The tracer's deepest stack may have run in a thread that has exited since
-# (a reader of `summary` did once): compared only where the thread lives on.
-# nfsd's threads do: every nfsd* probe entry ran in one of them.
-nfsd_entry=$(layer "${SNAPS[${#SNAPS[@]}-1]}" nfsd)
-expect_cmp "the deepest nfsd thread stack is at least its deepest nfsd* probe entry" "$nfsd_thread" -ge "${nfsd_entry:-1}"
-echo "where the deepest points are (return addresses just above them, innermost first):"
-sed -n '/^point /,$p' "$SW_OUT/threads/tasks" | head -n 40 | sed 's/^/   /'
-if grep -q ' nfsd' $T/stack_trace; then
-  expect_cmp "the tracer's deepest stack ran in nfsd: an nfsd thread's deepest point is within 128 bytes of it, or deeper" "$nfsd_thread" -ge $((tracer_max - 128))
-else
-  echo "note: the tracer's deepest stack is not in nfsd this run; the nfsd comparison is skipped"
-fi
+cat $T/stack_trace > "$SW_OUT/ftrace_stack_trace"
+bt_checks "$SW_OUT/threads" "$TS" "$global" "$tracer_max" "$SW_OUT/ftrace_stack_trace" "$(layer "${SNAPS[${#SNAPS[@]}-1]}" nfsd)"
 # The what-if verdicts take the deepest thread stack: every budget the
 # tracer's maximum overflows is called overflowed (entry depths alone said
 # "fits" for some: issue 13).
@@ -181,9 +157,8 @@ show_chain() {
   sw_jq_in "$last" chains '.chains[] | select(.function == $n)
     | "\(.function) \(.used) \(.remaining) \(.pid) \(.comm) \(.frames | length)", (.frames[] | "  \(.size) \(.symbol)")' --arg n "$1"
 }
-# Chain nfsd -> XFS -> dm/block, innermost first in a trace record (dm/block:
-# a dm_ function, or one starting with a name of the default set's block group).
-chain=$(SW_FROM=$last sw_chain_through "^(dm_|$(sw_defaults block | tr ' ' '|'))" '^xfs_' '^nfsd')
+# Chain nfsd -> XFS -> dm/block (beside_tracer.sh).
+chain=$(bt_nfsd_chain "$last")
 expect_eq "a captured chain runs nfsd -> XFS -> dm/block in that order" "$([ -n "$chain" ] && echo yes || echo no)" yes
 [ -n "$chain" ] && show_chain "$chain" | head -n 45 > "$SW_OUT/nfsd-xfs-dm-chain"
 [ -n "$chain" ] && echo "chain found in the trace of $chain" && sed 's/^/    /' "$SW_OUT/nfsd-xfs-dm-chain" | head -n 40
